@@ -1,0 +1,310 @@
+//! The course manifest, `course.toml`: the steps in order, and for each step
+//! its checks with a human title and a hint.
+//!
+//! The grader (`cargo xtask`), the book builder and the autograding workflow
+//! read the manifest through this crate, so nothing else retypes its content.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file name of the manifest at the repository root.
+pub const MANIFEST_FILE: &str = "course.toml";
+
+/// The whole manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Course {
+    pub course: CourseInfo,
+    #[serde(rename = "step", default)]
+    pub steps: Vec<Step>,
+}
+
+/// The `[course]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseInfo {
+    pub title: String,
+    /// Default time limit of one check, in seconds.
+    pub timeout_secs: u64,
+}
+
+/// One `[[step]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// `stepN-name`: also the crate directory under `exercises/`,
+    /// `solutions/` and `checks/`, and the chapter file name.
+    pub id: String,
+    /// The chapter's title.
+    pub title: String,
+    /// The exercise's name.
+    pub exercise: String,
+    /// The chapter, relative to the repository root.
+    pub chapter: String,
+    /// The learner's crate, relative to the repository root.
+    #[serde(rename = "crate")]
+    pub exercise_crate: String,
+    /// Estimated minutes to read the chapter and solve the exercise.
+    pub minutes: u32,
+    /// How the step's checks are built, when it differs from a plain debug build.
+    #[serde(default)]
+    pub build: BuildOptions,
+    #[serde(rename = "check", default)]
+    pub checks: Vec<CheckInfo>,
+}
+
+/// `[step.build]`: options for building a step's checks.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BuildOptions {
+    /// Extra `--cfg` names passed to rustc (e.g. `loom`).
+    #[serde(default)]
+    pub cfg: Vec<String>,
+    /// Build with `--release`.
+    #[serde(default)]
+    pub release: bool,
+    /// A separate target directory (relative to the root) so that special
+    /// builds do not invalidate the learner's normal build cache.
+    pub target_dir: Option<String>,
+}
+
+/// One `[[step.check]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInfo {
+    /// The id the checks binary knows this check by.
+    pub id: String,
+    /// What the check proves, in words a learner understands.
+    pub title: String,
+    /// Shown when the check fails: points at the concept, not the answer.
+    pub hint: String,
+    /// This check's own time limit, if not the course default.
+    pub timeout_secs: Option<u64>,
+    /// Said instead of the generic message when the check runs out of time.
+    pub on_timeout: Option<String>,
+}
+
+/// A manifest that could not be read, with the place that is wrong.
+#[derive(Debug)]
+pub struct ManifestError {
+    pub path: PathBuf,
+    /// 1-based line and column, when the error has a place.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => {
+                write!(f, "{}:{line}:{col}: {}", self.path.display(), self.message)
+            }
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+impl Course {
+    /// Reads and validates `<root>/course.toml`.
+    pub fn load(root: &Path) -> Result<Course, ManifestError> {
+        let path = root.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| ManifestError {
+            path: path.clone(),
+            position: None,
+            message: format!("cannot read the course manifest: {e}"),
+        })?;
+        Course::parse(&text, &path)
+    }
+
+    /// Parses and validates manifest text; `path` is only used in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Course, ManifestError> {
+        let course: Course = toml::from_str(text).map_err(|e| {
+            let position = e.span().map(|span| line_col(text, span.start));
+            ManifestError {
+                path: path.to_path_buf(),
+                position,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        course.validate().map_err(|message| ManifestError {
+            path: path.to_path_buf(),
+            position: None,
+            message,
+        })?;
+        Ok(course)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for (n, step) in self.steps.iter().enumerate() {
+            if !seen.insert(step.id.as_str()) {
+                return Err(format!("step id `{}` appears twice", step.id));
+            }
+            let expected_prefix = format!("step{}-", n + 1);
+            if !step.id.starts_with(&expected_prefix) {
+                return Err(format!(
+                    "step {} has id `{}`; ids are `step<N>-<name>` in order, so it should start with `{expected_prefix}`",
+                    n + 1,
+                    step.id
+                ));
+            }
+            let mut check_ids = std::collections::HashSet::new();
+            for check in &step.checks {
+                if !check_ids.insert(check.id.as_str()) {
+                    return Err(format!(
+                        "check `{}` appears twice in step `{}`",
+                        check.id, step.id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a step by its full id (`step1-blocking`), its short id
+    /// (`step1`) or its number (`1`).
+    pub fn find_step(&self, name: &str) -> Option<&Step> {
+        let name = name.trim().to_ascii_lowercase();
+        self.steps
+            .iter()
+            .find(|s| s.id == name || s.short_id() == name || s.number().to_string() == name)
+    }
+
+    /// The step after `id`, if any.
+    pub fn next_step(&self, id: &str) -> Option<&Step> {
+        let pos = self.steps.iter().position(|s| s.id == id)?;
+        self.steps.get(pos + 1)
+    }
+
+    /// Every name `find_step` accepts, for suggestions.
+    pub fn step_names(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .flat_map(|s| [s.id.clone(), s.short_id().to_string()])
+            .collect()
+    }
+
+    /// The default time limit of one check.
+    pub fn default_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.course.timeout_secs)
+    }
+}
+
+impl Step {
+    /// `step1` for `step1-blocking`.
+    pub fn short_id(&self) -> &str {
+        self.id.split('-').next().unwrap_or(&self.id)
+    }
+
+    /// The step's number: 1 for `step1-blocking`.
+    pub fn number(&self) -> u32 {
+        self.short_id()
+            .trim_start_matches("step")
+            .parse()
+            .unwrap_or(0)
+    }
+
+    /// The reference solution's directory, relative to the root.
+    pub fn solution_crate(&self) -> String {
+        format!("solutions/{}", self.id)
+    }
+
+    /// The checks crate's directory, relative to the root.
+    pub fn checks_crate(&self) -> String {
+        format!("checks/{}", self.id)
+    }
+
+    /// The cargo package that holds the step's checks (a binary).
+    pub fn checks_package(&self) -> String {
+        format!("{}-checks", self.id)
+    }
+
+    /// The chapter's path relative to `book/src`.
+    pub fn chapter_in_book(&self) -> &str {
+        self.chapter
+            .strip_prefix("book/src/")
+            .unwrap_or(&self.chapter)
+    }
+
+    /// The command a learner runs to grade this step.
+    pub fn check_command(&self) -> String {
+        format!("cargo xtask check {}", self.short_id())
+    }
+
+    /// A check's time limit.
+    pub fn timeout(&self, course: &Course, check: &CheckInfo) -> std::time::Duration {
+        check
+            .timeout_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or_else(|| course.default_timeout())
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[course]
+title = "T"
+timeout_secs = 5
+
+[[step]]
+id = "step1-one"
+title = "One"
+exercise = "First"
+chapter = "book/src/step1-one.md"
+crate = "exercises/step1-one"
+minutes = 10
+
+[[step.check]]
+id = "a"
+title = "A works"
+hint = "Think about A."
+"#;
+
+    #[test]
+    fn parses_and_finds_steps_by_any_name() {
+        let c = Course::parse(GOOD, Path::new("course.toml")).unwrap();
+        for name in ["step1-one", "step1", "1", " STEP1 "] {
+            assert_eq!(c.find_step(name).unwrap().id, "step1-one", "{name}");
+        }
+        assert!(c.find_step("step2").is_none());
+        assert_eq!(c.steps[0].checks_package(), "step1-one-checks");
+        assert_eq!(c.steps[0].chapter_in_book(), "step1-one.md");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let bad = GOOD.replace("minutes = 10", "minutes = \"ten\"");
+        let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("course.toml:12:"), "{shown}");
+    }
+
+    #[test]
+    fn missing_field_is_reported() {
+        let bad = GOOD.replace("hint = \"Think about A.\"\n", "");
+        let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("hint"), "{err}");
+    }
+
+    #[test]
+    fn ids_must_be_numbered_in_order() {
+        let bad = GOOD.replace("id = \"step1-one\"", "id = \"step2-one\"");
+        let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("step1-"), "{err}");
+    }
+}

@@ -1,0 +1,202 @@
+//! The harness every step's checks binary is built on.
+//!
+//! A checks crate (`checks/<step-id>`) is a small binary whose `main` hands a
+//! list of [`Check`]s to [`main`]. The binary is then driven in one of three
+//! ways:
+//!
+//! * `<bin> --list` prints the check ids, one per line.
+//! * `<bin> --run <id> --result <file>` runs one check in this process and
+//!   writes its [`Outcome`] as JSON to `<file>`. The grader does this, one
+//!   process per check, under a time limit ([`runner::run_check`]).
+//! * `<bin>` with no arguments runs every check that way and prints a summary,
+//!   so `cargo run -p step1-blocking-checks` works without the grader.
+//!
+//! A check is a plain function returning [`CheckResult`]. Use [`ensure!`] and
+//! [`fail!`] to explain a failure in words a learner understands; a panic in
+//! the learner's code (`todo!()` included) is caught and reported with its
+//! location.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub mod containment;
+pub mod runner;
+pub mod sync;
+
+/// What a check returns: `Ok(())` when it passed.
+pub type CheckResult = Result<(), Failure>;
+
+/// Why a check failed, in words meant for the learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure(message.into())
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure(e.to_string())
+    }
+}
+
+/// Returns a [`Failure`] from the enclosing check unless `cond` holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return ::std::result::Result::Err($crate::Failure(::std::format!($($arg)+)));
+        }
+    };
+}
+
+/// Returns a [`Failure`] from the enclosing check.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)+) => {
+        return ::std::result::Result::Err($crate::Failure(::std::format!($($arg)+)))
+    };
+}
+
+/// One check: an id (the manifest's `[[step.check]] id`) and its function.
+#[derive(Clone, Copy)]
+pub struct Check {
+    pub id: &'static str,
+    pub run: fn() -> CheckResult,
+}
+
+impl Check {
+    pub const fn new(id: &'static str, run: fn() -> CheckResult) -> Check {
+        Check { id, run }
+    }
+}
+
+/// The result of one check, as the checks binary reports it to the grader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail { message: String },
+}
+
+/// The checks binary's entry point: see the crate docs for the arguments.
+pub fn main(checks: &[Check]) -> ! {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["--list"] => {
+            for check in checks {
+                println!("{}", check.id);
+            }
+            0
+        }
+        ["--run", id, "--result", file] => run_one(checks, id, PathBuf::from(file)),
+        [] => run_all(checks),
+        _ => {
+            eprintln!(
+                "usage: {} [--list | --run <check-id> --result <file>]\n\
+                 (the grader runs this: `cargo xtask check <step>`)",
+                std::env::args().next().unwrap_or_default()
+            );
+            2
+        }
+    };
+    std::process::exit(code)
+}
+
+fn run_one(checks: &[Check], id: &str, result_file: PathBuf) -> i32 {
+    let Some(check) = checks.iter().find(|c| c.id == id) else {
+        eprintln!("no check named `{id}`");
+        return 2;
+    };
+    // Every process the check starts dies with this one, even on Windows
+    // where there are no process groups.
+    containment::contain_descendants();
+    let outcome = run_catching(check.run);
+    let json = serde_json::to_string(&outcome).expect("an outcome serializes");
+    if let Err(e) = std::fs::write(&result_file, json) {
+        eprintln!("cannot write {}: {e}", result_file.display());
+        return 3;
+    }
+    // Exit at once: threads the learner's code left blocked must not keep
+    // the process alive.
+    0
+}
+
+/// The most recent panic seen in any thread, with its location. A panic
+/// passed on with `resume_unwind` (see [`sync::within`]) keeps its original
+/// location this way.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn last_panic() -> std::sync::MutexGuard<'static, Option<String>> {
+    LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs a check, turning a panic into a failure that says where it happened.
+pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
+    let default_hook = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        let location = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = payload_text(info.payload());
+        *last_panic() = Some(format!("{message}{location}"));
+        // Other threads' panics still go to stderr, which the grader shows
+        // when the check fails.
+        default_hook(info);
+    }));
+    let outcome = match panic::catch_unwind(AssertUnwindSafe(check)) {
+        Ok(Ok(())) => Outcome::Pass,
+        Ok(Err(Failure(message))) => Outcome::Fail { message },
+        Err(payload) => {
+            let message = last_panic()
+                .take()
+                .unwrap_or_else(|| payload_text(payload.as_ref()));
+            Outcome::Fail {
+                message: format!("the code panicked: {message}"),
+            }
+        }
+    };
+    let _ = panic::take_hook();
+    outcome
+}
+
+fn payload_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
+fn run_all(checks: &[Check]) -> i32 {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("cannot find this program's path: {e}");
+            return 2;
+        }
+    };
+    let limit = Duration::from_secs(20);
+    let mut failed = 0;
+    for check in checks {
+        let report = runner::run_check(&exe, check.id, limit, &[]);
+        match &report.verdict {
+            runner::Verdict::Pass => println!("pass  {}", check.id),
+            other => {
+                failed += 1;
+                println!("FAIL  {}: {}", check.id, other.describe(limit));
+            }
+        }
+    }
+    println!("{} passed, {} failed", checks.len() - failed, failed);
+    i32::from(failed > 0)
+}

@@ -1,0 +1,70 @@
+//! Small tools for writing deterministic checks: no sleeps, no timings.
+//! A time limit here only turns a hang into a clear message.
+
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// A count-down latch: `wait` returns once `count_down` was called `n` times.
+#[derive(Debug)]
+pub struct Latch {
+    remaining: Mutex<usize>,
+    zero: Condvar,
+}
+
+impl Latch {
+    pub fn new(n: usize) -> Latch {
+        Latch {
+            remaining: Mutex::new(n),
+            zero: Condvar::new(),
+        }
+    }
+
+    pub fn count_down(&self) {
+        let mut left = self.remaining.lock().unwrap_or_else(|e| e.into_inner());
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.zero.notify_all();
+        }
+    }
+
+    /// Waits until the count reaches zero; `false` if `limit` passed first.
+    pub fn wait(&self, limit: Duration) -> bool {
+        let left = self.remaining.lock().unwrap_or_else(|e| e.into_inner());
+        let (left, _) = self
+            .zero
+            .wait_timeout_while(left, limit, |left| *left > 0)
+            .unwrap_or_else(|e| e.into_inner());
+        *left == 0
+    }
+
+    /// How many `count_down` calls are still missing.
+    pub fn remaining(&self) -> usize {
+        *self.remaining.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs `f` on its own thread and waits at most `limit` for its result.
+///
+/// `None` means `f` did not return in time (it is left running; the check
+/// process exits after reporting). Use it to turn a deadlock in the learner's
+/// code into a precise message instead of a bare time-out. A panic in `f` is
+/// passed on to the caller, so the check reports it as a panic.
+pub fn within<T, F>(limit: Duration, f: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("check-within".into())
+        .spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        })
+        .expect("spawn a thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => None,
+    }
+}
