@@ -1,22 +1,7 @@
 //! Shared helpers for the book's demonstrations. Each demo is a binary in
 //! `src/bin/`, named after the chapter that shows it.
 
-use std::time::{Duration, Instant};
-
-/// Keeps the CPU busy for about `how_long`, the way a heavy handler would.
-///
-/// It spins instead of sleeping on purpose: a sleeping thread gives its core
-/// away, a computing one does not, and the demos are about computing work.
-pub fn burn_cpu(how_long: Duration) -> u64 {
-    let start = Instant::now();
-    let mut x: u64 = 1;
-    while start.elapsed() < how_long {
-        for _ in 0..1_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-        }
-    }
-    std::hint::black_box(x)
-}
+use std::time::Duration;
 
 /// The argument a demo passes to its own executable to make it act as a child.
 pub const ROLE_FLAG: &str = "--role";

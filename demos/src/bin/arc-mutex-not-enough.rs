@@ -6,13 +6,16 @@
 //! locked section and acted on in another. Two threads each withdraw 80 from a
 //! balance of 100; a barrier makes both check before either withdraws.
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 const START: i64 = 100;
-const AMOUNT: i64 = 80;
 
 // ANCHOR: check_then_act
+use std::sync::{Barrier, Mutex};
+
+const AMOUNT: i64 = 80;
+
 /// Check in one critical section, act in another: the check can go stale.
 fn withdraw_in_two_steps(balance: &Mutex<i64>, both_checked: &Barrier) -> bool {
     let enough = *balance.lock().unwrap() >= AMOUNT; // lock taken and released

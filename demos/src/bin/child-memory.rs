@@ -10,14 +10,7 @@
 //! for it. Parent and child map the same file with `MAP_SHARED`; what the child
 //! writes there, the parent reads.
 
-use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use demos::{role, ROLE_FLAG};
-
-// ANCHOR: static
-/// One value per process: every process that runs this program gets its own.
-static VALUE: AtomicU64 = AtomicU64::new(1);
+use demos::role;
 
 fn main() {
     match role().as_deref() {
@@ -31,6 +24,14 @@ fn main() {
     }
 }
 
+// ANCHOR: private
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One value per process: every process that runs this program gets its own.
+static VALUE: AtomicU64 = AtomicU64::new(1);
+
+/// Sets VALUE, runs this same program as a child, then looks at VALUE again.
 fn parent() {
     VALUE.store(10, Ordering::SeqCst);
     println!(
@@ -41,7 +42,7 @@ fn parent() {
 
     let me = std::env::current_exe().expect("where is my own executable?");
     let status = Command::new(me)
-        .args([ROLE_FLAG, "child"])
+        .args(["--role", "child"]) // what `main` checks to pick the child's job
         .status()
         .expect("could not start the child");
     assert!(status.success(), "child failed: {status}");
@@ -52,9 +53,8 @@ fn parent() {
         VALUE.load(Ordering::SeqCst)
     );
 }
-// ANCHOR_END: static
 
-// ANCHOR: child
+/// The child: a fresh run of the same program, in the role "child".
 fn child() {
     let pid = std::process::id();
     // A fresh run of the program: the static has its initial value, not the 10
@@ -69,7 +69,7 @@ fn child() {
         VALUE.load(Ordering::SeqCst)
     );
 }
-// ANCHOR_END: child
+// ANCHOR_END: private
 
 #[cfg(unix)]
 mod shared {

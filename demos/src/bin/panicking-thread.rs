@@ -8,14 +8,14 @@
 //! thread, and a panic on the main thread while a worker still runs.
 
 use std::process::Command;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc;
 use std::thread;
 
 use demos::{role, ROLE_FLAG};
 
 // ANCHOR: join
 fn panic_comes_back_through_join() {
-    let worker = thread::spawn(|| -> u32 { panic!("bad input in the worker") });
+    let worker = std::thread::spawn(|| -> u32 { panic!("bad input in the worker") });
     match worker.join() {
         Ok(value) => println!("worker returned {value}"),
         Err(payload) => {
@@ -34,9 +34,11 @@ fn panic_comes_back_through_join() {
 
 // ANCHOR: poison
 fn a_panic_poisons_the_mutex() {
+    use std::sync::{Arc, Mutex};
+
     let shared = Arc::new(Mutex::new(vec![1, 2, 3]));
     let for_worker = Arc::clone(&shared);
-    let _ = thread::spawn(move || {
+    let _ = std::thread::spawn(move || {
         let mut list = for_worker.lock().unwrap();
         list.push(4);
         panic!("halfway through an update"); // guard dropped while unwinding

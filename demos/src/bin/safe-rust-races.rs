@@ -8,11 +8,11 @@
 //! program has no `unsafe`, only atomics, and still loses an update, every
 //! time: a barrier forces the bad interleaving instead of waiting for luck.
 
+// ANCHOR: lost_update
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
-// ANCHOR: lost_update
 /// Two threads each add 1 with a separate load and store.
 fn load_then_store() -> u64 {
     let counter = AtomicU64::new(0);

@@ -5,7 +5,6 @@
 //! Four threads report their process id and their thread id. The process id
 //! is the same for all of them; only the thread id differs.
 
-use std::sync::mpsc;
 use std::thread;
 
 fn main() {
@@ -14,7 +13,10 @@ fn main() {
 }
 
 // ANCHOR: ids
+use std::sync::mpsc;
+
 fn show_ids() {
+    use std::thread;
     let main_pid = std::process::id();
     println!(
         "main thread:   pid {main_pid}, {:?}",

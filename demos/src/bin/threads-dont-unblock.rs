@@ -7,14 +7,31 @@
 //! inline, on a thread that the loop joins at once, and on a thread whose
 //! result comes back as an event.
 
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc;
+
+use demos::ms;
+
+const TICKS: u32 = 25;
+
+// ANCHOR: handler
+use std::sync::mpsc::Sender;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use demos::{burn_cpu, ms};
-
 const WORK: Duration = Duration::from_millis(300);
-const TICKS: u32 = 25;
+
+/// Keeps a core busy for about `how_long`, like a heavy handler would.
+/// (It spins on purpose: a sleeping thread would give its core away.)
+fn burn_cpu(how_long: Duration) -> u64 {
+    let start = Instant::now();
+    let mut x: u64 = 1;
+    while start.elapsed() < how_long {
+        for _ in 0..1_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+    }
+    std::hint::black_box(x)
+}
 
 enum Event {
     Tick(Instant),
@@ -29,7 +46,6 @@ enum Way {
     SpawnAndReport,
 }
 
-// ANCHOR: handler
 fn handle_heavy(way: Way, events: &Sender<Event>) {
     match way {
         Way::Inline => {

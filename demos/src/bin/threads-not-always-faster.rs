@@ -10,19 +10,20 @@
 
 use std::hint::black_box;
 use std::process::Command;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use demos::{ms, role, us, ROLE_FLAG};
+
+// ANCHOR: ways
+use std::thread;
 
 const TASKS: u64 = 10_000;
 
 /// A tiny piece of work: far less than the cost of starting a thread.
 fn tiny_task(n: u64) -> u64 {
-    (0..100).map(|i| black_box(i ^ n)).sum()
+    (0..100).map(|i| std::hint::black_box(i ^ n)).sum()
 }
 
-// ANCHOR: ways
 fn inline() -> u64 {
     (0..TASKS).map(tiny_task).sum()
 }
@@ -112,7 +113,6 @@ fn main() {
         t1.as_secs_f64() / t2.as_secs_f64()
     );
 
-    // ANCHOR: process
     let children = 50;
     let me = std::env::current_exe().expect("where is my own executable?");
     let start = Instant::now();
@@ -124,7 +124,6 @@ fn main() {
         assert!(out.status.success());
     }
     let per_child = start.elapsed() / children;
-    // ANCHOR_END: process
     println!(
         "\none child process per tiny task: about {} per task ({children} children)",
         us(per_child)
