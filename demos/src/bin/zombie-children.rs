@@ -7,7 +7,7 @@
 //! On Linux this demo shows the zombie's state in /proc, then reaps it.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use demos::role;
 
@@ -34,6 +34,8 @@ fn main() -> std::io::Result<()> {
 /// Polls /proc/<pid>/stat until the child shows state `Z` (zombie).
 #[cfg(target_os = "linux")]
 fn show_state_until_zombie(pid: u32) {
+    use std::time::Instant;
+
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Some(state) = linux_state(pid) {
@@ -67,9 +69,9 @@ fn linux_state(pid: u32) -> Option<char> {
 fn show_state_until_zombie(_pid: u32) {
     // No /proc here; give the child time to exit so it really is a zombie.
     std::thread::sleep(Duration::from_millis(300));
-    let _ = Instant::now();
+    println!("(on Linux this demo reads the zombie state from /proc; on macOS `ps` shows Z)");
     println!(
-        "(on Linux this demo reads the zombie state from /proc; `ps` shows it as Z or <defunct>)"
+        "(on Windows an exited process lingers while a handle to it is open; Child holds one)"
     );
 }
 
