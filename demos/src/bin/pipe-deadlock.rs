@@ -41,10 +41,12 @@ fn write_all_then_read(
 // ANCHOR: right
 /// Writes on a second thread while this one reads: neither pipe stays full.
 fn write_and_read_together(
-    mut stdin: ChildStdin,
-    mut stdout: ChildStdout,
+    mut stdin: std::process::ChildStdin,
+    mut stdout: std::process::ChildStdout,
     input: Vec<u8>,
-) -> io::Result<Vec<u8>> {
+) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+
     // The writer thread owns stdin and drops (closes) it when it is done.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let mut output = Vec::new();

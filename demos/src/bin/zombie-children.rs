@@ -16,7 +16,6 @@ fn main() -> std::io::Result<()> {
         return Ok(()); // the child's whole life
     }
     let me = std::env::current_exe()?;
-    // ANCHOR: reap
     let mut child = Command::new(&me).args(["--role", "exit-at-once"]).spawn()?;
     let pid = child.id();
     println!("started child {pid}; it exits at once");
@@ -26,7 +25,6 @@ fn main() -> std::io::Result<()> {
 
     let status = child.wait()?; // reaps the child: the OS can forget it now
     println!("wait() returned {status}");
-    // ANCHOR_END: reap
     show_state_after_wait(pid);
     Ok(())
 }
