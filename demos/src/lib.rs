@@ -1,5 +1,13 @@
 //! Shared helpers for the book's demonstrations. Each demo is a binary in
-//! `src/bin/`, named after the chapter that shows it.
+//! `src/bin/`, run with `cargo run -p demos --bin <name>`.
+//!
+//! Myth busters (book/src/myth-busters.md): `same-pid`, `child-memory`,
+//! `threads-not-always-faster`, `threads-dont-unblock`, `safe-rust-races`,
+//! `arc-mutex-not-enough`, `panicking-thread`.
+//! Common pitfalls (book/src/common-pitfalls.md): `pipe-deadlock`,
+//! `zombie-children`.
+//! Under the hood (book/src/under-the-hood.md): `pipe-capacity`, `fork-cost`.
+//! The step chapters' demos are named after their step ids.
 
 use std::time::Duration;
 
