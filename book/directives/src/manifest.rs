@@ -10,6 +10,10 @@
 //! - `{{#course-minutes}}`: the estimated time of the whole course, e.g.
 //!   `5 h 5 min`; `{{#course-minutes step1 step2 step4}}` adds up only those
 //!   steps (for a workshop path that skips some).
+//! - `{{#course-schedule half-day}}` (steps 1 to 4), `{{#course-schedule full-day}}`
+//!   (every step) or `{{#course-schedule step1 step2 ...}}`: a workshop plan,
+//!   one row per step with its start time from the beginning of the session
+//!   (`0:00`, `0:35`, ...), its minutes and its check command, and the total.
 //! - `\{{#course-...}}`: written as is, without the backslash.
 //!
 //! An unknown directive or step is an error, so a typo fails the build.
@@ -68,13 +72,63 @@ pub fn render(directive: &str, course: &Course) -> Result<String, String> {
             }
             Ok(duration(total))
         }
-        ("course-step" | "course-steps", _) => Err(format!(
-            "`{directive}`: wrong arguments; write `{{{{#course-step step1-blocking}}}}` or `{{{{#course-steps}}}}`"
+        ("course-schedule", ["half-day"]) => {
+            let steps: Vec<&Step> = course.steps.iter().take(HALF_DAY_STEPS).collect();
+            Ok(schedule(&steps))
+        }
+        ("course-schedule", ["full-day"]) => {
+            let steps: Vec<&Step> = course.steps.iter().collect();
+            Ok(schedule(&steps))
+        }
+        ("course-schedule", ids) if !ids.is_empty() => {
+            let steps = ids
+                .iter()
+                .map(|id| find(course, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(schedule(&steps))
+        }
+        ("course-step" | "course-steps" | "course-schedule", _) => Err(format!(
+            "`{directive}`: wrong arguments; write `{{{{#course-step step1-blocking}}}}`, \
+             `{{{{#course-steps}}}}` or `{{{{#course-schedule half-day}}}}` (or `full-day`, or step ids)"
         )),
         _ => Err(format!(
-            "`{directive}` is not a course directive; known: course-step ID, course-steps, course-minutes [IDS]"
+            "`{directive}` is not a course directive; known: course-step ID, course-steps, \
+             course-minutes [IDS], course-schedule half-day|full-day|IDS"
         )),
     }
+}
+
+/// The half-day workshop: the first four steps (threads and processes side
+/// by side, up to talking to a child over pipes).
+pub const HALF_DAY_STEPS: usize = 4;
+
+/// `0:00`, `1:15`: a start time counted from the beginning of the session.
+fn clock(minutes: u32) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn schedule(steps: &[&Step]) -> String {
+    let mut table =
+        String::from("| Starts at | Step | Time | Attendees run |\n|---:|---|---:|---|\n");
+    let mut at = 0;
+    for step in steps {
+        table.push_str(&format!(
+            "| {} | [{}. {}]({}) | {} | `{}` |\n",
+            clock(at),
+            step.number(),
+            step.title,
+            step.chapter_in_book(),
+            duration(step.minutes),
+            step.check_command()
+        ));
+        at += step.minutes;
+    }
+    table.push_str(&format!(
+        "| {} | **End** | **{}** | |\n",
+        clock(at),
+        duration(at)
+    ));
+    table
 }
 
 fn find<'c>(course: &'c Course, id: &str) -> Result<&'c Step, String> {
@@ -220,6 +274,29 @@ minutes = 40
             "{out}"
         );
         assert!(out.contains("**All 2 steps** | | **1 h 15 min**"), "{out}");
+    }
+
+    #[test]
+    fn schedules_count_from_the_start() {
+        let c = course();
+        let full = expand("{{#course-schedule full-day}}", &c).unwrap();
+        assert!(
+            full.contains("| 0:00 | [1. One](step1-one.md) | 35 min | `cargo xtask check step1` |"),
+            "{full}"
+        );
+        assert!(
+            full.contains("| 0:35 | [2. Two](step2-two.md) | 40 min |"),
+            "{full}"
+        );
+        assert!(
+            full.contains("| 1:15 | **End** | **1 h 15 min** | |"),
+            "{full}"
+        );
+        let half = expand("{{#course-schedule half-day}}", &c).unwrap();
+        assert_eq!(half, full, "a two-step course fits in half a day");
+        let one = expand("{{#course-schedule step2}}", &c).unwrap();
+        assert!(one.contains("| 0:40 | **End** |"), "{one}");
+        assert!(expand("{{#course-schedule}}", &c).is_err());
     }
 
     #[test]
