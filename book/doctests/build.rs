@@ -71,12 +71,20 @@ fn main() {
             .unwrap_or_else(|e| fail(&format!("{shown} (after its includes are expanded): {e}")));
         std::fs::write(chapters_out.join(format!("{name}.md")), &for_rustdoc).unwrap();
 
+        // One file per chapter whose first line is the doc attribute: rustdoc
+        // then names a failing block `chapters/NAME.rs - NAME (line N)` with N
+        // its line in the chapter (counted after includes are expanded).
         let module = name.replace('-', "_");
+        std::fs::write(
+            chapters_out.join(format!("{name}.rs")),
+            format!(
+                "#[doc = include_str!(\"{name}.md\")] #[allow(clippy::all, rustdoc::all)] pub mod {module} {{}}\n"
+            ),
+        )
+        .unwrap();
         writeln!(
             modules,
-            "#[doc = include_str!(concat!(env!(\"OUT_DIR\"), \"/chapters/{name}.md\"))]\n\
-             #[allow(clippy::all, rustdoc::all)]\n\
-             pub mod {module} {{}}"
+            "include!(concat!(env!(\"OUT_DIR\"), \"/chapters/{name}.rs\"));"
         )
         .unwrap();
         for block in blocks::fenced_blocks(&for_rustdoc) {
