@@ -351,10 +351,10 @@ fn screenshots(tab: &Tab, dir: &Path) {
             tab,
             "(() => { const d = document.querySelector('details'); if (d) d.open = true; return true; })()",
         );
-        // The whole page, not just the window (at most 4000 px high).
+        // The whole page, not just the window (at most 3000 px high).
         let size = eval(
             tab,
-            "[window.innerWidth, Math.min(document.documentElement.scrollHeight, 4000)]",
+            "[window.innerWidth, Math.min(document.documentElement.scrollHeight, 3000)]",
         );
         let shot = tab
             .call_method(Page::CaptureScreenshot {

@@ -14,7 +14,8 @@
 //!   (every step) or `{{#course-schedule step1 step2 ...}}`: a workshop plan,
 //!   one row per step with its start time from the beginning of the session
 //!   (`0:00`, `0:35`, ...), its minutes and its check command, and the total.
-//! - `\{{#course-...}}`: written as is, without the backslash.
+//! - `\{{#course-...}}`: written as is, without the backslash. In a chapter,
+//!   write two backslashes: the include pass, which runs first, takes one.
 //!
 //! An unknown directive or step is an error, so a typo fails the build.
 
