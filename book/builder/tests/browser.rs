@@ -94,9 +94,13 @@ fn find_chromium() -> Option<PathBuf> {
              (apt-get install -y chromium) or point CHROME at a Chrome binary"
         ),
         Err(e) => {
-            eprintln!(
-                "SKIPPED the browser test: no Chromium found ({e}). Install `chromium` \
-                 or set CHROME=/path/to/chrome to run it (it never skips when CI is set)."
+            // Written to the real stderr, not eprintln!: the test harness would
+            // swallow that for a passing test and the skip would go unnoticed.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED the browser test: no Chromium found ({e}). Install `chromium` \
+                 or set CHROME=/path/to/chrome to run it (it never skips when CI is set).\n"
             );
             None
         }
