@@ -79,7 +79,10 @@ where
             tally.runs
         );
     }
-    eprintln!("loom explored {} interleavings", tally.runs);
+    if tally.bad == 0 {
+        // Shown by the grader only when asked (the check passed).
+        eprintln!("loom explored {} interleavings, all right", tally.runs);
+    }
     if tally.runs < 2 {
         fail!(
             "the model checker saw only one way to run this, so it could not test anything. Use the types from your crate's `sync` module (crate::sync::Mutex, crate::sync::atomic types), not std::sync directly."
