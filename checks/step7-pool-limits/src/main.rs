@@ -50,7 +50,7 @@ const LIMIT: Duration = Duration::from_secs(8);
 /// How long a check keeps N jobs held while it watches for an (N+1)-th, or
 /// for a `submit` that should be waiting. A correct pool passes however long
 /// this is; it only has to be long enough for a wrong one to show itself.
-const WINDOW: Duration = Duration::from_millis(300);
+const WINDOW: Duration = Duration::from_millis(200);
 
 // ---------------------------------------------------------------------------
 // Thread pool
