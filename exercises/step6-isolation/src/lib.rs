@@ -36,6 +36,9 @@ pub mod worker {
     /// The command-line argument that starts this program as a worker.
     pub const ROLE: &str = "--step6-worker";
 
+    /// The first line a worker writes, once it is up and waiting for jobs.
+    pub const READY: &str = "ready";
+
     /// A job the worker knows how to run: input text in, result text out.
     pub type JobFn = fn(&str) -> String;
 
@@ -49,7 +52,8 @@ pub mod worker {
         }
     }
 
-    /// The worker's loop. The protocol, one line each way per job:
+    /// The worker's loop. The protocol: first the worker writes [`READY`]
+    /// on a line of its own; then, one line each way per job:
     ///
     /// * request (supervisor to worker): `<job name> <input>`
     /// * reply (worker to supervisor): `ok <result>`
@@ -57,6 +61,12 @@ pub mod worker {
     /// Anything else on the worker's stdout breaks the protocol. A panic in a
     /// job is not caught here: it ends the worker process (exit code 101).
     fn serve(jobs: &[(&str, JobFn)]) {
+        {
+            let mut out = io::stdout().lock();
+            if writeln!(out, "{READY}").and_then(|_| out.flush()).is_err() {
+                return;
+            }
+        }
         for line in io::stdin().lock().lines() {
             let Ok(line) = line else { break };
             let (name, input) = line.split_once(' ').unwrap_or((line.as_str(), ""));
@@ -157,6 +167,11 @@ impl Worker {
         // `worker::ROLE`, its stdin and stdout piped (`Stdio::piped()`).
         // Take the two pipes out of the Child; hand stdout to `read_lines`
         // and keep the receiver it returns.
+        // Then wait for the worker's first line, `worker::READY` (use plain
+        // `recv()`, no time limit): starting a process takes longer on a busy
+        // machine, and that must not count against the first job's limit.
+        // Anything else (or no line at all) means the worker is broken:
+        // kill it, wait for it, and return an error.
         todo!("Worker::start")
     }
 

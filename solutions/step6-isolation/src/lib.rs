@@ -17,6 +17,9 @@ pub mod worker {
     /// The command-line argument that starts this program as a worker.
     pub const ROLE: &str = "--step6-worker";
 
+    /// The first line a worker writes, once it is up and waiting for jobs.
+    pub const READY: &str = "ready";
+
     /// A job the worker knows how to run: input text in, result text out.
     pub type JobFn = fn(&str) -> String;
 
@@ -30,7 +33,8 @@ pub mod worker {
         }
     }
 
-    /// The worker's loop. The protocol, one line each way per job:
+    /// The worker's loop. The protocol: first the worker writes [`READY`]
+    /// on a line of its own; then, one line each way per job:
     ///
     /// * request (supervisor to worker): `<job name> <input>`
     /// * reply (worker to supervisor): `ok <result>`
@@ -38,6 +42,12 @@ pub mod worker {
     /// Anything else on the worker's stdout breaks the protocol. A panic in a
     /// job is not caught here: it ends the worker process (exit code 101).
     fn serve(jobs: &[(&str, JobFn)]) {
+        {
+            let mut out = io::stdout().lock();
+            if writeln!(out, "{READY}").and_then(|_| out.flush()).is_err() {
+                return;
+            }
+        }
         for line in io::stdin().lock().lines() {
             let Ok(line) = line else { break };
             let (name, input) = line.split_once(' ').unwrap_or((line.as_str(), ""));
@@ -142,11 +152,28 @@ impl Worker {
             .spawn()?;
         let stdin = child.stdin.take().expect("stdin was piped");
         let stdout = child.stdout.take().expect("stdout was piped");
-        Ok(Worker {
+        let started = Worker {
             child,
             stdin,
             replies: read_lines(stdout),
-        })
+        };
+        // Wait until the worker is up, with no time limit: how long a process
+        // takes to start depends on how busy the machine is, and that must
+        // not count against the first job's time limit.
+        match started.replies.recv() {
+            Ok(line) if line == worker::READY => Ok(started),
+            Ok(line) => {
+                started.kill();
+                Err(io::Error::other(format!(
+                    "the worker said {line:?} instead of {:?}",
+                    worker::READY
+                )))
+            }
+            Err(_) => {
+                started.kill();
+                Err(io::Error::other("the worker ended before it was ready"))
+            }
+        }
     }
 
     /// The worker's process id.
