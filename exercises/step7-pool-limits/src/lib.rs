@@ -94,7 +94,8 @@ impl ThreadPool {
     pub fn shutdown(self) -> usize {
         // TODO: close the queue by dropping the sender (take it out of the
         // Option), so the workers finish what is queued and then stop. Join
-        // every worker and return how many you joined.
+        // every worker and return how many you joined. (Write `mut self`
+        // above to be allowed to take things out of the pool.)
         todo!("ThreadPool::shutdown")
     }
 }
