@@ -15,30 +15,42 @@ use crossbeam_channel::bounded;
 const CHILD: &str = "--empty-child";
 
 // ANCHOR: spawn-cost
-/// Average time to start a thread that does nothing and join it.
-fn thread_cost(rounds: u32) -> Duration {
-    let start = Instant::now();
-    for _ in 0..rounds {
-        std::thread::spawn(|| {}).join().expect("the empty thread");
-    }
-    start.elapsed() / rounds
+/// Time to start a thread that does nothing and join it: the median of
+/// `batches` batches of `rounds` (a median shrugs off the moments when
+/// something else on the machine got in the way).
+fn thread_cost(batches: usize, rounds: u32) -> Duration {
+    median(batches, || {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            std::thread::spawn(|| {}).join().expect("the empty thread");
+        }
+        start.elapsed() / rounds
+    })
 }
 
-/// Average time to start this program as a child that exits at once, and
-/// wait for it.
-fn process_cost(rounds: u32) -> Duration {
+/// Time to start this program as a child that exits at once, and wait
+/// for it, measured the same way.
+fn process_cost(batches: usize, rounds: u32) -> Duration {
     let exe = std::env::current_exe().expect("the path of this program");
-    let start = Instant::now();
-    for _ in 0..rounds {
-        let status = Command::new(&exe)
-            .arg(CHILD)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .status()
-            .expect("start the empty child");
-        assert!(status.success());
-    }
-    start.elapsed() / rounds
+    median(batches, || {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let status = Command::new(&exe)
+                .arg(CHILD)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status()
+                .expect("start the empty child");
+            assert!(status.success());
+        }
+        start.elapsed() / rounds
+    })
+}
+
+fn median(batches: usize, mut measure: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..batches).map(|_| measure()).collect();
+    times.sort();
+    times[times.len() / 2]
 }
 // ANCHOR_END: spawn-cost
 
@@ -111,11 +123,11 @@ fn main() {
         return;
     }
     // Warm up, so the first measurement does not pay for loading the program.
-    thread_cost(20);
-    process_cost(5);
+    thread_cost(1, 20);
+    process_cost(1, 5);
 
-    let thread = thread_cost(2000);
-    let process = process_cost(200);
+    let thread = thread_cost(21, 100);
+    let process = process_cost(21, 10);
     println!("start + join an empty thread:   {:>9.1} µs", micros(thread));
     println!(
         "start + wait an empty process:  {:>9.1} µs",
