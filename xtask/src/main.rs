@@ -1,1 +1,161 @@
-fn main() {}
+//! `cargo xtask`: the course's grader and tooling.
+//!
+//! Each verb lives in its own module under `commands/`; the shared pieces are
+//! the repository root and manifest (`repo`), building a step's checks
+//! (`build`), running them (`grade`), the learner's progress (`progress`),
+//! the exercises' original files (`originals`) and printing (`ui`, `report`).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod build;
+mod commands;
+mod grade;
+mod originals;
+mod progress;
+mod repo;
+mod report;
+mod ui;
+
+/// The grader and tools of the course "Threads vs. processes in Rust".
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+#[command(after_help = "Start with `cargo xtask list`, then `cargo xtask check step1`.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format of `check`, `list` and `verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Human,
+    /// The JSON documented in the book's "The grader" chapter.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the steps, their status and estimated time; mark the next one.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Build a step's exercise and run its checks.
+    Check {
+        /// The step: `step1`, `1` or `step1-blocking`.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        step: Option<String>,
+        /// Check every step and print a summary table.
+        #[arg(long)]
+        all: bool,
+        /// Run the checks against the reference solution instead.
+        #[arg(long)]
+        solution: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show the hints of the checks that are failing now.
+    Hint {
+        step: String,
+        /// Show every hint of the step, failing or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Re-check a step every time you save (Ctrl+C to stop).
+    Watch {
+        /// The step to watch; without it, the next step to do (and the one
+        /// after, once it passes).
+        step: Option<String>,
+    },
+    /// Restore a step's exercise to its original state, after backing up your files.
+    Reset { step: String },
+    /// Show the reference solution of a step.
+    Solution {
+        step: String,
+        /// Show it as a diff against your exercise.
+        #[arg(long)]
+        diff: bool,
+        /// Do not ask for confirmation before the step is passed.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// For maintainers and CI: every solution passes, every untouched exercise fails at run time.
+    Verify {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// For maintainers: record the exercises' original files (after changing an exercise).
+    Freeze,
+    /// Build the book (book/book/index.html); `--open` opens it in a browser.
+    Book {
+        #[arg(long)]
+        open: bool,
+    },
+    /// Check that this machine is ready for the course (before a workshop).
+    Doctor,
+    /// Write your progress to a small JSON file for your instructor.
+    Report {
+        /// Your name or handle, as the instructor should see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write it (default: report-<name>.json here).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// For instructors: a table of the class's progress from attendees' report files.
+    ClassReport {
+        /// Report files, or directories holding them.
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        /// Where to write the HTML page.
+        #[arg(long, default_value = "class-report.html")]
+        html: std::path::PathBuf,
+    },
+    /// For maintainers: write .github/workflows/autograde.yml from course.toml.
+    GenAutograde {
+        /// Only compare the committed workflow with the manifest.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Turn `check --format json` result files into a Markdown score table.
+    Score {
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List { format } => commands::list::run(format),
+        Command::Check {
+            step,
+            all,
+            solution,
+            format,
+        } => commands::check::run(step.as_deref(), all, solution, format),
+        Command::Hint { step, all } => commands::hint::run(&step, all),
+        Command::Watch { step } => commands::watch::run(step.as_deref()),
+        Command::Reset { step } => commands::reset::run(&step),
+        Command::Solution { step, diff, yes } => commands::solution::run(&step, diff, yes),
+        Command::Verify { format } => commands::verify::run(format),
+        Command::Freeze => commands::freeze::run(),
+        Command::Book { open } => commands::book::run(open),
+        Command::Doctor => commands::doctor::run(),
+        Command::Report { name, out } => commands::report::run(name, out),
+        Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
+        Command::GenAutograde { check } => commands::gen_autograde::run(check),
+        Command::Score { inputs } => commands::score::run(&inputs),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            ui::error(&format!("{e:#}"));
+            ExitCode::from(2)
+        }
+    }
+}

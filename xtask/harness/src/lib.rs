@@ -139,17 +139,20 @@ fn last_panic() -> std::sync::MutexGuard<'static, Option<String>> {
 
 /// Runs a check, turning a panic into a failure that says where it happened.
 pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
-    let default_hook = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
+    panic::set_hook(Box::new(|info| {
         let location = info
             .location()
             .map(|l| format!(" (at {}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        let message = payload_text(info.payload());
-        *last_panic() = Some(format!("{message}{location}"));
-        // Other threads' panics still go to stderr, which the grader shows
-        // when the check fails.
-        default_hook(info);
+        let message = format!("{}{location}", explain_panic(&payload_text(info.payload())));
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        // The check's own thread reports its panic as the failure; a panic
+        // in another thread is context worth showing if the check fails.
+        if name != "main" && name != sync::WITHIN_THREAD {
+            eprintln!("a panic in thread `{name}`: {message}");
+        }
+        *last_panic() = Some(message);
     }));
     let outcome = match panic::catch_unwind(AssertUnwindSafe(check)) {
         Ok(Ok(())) => Outcome::Pass,
@@ -157,7 +160,7 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
         Err(payload) => {
             let message = last_panic()
                 .take()
-                .unwrap_or_else(|| payload_text(payload.as_ref()));
+                .unwrap_or_else(|| explain_panic(&payload_text(payload.as_ref())));
             Outcome::Fail {
                 message: format!("the code panicked: {message}"),
             }
@@ -165,6 +168,21 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     };
     let _ = panic::take_hook();
     outcome
+}
+
+/// Turns `todo!()`'s message into words for a learner.
+fn explain_panic(message: &str) -> String {
+    match message.strip_prefix("not yet implemented") {
+        Some(rest) => {
+            let what = rest.trim_start_matches(':').trim();
+            if what.is_empty() {
+                "it reached a `todo!()`: that part is not written yet".to_string()
+            } else {
+                format!("it reached `todo!(\"{what}\")`: that part is not written yet")
+            }
+        }
+        None => message.to_string(),
+    }
 }
 
 fn payload_text(payload: &(dyn Any + Send)) -> String {

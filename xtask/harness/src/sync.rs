@@ -44,6 +44,9 @@ impl Latch {
     }
 }
 
+/// The name of the thread [`within`] runs its closure on.
+pub const WITHIN_THREAD: &str = "check-within";
+
 /// Runs `f` on its own thread and waits at most `limit` for its result.
 ///
 /// `None` means `f` did not return in time (it is left running; the check
@@ -57,7 +60,7 @@ where
 {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
-        .name("check-within".into())
+        .name(WITHIN_THREAD.into())
         .spawn(move || {
             let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
         })

@@ -1,0 +1,235 @@
+//! Building a step's checks binary with cargo, against the learner's
+//! exercise or against the reference solution, and collecting what the
+//! compiler said.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+use course::Step;
+use serde::Deserialize;
+
+use crate::repo::Repo;
+
+/// Which crate the checks are built against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Exercise,
+    Solution,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Exercise => "exercise",
+            Target::Solution => "solution",
+        }
+    }
+
+    /// The crate directory of `step` for this target, relative to the root.
+    pub fn crate_dir(self, step: &Step) -> String {
+        match self {
+            Target::Exercise => step.exercise_crate.clone(),
+            Target::Solution => step.solution_crate(),
+        }
+    }
+}
+
+/// One compiler diagnostic, as the compiler rendered it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rendered: String,
+    pub is_error: bool,
+    /// The primary location: file (relative to the root) and line.
+    pub file: Option<(String, usize)>,
+}
+
+/// What a build produced.
+pub enum Built {
+    /// The checks binary, and the warnings about the learner's crate.
+    Ok {
+        exe: PathBuf,
+        warnings: Vec<Diagnostic>,
+    },
+    /// It did not compile.
+    Failed { diagnostics: Vec<Diagnostic> },
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    message: Option<CompilerMessage>,
+    #[serde(default)]
+    target: Option<ArtifactTarget>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    fresh: Option<bool>,
+    #[serde(default)]
+    success: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactTarget {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct CompilerMessage {
+    rendered: Option<String>,
+    level: String,
+    #[serde(default)]
+    spans: Vec<Span>,
+}
+
+#[derive(Deserialize)]
+struct Span {
+    file_name: String,
+    line_start: usize,
+    is_primary: bool,
+}
+
+/// Builds the checks of `step` against `target`. `colour` selects ANSI
+/// rendering of diagnostics; `on_compiled` is called with the name of each
+/// crate that had to be compiled (for progress output).
+pub fn build_checks(
+    repo: &Repo,
+    step: &Step,
+    target: Target,
+    colour: bool,
+    on_compiled: &mut dyn FnMut(&str),
+) -> Result<Built> {
+    let package = step.checks_package();
+    if !repo.path(&step.checks_crate()).join("Cargo.toml").is_file() {
+        bail!(
+            "the checks of {} are missing ({} has no Cargo.toml); is your clone complete?",
+            step.id,
+            step.checks_crate()
+        );
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&repo.root)
+        .args(["build", "--quiet", "--package", &package, "--bin", &package])
+        .arg(if colour {
+            "--message-format=json-diagnostic-rendered-ansi"
+        } else {
+            "--message-format=json"
+        });
+    if target == Target::Solution {
+        cmd.args(["--no-default-features", "--features", "solution"]);
+    }
+    if step.build.release {
+        cmd.arg("--release");
+    }
+    if !step.build.cfg.is_empty() {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        for cfg in &step.build.cfg {
+            flags.push_str(&format!(" --cfg {cfg}"));
+        }
+        cmd.env("RUSTFLAGS", flags.trim());
+    }
+    if let Some(dir) = &step.build.target_dir {
+        cmd.env("CARGO_TARGET_DIR", repo.path(dir));
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().context("cannot run cargo")?;
+
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut exe = None;
+    let mut diagnostics = Vec::new();
+    let mut finished_ok = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo's output")?;
+        let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+            continue;
+        };
+        match msg.reason.as_str() {
+            "compiler-artifact" => {
+                let name = msg.target.as_ref().map(|t| t.name.as_str()).unwrap_or("");
+                if msg.fresh == Some(false) {
+                    on_compiled(name);
+                }
+                if name == package {
+                    if let Some(path) = msg.executable {
+                        exe = Some(path);
+                    }
+                }
+            }
+            "compiler-message" => {
+                if let Some(d) = msg.message.and_then(diagnostic) {
+                    diagnostics.push(d);
+                }
+            }
+            "build-finished" => finished_ok = msg.success,
+            _ => {}
+        }
+    }
+    let status = child.wait().context("cannot wait for cargo")?;
+    let stderr = stderr_reader.join().unwrap_or_default();
+
+    if status.success() && finished_ok != Some(false) {
+        let Some(exe) = exe else {
+            bail!("cargo built {package} but did not say where the binary is");
+        };
+        let crate_dir = target.crate_dir(step);
+        let warnings = diagnostics
+            .into_iter()
+            .filter(|d| !d.is_error && d.file.as_ref().is_some_and(|(f, _)| in_dir(f, &crate_dir)))
+            .collect();
+        return Ok(Built::Ok { exe, warnings });
+    }
+    let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error).collect();
+    if errors.is_empty() {
+        bail!("cargo could not build {package}:\n{}", stderr.trim_end());
+    }
+    Ok(Built::Failed {
+        diagnostics: errors,
+    })
+}
+
+fn diagnostic(message: CompilerMessage) -> Option<Diagnostic> {
+    let rendered = message.rendered?;
+    // "aborting due to previous error" and the like repeat what was said.
+    if message.spans.is_empty() && message.level == "error" && rendered.contains("aborting due to")
+    {
+        return None;
+    }
+    let file = message
+        .spans
+        .iter()
+        .find(|s| s.is_primary)
+        .map(|s| (s.file_name.replace('\\', "/"), s.line_start));
+    Some(Diagnostic {
+        rendered,
+        is_error: message.level.starts_with("error"),
+        file,
+    })
+}
+
+/// Whether `file` (as rustc names it, relative to the root or absolute)
+/// lies in `dir` (relative to the root).
+pub fn in_dir(file: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    let file = file.replace('\\', "/");
+    file.starts_with(&format!("{dir}/")) || file.contains(&format!("/{dir}/"))
+}
+
+/// The root-relative form of a path rustc printed.
+pub fn relative(root: &Path, file: &str) -> String {
+    Path::new(file)
+        .strip_prefix(root)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| file.to_string())
+}

@@ -1,0 +1,310 @@
+//! `cargo xtask check <step> [--solution] [--all] [--format json]`
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use course::Step;
+
+use crate::build::{self, Diagnostic, Target};
+use crate::grade::{self, Graded, StepResult};
+use crate::originals;
+use crate::progress::Progress;
+use crate::repo::Repo;
+use crate::report::{self, CheckJson, Totals};
+use crate::ui::{self, paint, BAD, BOLD, DIM, NOTE, OK, WARN};
+use crate::Format;
+
+pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Result<ExitCode> {
+    let repo = Repo::open()?;
+    let target = if solution {
+        Target::Solution
+    } else {
+        Target::Exercise
+    };
+    let steps: Vec<&Step> = if all {
+        repo.course.steps.iter().collect()
+    } else {
+        vec![repo.step(step.expect("clap requires a step unless --all"))?]
+    };
+    let mut results = Vec::new();
+    for step in &steps {
+        let result = check_step(&repo, step, target, format)?;
+        results.push(result);
+    }
+    let all_passed = results.iter().all(StepResult::passed);
+    match format {
+        Format::Json => {
+            let mut totals = Totals::default();
+            let steps_json: Vec<_> = steps
+                .iter()
+                .zip(&results)
+                .map(|(step, result)| {
+                    let json = report::step_json(step, target, result);
+                    totals.add(json.totals);
+                    json
+                })
+                .collect();
+            report::print_json(&CheckJson {
+                schema_version: report::SCHEMA_VERSION,
+                kind: "check",
+                steps: steps_json,
+                totals,
+            });
+        }
+        Format::Human if all => print_summary_table(&steps, &results),
+        Format::Human => {}
+    }
+    Ok(if all_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Grades one step, prints it (in human format) and records progress.
+pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> Result<StepResult> {
+    if target == Target::Exercise {
+        ensure_exercise_files(repo, step)?;
+    }
+    let human = format == Format::Human;
+    if human {
+        let against = match target {
+            Target::Exercise => format!("your exercise ({})", step.exercise_crate),
+            Target::Solution => format!("the reference solution ({})", step.solution_crate()),
+        };
+        anstream::println!(
+            "{} {}. {}: {} against {against}",
+            paint(NOTE, "Checking"),
+            step.number(),
+            step.title,
+            step.exercise
+        );
+    }
+    let colour = human && ui::colour_on_stdout();
+    let mut printer = LivePrinter {
+        human,
+        compiled_any: false,
+    };
+    let result = grade::grade(repo, step, target, colour, &mut printer)?;
+    if human {
+        print_outcome(repo, step, target, &result);
+    }
+    if target == Target::Exercise {
+        let (passed, total) = result.counts(step);
+        let failing = match &result {
+            StepResult::Ran { checks } => checks
+                .iter()
+                .filter(|c| !c.passed())
+                .map(|c| c.info.id.clone())
+                .collect(),
+            StepResult::CompileError { .. } => Vec::new(),
+        };
+        let compile_error = matches!(result, StepResult::CompileError { .. });
+        Progress::record(repo, &step.id, passed, total, failing, compile_error);
+    }
+    Ok(result)
+}
+
+/// Stops early, with a way out, when a file of the exercise was deleted.
+fn ensure_exercise_files(repo: &Repo, step: &Step) -> Result<()> {
+    let Ok(originals) = originals::load(repo) else {
+        return Ok(());
+    };
+    let Ok(cmp) = originals::compare(repo, &originals, step) else {
+        return Ok(());
+    };
+    if let Some(missing) = cmp.missing.first() {
+        bail!(
+            "{}/{missing} is missing. `cargo xtask reset {}` restores the exercise (it backs up your other files first).",
+            step.exercise_crate,
+            step.short_id()
+        );
+    }
+    Ok(())
+}
+
+struct LivePrinter {
+    human: bool,
+    compiled_any: bool,
+}
+
+impl grade::Progress for LivePrinter {
+    fn compiled(&mut self, crate_name: &str) {
+        if !self.human {
+            return;
+        }
+        if !self.compiled_any {
+            anstream::eprintln!(
+                "{}",
+                paint(
+                    DIM,
+                    "  (compiling; the first build after a fresh clone takes a minute)"
+                )
+            );
+            self.compiled_any = true;
+        }
+        anstream::eprintln!("{}", paint(DIM, format!("  compiled {crate_name}")));
+    }
+
+    fn built(&mut self, warnings: &[Diagnostic]) {
+        if !self.human {
+            return;
+        }
+        for w in warnings {
+            anstream::println!("{}", w.rendered.trim_end());
+        }
+    }
+
+    fn check_done(&mut self, graded: &Graded) {
+        if self.human {
+            print_check(graded);
+        }
+    }
+}
+
+fn print_check(graded: &Graded) {
+    let ms = graded.report.duration.as_millis();
+    if graded.passed() {
+        anstream::println!(
+            "  {} {} {}",
+            paint(OK, "✓"),
+            graded.info.title,
+            paint(DIM, format!("({ms} ms)"))
+        );
+        return;
+    }
+    anstream::println!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    anstream::println!("{}", ui::indent(&graded.message(), 6));
+    anstream::println!(
+        "{}",
+        ui::indent(
+            &format!(
+                "{} {}",
+                paint(NOTE, "hint:"),
+                report::wrap(&graded.info.hint, 82)
+            ),
+            6
+        )
+    );
+    let output = graded.report.output.trim();
+    if !output.is_empty() {
+        anstream::println!("      {}", paint(DIM, "what the code printed:"));
+        anstream::println!("{}", paint(DIM, ui::indent(output, 8)));
+    }
+}
+
+fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) {
+    let cmd = match target {
+        Target::Exercise => step.check_command(),
+        Target::Solution => format!("{} --solution", step.check_command()),
+    };
+    match result {
+        StepResult::CompileError { diagnostics } => {
+            for d in diagnostics {
+                anstream::println!("{}", d.rendered.trim_end());
+            }
+            anstream::println!("{}", compile_error_advice(repo, step, target, diagnostics));
+        }
+        StepResult::Ran { checks } => {
+            let passed = checks.iter().filter(|c| c.passed()).count();
+            println!();
+            if result.passed() {
+                anstream::println!(
+                    "{} All {} checks of step {} passed.",
+                    paint(OK, "Done!"),
+                    checks.len(),
+                    step.number()
+                );
+                if target == Target::Exercise {
+                    print_next(repo, step);
+                }
+            } else {
+                anstream::println!(
+                    "{} of {} checks passed.",
+                    paint(if passed == 0 { BAD } else { WARN }, passed),
+                    checks.len()
+                );
+                anstream::println!(
+                    "{} fix the first failing check and run `{cmd}` again.\n      `cargo xtask watch {}` re-checks every time you save; `cargo xtask hint {}` repeats the hints.",
+                    paint(NOTE, "Next:"),
+                    step.short_id(),
+                    step.short_id()
+                );
+            }
+        }
+    }
+}
+
+/// Says which file to fix after a compile error.
+fn compile_error_advice(
+    repo: &Repo,
+    step: &Step,
+    target: Target,
+    diagnostics: &[Diagnostic],
+) -> String {
+    let crate_dir = target.crate_dir(step);
+    let mut places: Vec<String> = Vec::new();
+    let mut elsewhere: Vec<String> = Vec::new();
+    for d in diagnostics {
+        if let Some((file, line)) = &d.file {
+            let file = build::relative(&repo.root, file);
+            let place = format!("{file} (line {line})");
+            if build::in_dir(&file, &crate_dir) {
+                if !places.contains(&place) {
+                    places.push(place);
+                }
+            } else if !elsewhere.contains(&file) {
+                elsewhere.push(file);
+            }
+        }
+    }
+    let again = step.check_command();
+    if !places.is_empty() {
+        format!(
+            "{} the {} does not compile. Fix {}, then run `{again}` again.",
+            paint(BAD, "✗"),
+            target.name(),
+            places.join(", ")
+        )
+    } else {
+        format!(
+            "{} the checks do not compile against your {}: the error shows up in {}, but the cause is a change to the public names or signatures in {crate_dir}. Keep those as the exercise gave them (`cargo xtask reset {}` restores the original, after backing up your files).",
+            paint(BAD, "✗"),
+            target.name(),
+            if elsewhere.is_empty() { "the checks".to_string() } else { elsewhere.join(", ") },
+            step.short_id()
+        )
+    }
+}
+
+fn print_next(repo: &Repo, step: &Step) {
+    match repo.course.next_step(&step.id) {
+        Some(next) => anstream::println!(
+            "{} read {} ({}. {}), then run `{}`.",
+            paint(NOTE, "Next:"),
+            next.chapter,
+            next.number(),
+            next.title,
+            next.check_command()
+        ),
+        None => anstream::println!(
+            "{} that was the last step: you finished the course. The chapters after the steps (myth busters, pitfalls, production patterns) are waiting in the book.",
+            paint(NOTE, "Next:")
+        ),
+    }
+}
+
+fn print_summary_table(steps: &[&Step], results: &[StepResult]) {
+    println!();
+    anstream::println!("{}", paint(BOLD, "Summary"));
+    let width = steps.iter().map(|s| s.id.len()).max().unwrap_or(10);
+    for (step, result) in steps.iter().zip(results) {
+        let (passed, total) = result.counts(step);
+        let status = match result {
+            StepResult::CompileError { .. } => paint(BAD, "does not compile"),
+            _ if result.passed() => paint(OK, "passed"),
+            _ => paint(WARN, "failing"),
+        };
+        anstream::println!("  {:<width$}  {passed:>2}/{total:<2}  {status}", step.id);
+    }
+}

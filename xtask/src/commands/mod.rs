@@ -1,0 +1,16 @@
+//! One module per verb of `cargo xtask`.
+
+pub mod book;
+pub mod check;
+pub mod class_report;
+pub mod doctor;
+pub mod freeze;
+pub mod gen_autograde;
+pub mod hint;
+pub mod list;
+pub mod report;
+pub mod reset;
+pub mod score;
+pub mod solution;
+pub mod verify;
+pub mod watch;

@@ -1,0 +1,205 @@
+//! `cargo xtask verify`: for maintainers and CI. Every reference solution
+//! passes all its checks; every untouched exercise compiles and fails every
+//! one of its checks at run time; the recorded originals are up to date.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::build::Target;
+use crate::grade::{self, StepResult};
+use crate::originals;
+use crate::repo::Repo;
+use crate::report;
+use crate::ui::{paint, BAD, BOLD, DIM, NOTE, OK};
+use crate::Format;
+
+#[derive(Serialize)]
+struct VerifyJson {
+    schema_version: u32,
+    kind: &'static str,
+    ok: bool,
+    steps: Vec<StepVerdict>,
+}
+
+#[derive(Serialize)]
+struct StepVerdict {
+    step: String,
+    /// Checks that passed against the solution.
+    solution_passed: usize,
+    /// Checks that failed at run time against the untouched exercise.
+    exercise_failed: usize,
+    checks: usize,
+    /// The exercise is exactly as recorded in xtask/originals.toml.
+    pristine: bool,
+    problems: Vec<String>,
+}
+
+pub fn run(format: Format) -> Result<ExitCode> {
+    let repo = Repo::open()?;
+    let human = format == Format::Human;
+    let originals = originals::load(&repo)?;
+    let mut verdicts = Vec::new();
+    for step in &repo.course.steps {
+        if human {
+            anstream::println!("{} {}", paint(NOTE, "Verifying"), step.id);
+        }
+        let mut problems = Vec::new();
+        let total = step.checks.len();
+        if total == 0 {
+            problems.push("the manifest lists no checks".to_string());
+        }
+
+        let cmp = match originals::compare(&repo, &originals, step) {
+            Ok(cmp) => cmp,
+            Err(e) => {
+                problems.push(format!("{e:#}"));
+                originals::Comparison::default()
+            }
+        };
+        for f in &cmp.changed {
+            problems.push(format!("{f} differs from xtask/originals.toml (run `cargo xtask freeze` if the change is meant)"));
+        }
+        for f in &cmp.missing {
+            problems.push(format!("{f} is missing"));
+        }
+        for f in &cmp.added {
+            problems.push(format!(
+                "{f} is not in xtask/originals.toml (run `cargo xtask freeze`)"
+            ));
+        }
+
+        let solution_passed =
+            match grade::grade(&repo, step, Target::Solution, false, &mut grade::Quiet)? {
+                StepResult::Ran { checks } => {
+                    for c in checks.iter().filter(|c| !c.passed()) {
+                        problems.push(format!("solution fails `{}`: {}", c.info.id, c.message()));
+                    }
+                    checks.iter().filter(|c| c.passed()).count()
+                }
+                StepResult::CompileError { diagnostics } => {
+                    problems.push(format!(
+                        "the solution does not compile:\n{}",
+                        report::strip_ansi(
+                            &diagnostics
+                                .iter()
+                                .map(|d| d.rendered.as_str())
+                                .collect::<String>()
+                        )
+                    ));
+                    0
+                }
+            };
+        let exercise_failed = match grade::grade(
+            &repo,
+            step,
+            Target::Exercise,
+            false,
+            &mut grade::Quiet,
+        )? {
+            StepResult::Ran { checks } => {
+                for c in &checks {
+                    match c.report.verdict.status() {
+                        "pass" => problems.push(format!(
+                            "the untouched exercise passes `{}`: the check cannot fail",
+                            c.info.id
+                        )),
+                        "error" => {
+                            problems.push(format!("`{}` could not run: {}", c.info.id, c.message()))
+                        }
+                        _ => {}
+                    }
+                }
+                checks
+                    .iter()
+                    .filter(|c| matches!(c.report.verdict.status(), "fail" | "timeout" | "crash"))
+                    .count()
+            }
+            StepResult::CompileError { diagnostics } => {
+                problems.push(format!(
+                    "the untouched exercise does not compile (its checks must fail at run time, not at compile time):\n{}",
+                    report::strip_ansi(&diagnostics.iter().map(|d| d.rendered.as_str()).collect::<String>())
+                ));
+                0
+            }
+        };
+        verdicts.push(StepVerdict {
+            step: step.id.clone(),
+            solution_passed,
+            exercise_failed,
+            checks: total,
+            pristine: cmp.pristine(),
+            problems,
+        });
+    }
+    let ok = verdicts.iter().all(|v| v.problems.is_empty());
+    if human {
+        print_table(&verdicts);
+    } else {
+        report::print_json(&VerifyJson {
+            schema_version: report::SCHEMA_VERSION,
+            kind: "verify",
+            ok,
+            steps: verdicts,
+        });
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_table(verdicts: &[StepVerdict]) {
+    let w = verdicts
+        .iter()
+        .map(|v| v.step.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!();
+    anstream::println!(
+        "{}",
+        paint(
+            BOLD,
+            format!(
+                "{:<w$}  {:>14}  {:>22}  {:>8}  result",
+                "step", "solution pass", "exercise fails at run", "pristine"
+            )
+        )
+    );
+    for v in verdicts {
+        let result = if v.problems.is_empty() {
+            paint(OK, "ok")
+        } else {
+            paint(BAD, "PROBLEM")
+        };
+        anstream::println!(
+            "{:<w$}  {:>14}  {:>22}  {:>8}  {result}",
+            v.step,
+            format!("{}/{}", v.solution_passed, v.checks),
+            format!("{}/{}", v.exercise_failed, v.checks),
+            if v.pristine { "yes" } else { "no" },
+        );
+    }
+    for v in verdicts.iter().filter(|v| !v.problems.is_empty()) {
+        anstream::println!("\n{} {}", paint(BAD, "problems in"), v.step);
+        for p in &v.problems {
+            anstream::println!("  {} {p}", paint(DIM, "-"));
+        }
+    }
+    let bad = verdicts.iter().filter(|v| !v.problems.is_empty()).count();
+    println!();
+    if bad == 0 {
+        anstream::println!(
+            "{} every solution passes and every untouched exercise fails at run time.",
+            paint(OK, "verified:")
+        );
+    } else {
+        anstream::println!(
+            "{} {bad} step(s) have problems.",
+            paint(BAD, "not verified:")
+        );
+    }
+}

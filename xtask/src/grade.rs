@@ -1,0 +1,136 @@
+//! Grading one step: build its checks, run each check in its own process
+//! under its time limit, collect the verdicts.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use check_harness::runner::{self, CheckReport};
+use course::{CheckInfo, Step};
+
+use crate::build::{self, Built, Diagnostic, Target};
+use crate::repo::Repo;
+
+/// One check's verdict with its manifest entry.
+#[derive(Debug, Clone)]
+pub struct Graded {
+    pub info: CheckInfo,
+    pub limit: Duration,
+    pub report: CheckReport,
+}
+
+impl Graded {
+    pub fn passed(&self) -> bool {
+        self.report.verdict.passed()
+    }
+
+    /// The failure message, with the check's own words for a time-out.
+    pub fn message(&self) -> String {
+        match (&self.report.verdict, &self.info.on_timeout) {
+            (runner::Verdict::Timeout, Some(said)) => {
+                format!("did not finish in {} s: {said}", self.limit.as_secs_f64())
+            }
+            (verdict, _) => verdict.describe(self.limit),
+        }
+    }
+}
+
+/// How a step's grading went.
+pub enum StepResult {
+    /// The checks ran.
+    Ran { checks: Vec<Graded> },
+    /// The graded crate (or the checks, against it) did not compile.
+    CompileError { diagnostics: Vec<Diagnostic> },
+}
+
+impl StepResult {
+    pub fn passed(&self) -> bool {
+        match self {
+            StepResult::Ran { checks } => checks.iter().all(Graded::passed),
+            StepResult::CompileError { .. } => false,
+        }
+    }
+
+    pub fn counts(&self, step: &Step) -> (usize, usize) {
+        match self {
+            StepResult::Ran { checks } => {
+                (checks.iter().filter(|c| c.passed()).count(), checks.len())
+            }
+            StepResult::CompileError { .. } => (0, step.checks.len()),
+        }
+    }
+}
+
+/// Callbacks for live output while a step is graded.
+pub trait Progress {
+    /// A crate had to be compiled.
+    fn compiled(&mut self, _crate_name: &str) {}
+    /// The build is done; the checks start.
+    fn built(&mut self, _warnings: &[Diagnostic]) {}
+    /// One check finished.
+    fn check_done(&mut self, _graded: &Graded) {}
+}
+
+/// Progress that prints nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Builds and runs every check of `step` against `target`.
+pub fn grade(
+    repo: &Repo,
+    step: &Step,
+    target: Target,
+    colour: bool,
+    progress: &mut dyn Progress,
+) -> Result<StepResult> {
+    let built = build::build_checks(repo, step, target, colour, &mut |name| {
+        progress.compiled(name)
+    })?;
+    let (exe, warnings) = match built {
+        Built::Ok { exe, warnings } => (exe, warnings),
+        Built::Failed { diagnostics } => return Ok(StepResult::CompileError { diagnostics }),
+    };
+    progress.built(&warnings);
+    ensure_same_checks(&exe, step)?;
+    // Clean panic messages: the grader shows where the panic happened itself.
+    let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
+    let mut checks = Vec::new();
+    for info in &step.checks {
+        let limit = step.timeout(&repo.course, info);
+        let report = runner::run_check(&exe, &info.id, limit, &env);
+        let graded = Graded {
+            info: info.clone(),
+            limit,
+            report,
+        };
+        progress.check_done(&graded);
+        checks.push(graded);
+    }
+    Ok(StepResult::Ran { checks })
+}
+
+/// The checks binary and the manifest must list the same checks: a check
+/// without a title and hint, or a title without a check, is a course bug.
+fn ensure_same_checks(exe: &std::path::Path, step: &Step) -> Result<()> {
+    let output = std::process::Command::new(exe)
+        .arg("--list")
+        .output()
+        .with_context(|| format!("cannot run {}", exe.display()))?;
+    let listed = String::from_utf8_lossy(&output.stdout);
+    let in_binary: Vec<&str> = listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let in_manifest: Vec<&str> = step.checks.iter().map(|c| c.id.as_str()).collect();
+    if in_binary != in_manifest {
+        bail!(
+            "course bug: the checks of {} are {:?} in {}, but course.toml lists {:?}",
+            step.id,
+            in_binary,
+            step.checks_crate(),
+            in_manifest
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,449 @@
+//! The `cargo xtask` command line, driven as a learner drives it.
+//!
+//! Every test points the grader's state (progress, backups) at a temporary
+//! directory with COURSE_STATE_DIR, so the tests never touch a learner's own
+//! progress. Tests that need misbehaving checks use the fixture course in
+//! tests/fixture (COURSE_ROOT).
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
+}
+
+/// `xtask` run at the course root with a private state directory.
+fn xtask(state: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("xtask").unwrap();
+    cmd.current_dir(repo_root())
+        .env_remove("COURSE_ROOT")
+        .env("COURSE_STATE_DIR", state.path())
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn fixture(state: &tempfile::TempDir) -> Command {
+    let mut cmd = xtask(state);
+    cmd.env("COURSE_ROOT", fixture_root());
+    cmd
+}
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn list_shows_every_step_and_the_next_one() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("step1"))
+        .stdout(predicate::str::contains("The single-thread model"))
+        .stdout(predicate::str::contains("▶  step1"))
+        .stdout(predicate::str::contains(
+            "Next: read book/src/step1-blocking.md, then run `cargo xtask check step1`.",
+        ));
+}
+
+#[test]
+fn list_json_follows_the_schema() {
+    let state = tempfile::tempdir().unwrap();
+    let out = xtask(&state)
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = json(&out.stdout);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "list");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["id"], "step1-blocking");
+    assert_eq!(steps[0]["next"], true);
+    for s in steps {
+        for key in [
+            "id",
+            "title",
+            "exercise",
+            "chapter",
+            "minutes",
+            "status",
+            "checks_total",
+        ] {
+            assert!(!s[key].is_null(), "{key} missing in {s}");
+        }
+    }
+}
+
+#[test]
+fn untouched_exercise_fails_with_titles_and_hints_and_records_progress() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ Events are handled one at a time, in the order they arrived",
+        ))
+        .stdout(predicate::str::contains("hint: An event loop is a queue"))
+        .stdout(predicate::str::contains("it reached `todo!(\"enqueue\")`"))
+        .stdout(predicate::str::contains("0 of 5 checks passed."));
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert!(progress.contains("[steps.step1-blocking]"), "{progress}");
+    // hint now shows only the failing checks' hints: all of them.
+    xtask(&state)
+        .args(["hint", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("failed last time"))
+        .stdout(predicate::str::contains(
+            "The handler that blocked the loop is found",
+        ));
+    xtask(&state)
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("in progress (0/5 checks)"));
+}
+
+#[test]
+fn solution_passes_and_says_what_is_next() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .args(["check", "step1-blocking", "--solution"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("All 5 checks of step 1 passed."));
+}
+
+#[test]
+fn check_json_follows_the_schema() {
+    let state = tempfile::tempdir().unwrap();
+    let out = xtask(&state)
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "check");
+    let step = &v["steps"][0];
+    assert_eq!(step["step"], "step1-blocking");
+    assert_eq!(step["target"], "exercise");
+    assert_eq!(step["status"], "failed");
+    assert_eq!(step["totals"]["total"], 5);
+    assert_eq!(step["totals"]["failed"], 5);
+    let check = &step["checks"][0];
+    assert_eq!(check["id"], "fifo-order");
+    assert_eq!(check["status"], "fail");
+    assert!(check["message"].as_str().unwrap().contains("todo!"));
+    assert!(check["hint"].as_str().unwrap().contains("queue"));
+    assert!(check["duration_ms"].is_u64());
+    assert_eq!(v["totals"]["total"], 5);
+}
+
+#[test]
+fn unknown_step_lists_the_steps_and_suggests_one() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .args(["check", "stpe1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("there is no step `stpe1`"))
+        .stderr(predicate::str::contains("Did you mean `step1`?"))
+        .stderr(predicate::str::contains("step1, step2"))
+        .stderr(predicate::str::contains("panicked").not());
+    xtask(&state)
+        .args(["hint", "step99"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("there is no step `step99`"));
+}
+
+#[test]
+fn outside_the_repository_says_so() {
+    let state = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .current_dir(elsewhere.path())
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not inside the course repository"));
+}
+
+#[test]
+fn malformed_manifest_names_the_line() {
+    let state = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("course.toml"),
+        "[course]\ntitle = \"x\"\ntimeout_secs = \"soon\"\n",
+    )
+    .unwrap();
+    xtask(&state)
+        .env("COURSE_ROOT", root.path())
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("course.toml:3:"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn corrupt_progress_is_rebuilt_with_a_warning() {
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(state.path().join("progress.toml"), "this is [not toml").unwrap();
+    xtask(&state)
+        .arg("list")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("damaged"));
+}
+
+#[test]
+fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
+    let state = tempfile::tempdir().unwrap();
+    let pid_file = state.path().join("grandchild.pid");
+    fixture(&state)
+        .env("FIXTURE_PID_FILE", &pid_file)
+        .args(["check", "step1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("✓ A check that passes"))
+        // A passing check's output is not shown.
+        .stdout(predicate::str::contains("only shown when a check fails").not())
+        .stdout(predicate::str::contains("expected 42, got 41"))
+        .stdout(predicate::str::contains("before it could report"))
+        .stdout(predicate::str::contains(
+            "did not finish in 2 s: a deadlock or an endless loop?",
+        ))
+        .stdout(predicate::str::contains("hint: Look for a deadlock."))
+        .stdout(predicate::str::contains("1 of 4 checks passed."));
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .expect("the hanging check started its grandchild")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !process_alive(pid),
+        "the hanging check's grandchild (pid {pid}) is still running"
+    );
+}
+
+/// Whether a process is still running 10 s from now. A killed process dies
+/// within moments; a leaked one never does, so the limit only bounds the wait.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // A pidfd becomes readable when the process exits, child of ours or not.
+        // SAFETY: plain system calls on an fd we own; no memory is shared.
+        unsafe {
+            let fd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as libc::c_int;
+            if fd < 0 {
+                return false; // no such process any more
+            }
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ready = libc::poll(&mut poll, 1, 10_000);
+            libc::close(fd);
+            ready == 0
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // No exit notification for a process that is not our child here:
+        // look a few times within the same 10 s bound.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let alive = if cfg!(unix) {
+                StdCommand::new("kill")
+                    .args(["-0", &pid.to_string()])
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            } else {
+                let out = StdCommand::new("tasklist")
+                    .args(["/FI", &format!("PID eq {pid}"), "/NH"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).contains(&pid.to_string())
+            };
+            if !alive || std::time::Instant::now() > deadline {
+                return alive;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn verify_reports_a_check_that_cannot_fail() {
+    let state = tempfile::tempdir().unwrap();
+    let out = fixture(&state)
+        .args(["verify", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out.stdout);
+    assert_eq!(v["kind"], "verify");
+    assert_eq!(v["ok"], false);
+    let step = &v["steps"][0];
+    assert_eq!(step["solution_passed"], 4);
+    assert_eq!(step["exercise_failed"], 3);
+    assert_eq!(step["pristine"], true);
+    let problems = step["problems"].to_string();
+    assert!(
+        problems.contains("passes `passes`: the check cannot fail"),
+        "{problems}"
+    );
+}
+
+/// A copy of the fixture course, for tests that change its files and do not
+/// build anything (outside the workspace there is nothing to build).
+fn copy_fixture(dest: &Path) {
+    let src = fixture_root();
+    std::fs::write(
+        dest.join("course.toml"),
+        std::fs::read_to_string(src.join("course.toml")).unwrap(),
+    )
+    .unwrap();
+    for dir in ["exercises/step1-fixture", "solutions/step1-fixture"] {
+        std::fs::create_dir_all(dest.join(dir).join("src")).unwrap();
+        for file in ["Cargo.toml", "src/lib.rs"] {
+            std::fs::copy(src.join(dir).join(file), dest.join(dir).join(file)).unwrap();
+        }
+    }
+    std::fs::create_dir_all(dest.join("xtask")).unwrap();
+}
+
+#[test]
+fn missing_exercise_file_suggests_reset() {
+    let state = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    copy_fixture(root.path());
+    fixture(&state)
+        .env("COURSE_ROOT", root.path())
+        .arg("freeze")
+        .assert()
+        .success();
+    std::fs::remove_file(root.path().join("exercises/step1-fixture/src/lib.rs")).unwrap();
+    fixture(&state)
+        .env("COURSE_ROOT", root.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "exercises/step1-fixture/src/lib.rs is missing. `cargo xtask reset step1` restores",
+        ));
+}
+
+#[test]
+fn reset_backs_up_then_restores() {
+    let state = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    copy_fixture(root.path());
+    let git = |args: &[&str]| {
+        let ok = StdCommand::new("git")
+            .current_dir(root.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "course"]);
+    fixture(&state)
+        .env("COURSE_ROOT", root.path())
+        .arg("freeze")
+        .assert()
+        .success();
+
+    let lib = root.path().join("exercises/step1-fixture/src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, "// my precious work\n").unwrap();
+    std::fs::write(lib.with_file_name("extra.rs"), "// a file I added\n").unwrap();
+
+    fixture(&state)
+        .env("COURSE_ROOT", root.path())
+        .args(["reset", "step1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Backed up your files to"))
+        .stdout(predicate::str::contains(
+            "Restored exercises/step1-fixture/src/lib.rs",
+        ))
+        .stdout(predicate::str::contains("Kept the files you added"));
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), original);
+    assert!(lib.with_file_name("extra.rs").exists());
+
+    let backups: Vec<_> = std::fs::read_dir(state.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let saved = std::fs::read_to_string(backups[0].join("src/lib.rs")).unwrap();
+    assert_eq!(saved, "// my precious work\n");
+
+    // A second reset finds nothing to do and makes no new backup.
+    fixture(&state)
+        .env("COURSE_ROOT", root.path())
+        .args(["reset", "step1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already in its original state"));
+    assert_eq!(
+        std::fs::read_dir(state.path().join("backups"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn solution_asks_first_unless_yes() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(&state)
+        .args(["solution", "step1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("add `--yes`"));
+    xtask(&state)
+        .args(["solution", "step1", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "solutions/step1-blocking/src/lib.rs",
+        ))
+        .stdout(predicate::str::contains("pub fn find_blocker"));
+    xtask(&state)
+        .args(["solution", "step1", "--yes", "--diff"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "--- exercises/step1-blocking/src/lib.rs (yours)",
+        ))
+        .stdout(predicate::str::contains("-    todo!(\"find_blocker\")"));
+}
