@@ -12,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select, tick, unbounded, Sender};
+use demos::{role, ROLE_FLAG};
 
 /// The heavy handler: counts primes up to `n` by trial division.
 fn count_primes(n: u64) -> u64 {
@@ -21,7 +22,6 @@ fn count_primes(n: u64) -> u64 {
 }
 
 const N: u64 = 400_000;
-const WORKER_ARG: &str = "--worker";
 
 #[derive(Clone, Copy, Debug)]
 enum Where {
@@ -45,7 +45,7 @@ fn start_job(place: Where, done: Sender<u64>) {
             thread::spawn(move || {
                 let exe = std::env::current_exe().unwrap();
                 let output = Command::new(exe)
-                    .arg(WORKER_ARG)
+                    .args([ROLE_FLAG, "worker"])
                     .arg(N.to_string())
                     .output()
                     .unwrap();
@@ -87,9 +87,10 @@ fn event_loop(place: Where) {
 
 fn main() {
     // ANCHOR: worker_role
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(WORKER_ARG) {
-        let n: u64 = args[2].parse().expect("a number");
+    // Started as `<this program> --role worker <n>`: be the worker, not the
+    // demo. (`demos::role` looks for `--role` among the arguments.)
+    if role().as_deref() == Some("worker") {
+        let n: u64 = std::env::args().next_back().unwrap().parse().unwrap();
         println!("{}", count_primes(n));
         return;
     }

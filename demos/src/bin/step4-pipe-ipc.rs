@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
+use demos::{role, ROLE_FLAG};
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: static
@@ -47,7 +48,10 @@ fn separate_memory() {
     );
 
     let exe = std::env::current_exe().unwrap();
-    let status = Command::new(exe).arg("--change-static").status().unwrap();
+    let status = Command::new(exe)
+        .args([ROLE_FLAG, "change-static"])
+        .status()
+        .unwrap();
     println!(
         "  parent sees COUNTER = {} after the child exited ({status})",
         COUNTER.load(Ordering::SeqCst)
@@ -86,7 +90,7 @@ const TOTAL: usize = 64 << 20;
 fn raw_pipe() -> f64 {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .arg("--cat")
+        .args([ROLE_FLAG, "cat"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -123,7 +127,7 @@ fn raw_pipe() -> f64 {
 fn json_lines(size: usize) -> f64 {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .arg("--json-worker")
+        .args([ROLE_FLAG, "json-worker"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -161,10 +165,10 @@ fn json_lines(size: usize) -> f64 {
 // ANCHOR_END: framed
 
 fn main() {
-    match std::env::args().nth(1).as_deref() {
-        Some("--change-static") => return child_changes_the_static(),
-        Some("--json-worker") => return json_worker().unwrap(),
-        Some("--cat") => return cat().unwrap(),
+    match role().as_deref() {
+        Some("change-static") => return child_changes_the_static(),
+        Some("json-worker") => return json_worker().unwrap(),
+        Some("cat") => return cat().unwrap(),
         _ => {}
     }
     println!("1. separate memory");
