@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{select, tick, unbounded, Sender};
-use demos::{role, ROLE_FLAG};
 
 /// The heavy handler: counts primes up to `n` by trial division.
 fn count_primes(n: u64) -> u64 {
@@ -45,7 +44,7 @@ fn start_job(place: Where, done: Sender<u64>) {
             thread::spawn(move || {
                 let exe = std::env::current_exe().unwrap();
                 let output = Command::new(exe)
-                    .args([ROLE_FLAG, "worker"])
+                    .args(["--role", "worker"])
                     .arg(N.to_string())
                     .output()
                     .unwrap();
@@ -88,8 +87,9 @@ fn event_loop(place: Where) {
 fn main() {
     // ANCHOR: worker_role
     // Started as `<this program> --role worker <n>`: be the worker, not the
-    // demo. (`demos::role` looks for `--role` among the arguments.)
-    if role().as_deref() == Some("worker") {
+    // demo.
+    let role = std::env::args().skip_while(|a| a != "--role").nth(1);
+    if role.as_deref() == Some("worker") {
         let n: u64 = std::env::args().next_back().unwrap().parse().unwrap();
         println!("{}", count_primes(n));
         return;

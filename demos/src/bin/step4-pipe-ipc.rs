@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use demos::{role, ROLE_FLAG};
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: static
@@ -49,7 +48,7 @@ fn separate_memory() {
 
     let exe = std::env::current_exe().unwrap();
     let status = Command::new(exe)
-        .args([ROLE_FLAG, "change-static"])
+        .args(["--role", "change-static"])
         .status()
         .unwrap();
     println!(
@@ -90,7 +89,7 @@ const TOTAL: usize = 64 << 20;
 fn raw_pipe() -> f64 {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args([ROLE_FLAG, "cat"])
+        .args(["--role", "cat"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -127,7 +126,7 @@ fn raw_pipe() -> f64 {
 fn json_lines(size: usize) -> f64 {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args([ROLE_FLAG, "json-worker"])
+        .args(["--role", "json-worker"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -165,7 +164,12 @@ fn json_lines(size: usize) -> f64 {
 // ANCHOR_END: framed
 
 fn main() {
-    match role().as_deref() {
+    // `<this program> --role <name>` plays a child's part.
+    match std::env::args()
+        .skip_while(|a| a != "--role")
+        .nth(1)
+        .as_deref()
+    {
         Some("change-static") => return child_changes_the_static(),
         Some("json-worker") => return json_worker().unwrap(),
         Some("cat") => return cat().unwrap(),
