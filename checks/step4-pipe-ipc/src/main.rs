@@ -140,11 +140,18 @@ fn worker_alone() -> CheckResult {
         input.push_str(&serde_json::to_string(job)?);
         input.push('\n');
     }
+    let started = std::time::Instant::now();
     let output = assert_cmd::Command::new(exe())
         .arg(worker::WORKER_ARG)
         .write_stdin(input)
         .timeout(LIMIT)
         .output()?;
+    // assert_cmd kills a worker that outlives the limit.
+    ensure!(
+        output.status.code().is_some() || started.elapsed() < LIMIT,
+        "the worker (`<this program> {}`) was given 3 job lines and then end-of-file, and was still running {LIMIT:?} later. At end-of-file `lines()` ends: serve() should then return, and the worker exits.",
+        worker::WORKER_ARG
+    );
     // The first lines of its stderr: the panic message, not the backtrace.
     let stderr: Vec<String> = String::from_utf8_lossy(&output.stderr)
         .lines()
