@@ -10,7 +10,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step1
+//! ```text
+//! cargo xtask check step1
+//! ```
 //!
 //! Stuck? `cargo xtask hint step1` prints the hint of each failing check.
 
