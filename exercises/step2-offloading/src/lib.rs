@@ -13,7 +13,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step2
+//! ```text
+//! cargo xtask check step2
+//! ```
 //!
 //! Stuck? `cargo xtask hint step2` prints the hint of each failing check.
 

@@ -17,7 +17,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step3
+//! ```text
+//! cargo xtask check step3
+//! ```
 //!
 //! Stuck? `cargo xtask hint step3` prints the hint of each failing check.
 

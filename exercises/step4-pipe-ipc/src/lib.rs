@@ -16,7 +16,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step4
+//! ```text
+//! cargo xtask check step4
+//! ```
 //!
 //! Stuck? `cargo xtask hint step4` prints the hint of each failing check.
 

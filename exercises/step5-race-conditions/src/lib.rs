@@ -11,7 +11,9 @@
 //! Fix `Counter`, `Seats` and `Bank` so that they are right in EVERY
 //! interleaving. Check your work with:
 //!
-//!     cargo xtask check step5
+//! ```text
+//! cargo xtask check step5
+//! ```
 //!
 //! The grader does not run your code a million times hoping to hit the bad
 //! timing. It builds this crate with the `loom` model checker, which runs the

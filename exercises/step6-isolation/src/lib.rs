@@ -16,7 +16,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step6
+//! ```text
+//! cargo xtask check step6
+//! ```
 //!
 //! Stuck? `cargo xtask hint step6` prints the hint of each failing check.
 

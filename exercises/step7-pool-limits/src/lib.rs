@@ -14,7 +14,9 @@
 //!
 //! Replace every `todo!()` below. Check your work with:
 //!
-//!     cargo xtask check step7
+//! ```text
+//! cargo xtask check step7
+//! ```
 //!
 //! Stuck? `cargo xtask hint step7` prints the hint of each failing check.
 
