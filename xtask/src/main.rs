@@ -95,6 +95,17 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Measure threads against child processes on this machine (release build).
+    Bench {
+        /// A short run (under 30 s on 2 cores) instead of the full one (minutes).
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also write the report (bench.json) and the charts (SVG) into this directory.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,6 +125,9 @@ fn main() -> ExitCode {
         Command::Verify { format } => commands::verify::run(format),
         Command::Freeze => commands::freeze::run(),
         Command::Book { open } => commands::book::run(open),
+        Command::Bench { quick, format, out } => {
+            commands::bench::run(quick, format, out.as_deref())
+        }
     };
     match result {
         Ok(code) => code,
