@@ -54,9 +54,10 @@ fn bars(path: &Path, title: &str, axis: &str, bars: &[Bar]) -> Result<(), Box<dy
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(290)
+        // An integer range includes its end: n bars are 0..n-1.
         .build_cartesian_2d(
             (low..high).log_scale(),
-            (0..bars.len() as i32).into_segmented(),
+            (0..bars.len() as i32 - 1).into_segmented(),
         )?;
     chart
         .configure_mesh()
@@ -64,7 +65,13 @@ fn bars(path: &Path, title: &str, axis: &str, bars: &[Bar]) -> Result<(), Box<dy
         .x_desc(axis)
         .x_label_formatter(&|x| num(*x))
         .y_label_formatter(&|y| match y {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            // Bar 0 is drawn at the top (see `row`).
+            SegmentValue::CenterOf(i) => labels
+                .len()
+                .checked_sub(1 + *i as usize)
+                .and_then(|k| labels.get(k))
+                .cloned()
+                .unwrap_or_default(),
             _ => String::new(),
         })
         .label_style(("sans-serif", 14))
@@ -223,10 +230,10 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Box<dyn Er
     bars(
         &out("throughput.svg"),
         "Moving messages one way",
-        "bytes per second (log scale)",
+        "MB per second (10^6 bytes; log scale)",
         &comm
             .iter()
-            .map(|r| bar(label(r), &r.bytes_per_s, colors(&r.method)))
+            .map(|r| bar(label(r), &r.bytes_per_s.scaled(1e-6), colors(&r.method)))
             .collect::<Vec<_>>(),
     )?;
     bars(

@@ -32,42 +32,42 @@ impl Plan {
     pub fn full() -> Plan {
         Plan {
             name: "full",
-            thread_samples: 50,
+            thread_samples: 200,
             spawns_per_sample: 100,
-            process_samples: 300,
-            memory_rounds: 7,
+            process_samples: 1_000,
+            memory_rounds: 10,
             idle_threads: 100,
             idle_children: 20,
-            comm_rounds: 7,
+            comm_rounds: 15,
             small_messages: 200_000,
             large_messages: 2_000,
-            small_round_trips: 3_000,
-            large_round_trips: 1_000,
-            scaling_limit: 3_000_000,
-            scaling_rounds: 5,
+            small_round_trips: 5_000,
+            large_round_trips: 2_000,
+            scaling_limit: 4_000_000,
+            scaling_rounds: 10,
             blocking_limit: 1_500_000,
-            blocking_rounds: 5,
+            blocking_rounds: 10,
         }
     }
 
     pub fn quick() -> Plan {
         Plan {
             name: "quick",
-            thread_samples: 15,
+            thread_samples: 30,
             spawns_per_sample: 50,
-            process_samples: 40,
+            process_samples: 100,
             memory_rounds: 3,
             idle_threads: 50,
             idle_children: 8,
-            comm_rounds: 3,
+            comm_rounds: 5,
             small_messages: 20_000,
             large_messages: 300,
-            small_round_trips: 400,
-            large_round_trips: 150,
+            small_round_trips: 500,
+            large_round_trips: 200,
             scaling_limit: 1_000_000,
-            scaling_rounds: 3,
+            scaling_rounds: 5,
             blocking_limit: 600_000,
-            blocking_rounds: 3,
+            blocking_rounds: 5,
         }
     }
 
