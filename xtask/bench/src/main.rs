@@ -40,7 +40,7 @@ usage: cargo xtask bench [--quick] [--format human|json] [--out DIR]
 
   --quick          a short run (under 30 s on 2 cores); the default is the full run
   --format json    print the report as JSON instead of a table
-  --out DIR        also write DIR/bench.json and the charts (SVG) into DIR";
+  --out DIR        also write DIR/bench.json, DIR/table.txt and the charts (SVG)";
 
 struct Options {
     plan: Plan,
@@ -196,12 +196,14 @@ fn main_with(options: Options) -> Result<(), Box<dyn Error>> {
     };
     if let Some(dir) = &options.out {
         std::fs::create_dir_all(dir)?;
-        let mut files = vec![dir.join("bench.json")];
+        let mut files = Vec::new();
         if options.render.is_none() {
+            files.push(dir.join("bench.json"));
             std::fs::write(&files[0], serde_json::to_string_pretty(&report)? + "\n")?;
-        } else {
-            files.clear();
         }
+        // The table as printed, for the book to include next to the charts.
+        files.push(dir.join("table.txt"));
+        std::fs::write(dir.join("table.txt"), report.table())?;
         files.extend(charts::write_all(&report, dir)?);
         for f in files {
             eprintln!("wrote {}", f.display());

@@ -146,6 +146,8 @@ fn tiny_run_writes_a_complete_report_and_charts() {
             );
         }
     }
+    let table = std::fs::read_to_string(redrawn.join("table.txt")).unwrap();
+    assert!(table.contains("1. Spawn cost") && table.contains("5. Blocking"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
