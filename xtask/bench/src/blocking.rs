@@ -134,24 +134,31 @@ fn run_loop(mode: &str, limit: u64) -> io::Result<(Duration, Duration)> {
 }
 
 pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<BlockingReport> {
-    let mut results = Vec::new();
+    let mut worst = vec![Vec::new(); MODES.len()];
     let mut job_ms = Vec::new();
-    for (mode, label) in MODES {
-        tick(&format!("blocking: {label}"));
-        let mut worst = Vec::new();
-        for _ in 0..plan.blocking_rounds {
+    // Each round runs every mode in turn (see scaling.rs for why).
+    for round in 1..=plan.blocking_rounds {
+        tick(&format!(
+            "blocking: round {round} of {}",
+            plan.blocking_rounds
+        ));
+        for (i, (mode, _)) in MODES.iter().enumerate() {
             let (delay, job) = run_loop(mode, plan.blocking_limit)?;
-            worst.push(delay.as_secs_f64() * 1e3);
-            if mode == "inline" {
+            worst[i].push(delay.as_secs_f64() * 1e3);
+            if *mode == "inline" {
                 job_ms.push(job.as_secs_f64() * 1e3);
             }
         }
-        results.push(BlockResult {
-            mode: mode.into(),
-            label: label.into(),
-            worst_delay_ms: Stats::of(worst),
-        });
     }
+    let results = MODES
+        .iter()
+        .zip(worst)
+        .map(|((mode, label), worst)| BlockResult {
+            mode: (*mode).into(),
+            label: (*label).into(),
+            worst_delay_ms: Stats::of(worst),
+        })
+        .collect();
     Ok(BlockingReport {
         tick_ms: TICK.as_secs_f64() * 1e3,
         job_ms: Stats::of(job_ms),

@@ -321,8 +321,9 @@ fn raw_throughput(t: &Message, n: usize) -> io::Result<f64> {
     let mut input = BufWriter::with_capacity(64 * 1024, child.take_stdin());
     let start = Instant::now();
     for id in 0..n as u64 {
-        // The baseline: the bytes go straight from the template to the pipe.
-        write_frame(&mut input, id, t.body.as_bytes())?;
+        // No encoding: the body's bytes go to the pipe as they are.
+        let m = make(t, id);
+        write_frame(&mut input, m.id, m.body.as_bytes())?;
     }
     input.flush()?;
     drop(input);
@@ -341,7 +342,8 @@ fn raw_round_trips(t: &Message, n: usize) -> io::Result<Vec<f64>> {
     let mut times = Vec::with_capacity(n);
     for id in 0..n as u64 {
         let start = Instant::now();
-        write_frame(&mut input, id, t.body.as_bytes())?;
+        let m = make(t, id);
+        write_frame(&mut input, m.id, m.body.as_bytes())?;
         input.flush()?;
         let back = read_frame(&mut out, &mut body)?;
         times.push(start.elapsed().as_secs_f64() * 1e6);
@@ -354,46 +356,48 @@ fn raw_round_trips(t: &Message, n: usize) -> io::Result<Vec<f64>> {
 
 // --- driver --------------------------------------------------------------
 
-fn measure(
-    method: &str,
-    t: &Message,
-    messages: usize,
-    rounds: usize,
-    round_trips: usize,
-) -> io::Result<(Vec<f64>, Vec<f64>)> {
-    let throughput = |n| match method {
+fn throughput(method: &str, t: &Message, n: usize) -> io::Result<f64> {
+    match method {
         "channel" => channel_throughput(t, n),
         "shared" => shared_throughput(t, n),
         "json-pipe" => json_throughput(t, n),
         _ => raw_throughput(t, n),
-    };
-    let latency = |n| match method {
-        "channel" => Ok(channel_round_trips(t, n)),
-        "shared" => Ok(shared_round_trips(t, n)),
-        "json-pipe" => json_round_trips(t, n),
-        _ => raw_round_trips(t, n),
-    };
-    throughput(messages.div_ceil(10).max(1))?; // warm-up
-    let mut rates = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        rates.push(messages as f64 / throughput(messages)?);
     }
+}
+
+fn round_trips(method: &str, t: &Message, n: usize) -> io::Result<Vec<f64>> {
     // The first few round trips warm caches and the child up: not counted.
-    let warm = (round_trips / 10).max(1);
-    let times = latency(round_trips + warm)?;
-    Ok((rates, times[warm..].to_vec()))
+    let warm = (n / 10).max(1);
+    let times = match method {
+        "channel" => channel_round_trips(t, n + warm),
+        "shared" => shared_round_trips(t, n + warm),
+        "json-pipe" => json_round_trips(t, n + warm)?,
+        _ => raw_round_trips(t, n + warm)?,
+    };
+    Ok(times[warm..].to_vec())
 }
 
 pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<CommReport> {
     let mut results = Vec::new();
-    for (bytes, messages, round_trips) in [
+    for (bytes, messages, trips) in [
         (SMALL_BYTES, plan.small_messages, plan.small_round_trips),
         (LARGE_BYTES, plan.large_messages, plan.large_round_trips),
     ] {
         let t = template(bytes);
-        for (method, label) in METHODS {
-            tick(&format!("communication: {label}, {}", size_name(bytes)));
-            let (rates, times) = measure(method, &t, messages, plan.comm_rounds, round_trips)?;
+        let size = size_name(bytes);
+        tick(&format!("communication: throughput, {size}"));
+        let mut rates = vec![Vec::new(); METHODS.len()];
+        for (method, _) in METHODS {
+            throughput(method, &t, messages.div_ceil(10).max(1))?; // warm-up
+        }
+        // Each round runs every method in turn (see scaling.rs for why).
+        for _ in 0..plan.comm_rounds {
+            for (i, (method, _)) in METHODS.iter().enumerate() {
+                rates[i].push(messages as f64 / throughput(method, &t, messages)?);
+            }
+        }
+        for ((method, label), rates) in METHODS.into_iter().zip(rates) {
+            tick(&format!("communication: round trips, {label}, {size}"));
             let messages_per_s = Stats::of(rates);
             results.push(CommResult {
                 method: method.into(),
@@ -402,7 +406,7 @@ pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<CommReport> {
                 messages,
                 bytes_per_s: messages_per_s.scaled(bytes as f64),
                 messages_per_s,
-                round_trip_us: Stats::of(times),
+                round_trip_us: Stats::of(round_trips(method, &t, trips)?),
             });
         }
     }

@@ -120,8 +120,8 @@ impl Progress {
 fn run(plan: &Plan) -> Result<Report, Box<dyn Error>> {
     let started = Instant::now();
     let machine = Machine::describe();
-    let cores = machine.cores as u64;
-    let mut progress = Progress::new(3 + 2 + 8 + 2 * cores + 3);
+    let phases = 3 + 2 + 10 + plan.scaling_rounds + plan.blocking_rounds;
+    let mut progress = Progress::new(phases as u64);
     let mut tick = |name: &str| progress.phase(name);
     let spawn = spawn::run(plan, &mut tick)?;
     let memory = memory::run(plan, &mut tick)?;

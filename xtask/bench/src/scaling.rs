@@ -115,26 +115,33 @@ pub fn cores() -> usize {
 pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<ScalingReport> {
     let limit = plan.scaling_limit;
     let primes = count_primes(limit, 1, 0); // also a warm-up
-    let mut measured = Vec::new();
-    for workers in 1..=cores() {
-        tick(&format!("scaling: {workers} thread(s)"));
-        let mut threads = Vec::new();
-        for _ in 0..plan.scaling_rounds {
+    let cores = cores();
+    let mut threads = vec![Vec::new(); cores];
+    let mut processes = vec![Vec::new(); cores];
+    // Rounds go through every variant in turn, so that a disturbance (another
+    // program waking up) hits all variants alike, not only the one running.
+    for round in 1..=plan.scaling_rounds {
+        tick(&format!(
+            "scaling: round {round} of {}",
+            plan.scaling_rounds
+        ));
+        for workers in 1..=cores {
             let (ms, n) = timed(|| Ok(with_threads(limit, workers)))?;
             assert_eq!(n, primes, "threads counted wrong");
-            threads.push(ms);
-        }
-        tick(&format!("scaling: {workers} process(es)"));
-        let mut processes = Vec::new();
-        for _ in 0..plan.scaling_rounds {
+            threads[workers - 1].push(ms);
             let (ms, n) = timed(|| with_processes(limit, workers))?;
             if n != primes {
                 return Err(io::Error::other("child processes counted wrong"));
             }
-            processes.push(ms);
+            processes[workers - 1].push(ms);
         }
-        measured.push((workers, Stats::of(threads), Stats::of(processes)));
     }
+    let measured: Vec<_> = threads
+        .into_iter()
+        .zip(processes)
+        .enumerate()
+        .map(|(i, (t, p))| (i + 1, Stats::of(t), Stats::of(p)))
+        .collect();
     let base = measured[0].1.median;
     let points = measured
         .into_iter()
