@@ -102,7 +102,7 @@ enum Command {
         quick: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// Also write the report (bench.json) and the charts (SVG) into this directory.
+        /// Also write the report (bench.json), the table and the charts (SVG) into this directory.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
