@@ -95,6 +95,37 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Check that this machine is ready for the course (before a workshop).
+    Doctor,
+    /// Write your progress to a small JSON file for your instructor.
+    Report {
+        /// Your name or handle, as the instructor should see it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where to write it (default: report-<name>.json here).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// For instructors: a table of the class's progress from attendees' report files.
+    ClassReport {
+        /// Report files, or directories holding them.
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        /// Where to write the HTML page.
+        #[arg(long, default_value = "class-report.html")]
+        html: std::path::PathBuf,
+    },
+    /// For maintainers: write .github/workflows/autograde.yml from course.toml.
+    GenAutograde {
+        /// Only compare the committed workflow with the manifest.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Turn `check --format json` result files into a Markdown score table.
+    Score {
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+    },
     /// Measure threads against child processes on this machine (release build).
     Bench {
         /// A short run (under 30 s on 2 cores) instead of the full one (minutes).
@@ -125,6 +156,11 @@ fn main() -> ExitCode {
         Command::Verify { format } => commands::verify::run(format),
         Command::Freeze => commands::freeze::run(),
         Command::Book { open } => commands::book::run(open),
+        Command::Doctor => commands::doctor::run(),
+        Command::Report { name, out } => commands::report::run(name, out),
+        Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
+        Command::GenAutograde { check } => commands::gen_autograde::run(check),
+        Command::Score { inputs } => commands::score::run(&inputs),
         Command::Bench { quick, format, out } => {
             commands::bench::run(quick, format, out.as_deref())
         }

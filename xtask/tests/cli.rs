@@ -245,27 +245,52 @@ fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
     );
 }
 
-/// Whether a process runs (a zombie waiting to be reaped does not count).
+/// Whether a process is still running 10 s from now. A killed process dies
+/// within moments; a leaked one never does, so the limit only bounds the wait.
 fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Ok(stat) => {
-                let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-                !state.starts_with('Z') && !state.starts_with('X')
+    #[cfg(target_os = "linux")]
+    {
+        // A pidfd becomes readable when the process exits, child of ours or not.
+        // SAFETY: plain system calls on an fd we own; no memory is shared.
+        unsafe {
+            let fd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as libc::c_int;
+            if fd < 0 {
+                return false; // no such process any more
             }
-            Err(_) => false,
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ready = libc::poll(&mut poll, 1, 10_000);
+            libc::close(fd);
+            ready == 0
         }
-    } else if cfg!(unix) {
-        StdCommand::new("kill")
-            .args(["-0", &pid.to_string()])
-            .status()
-            .is_ok_and(|s| s.success())
-    } else {
-        let out = StdCommand::new("tasklist")
-            .args(["/FI", &format!("PID eq {pid}"), "/NH"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&pid.to_string())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // No exit notification for a process that is not our child here:
+        // look a few times within the same 10 s bound.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let alive = if cfg!(unix) {
+                StdCommand::new("kill")
+                    .args(["-0", &pid.to_string()])
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            } else {
+                let out = StdCommand::new("tasklist")
+                    .args(["/FI", &format!("PID eq {pid}"), "/NH"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).contains(&pid.to_string())
+            };
+            if !alive || std::time::Instant::now() > deadline {
+                return alive;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 
@@ -301,9 +326,11 @@ fn copy_fixture(dest: &Path) {
         std::fs::read_to_string(src.join("course.toml")).unwrap(),
     )
     .unwrap();
-    for dir in ["exercises/step1-fixture/src", "solutions/step1-fixture/src"] {
-        std::fs::create_dir_all(dest.join(dir)).unwrap();
-        std::fs::copy(src.join(dir).join("lib.rs"), dest.join(dir).join("lib.rs")).unwrap();
+    for dir in ["exercises/step1-fixture", "solutions/step1-fixture"] {
+        std::fs::create_dir_all(dest.join(dir).join("src")).unwrap();
+        for file in ["Cargo.toml", "src/lib.rs"] {
+            std::fs::copy(src.join(dir).join(file), dest.join(dir).join(file)).unwrap();
+        }
     }
     std::fs::create_dir_all(dest.join("xtask")).unwrap();
 }

@@ -19,6 +19,84 @@ pub struct Course {
     pub course: CourseInfo,
     #[serde(rename = "step", default)]
     pub steps: Vec<Step>,
+    /// Workshop schedules (the instructor guide renders them).
+    #[serde(rename = "schedule", default)]
+    pub schedules: Vec<Schedule>,
+}
+
+/// One `[[schedule]]`: a workshop plan built from the steps' minutes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub id: String,
+    pub title: String,
+    /// The steps covered, in order (ids).
+    pub steps: Vec<String>,
+    /// Minutes for the opening (overview, mental model, set-up check).
+    pub intro_minutes: u32,
+    /// A break follows each of these steps.
+    #[serde(default)]
+    pub breaks_after: Vec<String>,
+    #[serde(default)]
+    pub break_minutes: u32,
+    /// Minutes for the closing (takeaways, questions).
+    pub outro_minutes: u32,
+}
+
+/// One line of a rendered schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// Minutes from the start.
+    pub start: u32,
+    pub minutes: u32,
+    pub what: String,
+    /// The step, when the slot is one.
+    pub step: Option<String>,
+}
+
+impl Schedule {
+    /// The schedule as consecutive slots.
+    pub fn slots(&self, course: &Course) -> Vec<Slot> {
+        let mut slots = Vec::new();
+        let mut t = 0;
+        let mut push = |minutes: u32, what: String, step: Option<String>| {
+            slots.push(Slot {
+                start: t,
+                minutes,
+                what,
+                step,
+            });
+            t += minutes;
+        };
+        push(
+            self.intro_minutes,
+            "Welcome, overview, mental model, `cargo xtask doctor`".into(),
+            None,
+        );
+        for id in &self.steps {
+            if let Some(step) = course.steps.iter().find(|s| &s.id == id) {
+                push(
+                    step.minutes,
+                    format!("{}. {}: {}", step.number(), step.title, step.exercise),
+                    Some(step.id.clone()),
+                );
+            }
+            if self.breaks_after.contains(id) {
+                push(self.break_minutes, "Break".into(), None);
+            }
+        }
+        push(
+            self.outro_minutes,
+            "Key takeaways, questions, class report".into(),
+            None,
+        );
+        slots
+    }
+
+    /// Total minutes.
+    pub fn total_minutes(&self, course: &Course) -> u32 {
+        self.slots(course).iter().map(|s| s.minutes).sum()
+    }
 }
 
 /// The `[course]` table.
@@ -162,6 +240,16 @@ impl Course {
                 }
             }
         }
+        for schedule in &self.schedules {
+            for id in schedule.steps.iter().chain(&schedule.breaks_after) {
+                if !seen.contains(id.as_str()) {
+                    return Err(format!(
+                        "schedule `{}` names step `{id}`, which the course does not have",
+                        schedule.id
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -299,6 +387,21 @@ hint = "Think about A."
         let bad = GOOD.replace("hint = \"Think about A.\"\n", "");
         let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
         assert!(err.to_string().contains("hint"), "{err}");
+    }
+
+    #[test]
+    fn schedules_add_up_the_steps_minutes() {
+        let text = format!(
+            "{GOOD}\n[[schedule]]\nid = \"short\"\ntitle = \"Short\"\nsteps = [\"step1-one\"]\nintro_minutes = 5\nbreaks_after = [\"step1-one\"]\nbreak_minutes = 3\noutro_minutes = 2\n"
+        );
+        let c = Course::parse(&text, Path::new("course.toml")).unwrap();
+        let slots = c.schedules[0].slots(&c);
+        let starts: Vec<u32> = slots.iter().map(|s| s.start).collect();
+        assert_eq!(starts, [0, 5, 15, 18]);
+        assert_eq!(slots[1].step.as_deref(), Some("step1-one"));
+        assert_eq!(c.schedules[0].total_minutes(&c), 20);
+        let bad = text.replace("steps = [\"step1-one\"]", "steps = [\"step9-x\"]");
+        assert!(Course::parse(&bad, Path::new("course.toml")).is_err());
     }
 
     #[test]

@@ -3,10 +3,15 @@
 pub mod bench;
 pub mod book;
 pub mod check;
+pub mod class_report;
+pub mod doctor;
 pub mod freeze;
+pub mod gen_autograde;
 pub mod hint;
 pub mod list;
+pub mod report;
 pub mod reset;
+pub mod score;
 pub mod solution;
 pub mod verify;
 pub mod watch;

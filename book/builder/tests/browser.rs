@@ -1,0 +1,386 @@
+//! The built book in a real browser: headless Chromium opens it from
+//! `file://` and checks what a reader would notice.
+//!
+//! - every chapter loads with no JavaScript error and no missing file;
+//! - admonitions are styled (the admonish stylesheet is loaded and applied);
+//! - a collapsible answer (`<details>` from `collapsible=true`) opens on a click;
+//! - the search box finds [`SEARCH_TERM`];
+//! - a screenshot of [`SCREENSHOT_CHAPTER`] is saved as
+//!   `target/book-screenshot.png` (and one of the fixture chapter as
+//!   `target/book-screenshot-fixture.png`).
+//!
+//! Chromium is found as `$CHROME`, else `chromium`, `google-chrome`, ... on the
+//! PATH. Without it the test prints why it skipped, unless `CI` is set: then
+//! it fails, so CI never passes without having looked.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
+use headless_chrome::{Browser, LaunchOptions, Tab};
+
+/// The word the search test types. The chapter "For Node.js developers"
+/// will contain it; until it does, the test expects the fixture chapter.
+const SEARCH_TERM: &str = "SharedArrayBuffer";
+/// The chapter that should be among the search results once it has the word.
+const SEARCH_CHAPTER: &str = "for-nodejs-developers";
+/// The chapter whose screenshot goes to target/book-screenshot.png.
+const SCREENSHOT_CHAPTER: &str = "step1-blocking";
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+#[test]
+fn the_book_works_in_headless_chromium() {
+    let Some(chrome) = find_chromium() else {
+        return;
+    };
+    let started = Instant::now();
+    let book = common::build(&[common::fixture()]);
+    let browser = Browser::new(
+        LaunchOptions::default_builder()
+            .path(Some(chrome))
+            .headless(true)
+            .sandbox(false) // CI runs as root, where Chromium's sandbox refuses to start
+            .window_size(Some((1200, 900)))
+            .idle_browser_timeout(Duration::from_secs(60))
+            .args(
+                [
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ]
+                .iter()
+                .map(std::ffi::OsStr::new)
+                .collect(),
+            )
+            .build()
+            .unwrap(),
+    )
+    .expect("Chromium did not start");
+    let tab = browser.new_tab().unwrap();
+    tab.set_default_timeout(TIMEOUT);
+    let problems = listen_for_errors(&tab);
+
+    every_chapter_loads_without_errors(&tab, book.dir(), &problems);
+    admonitions_are_styled(&tab, book.dir());
+    a_collapsible_answer_opens_on_click(&tab, book.dir());
+    search_finds_the_term(&tab, book.dir());
+    screenshots(&tab, book.dir());
+
+    let left = std::mem::take(&mut *problems.lock().unwrap());
+    assert!(
+        left.is_empty(),
+        "errors in the browser:\n  {}",
+        left.join("\n  ")
+    );
+    println!(
+        "browser test: {} pages checked in {:.1} s",
+        chapters(book.dir()).len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    match headless_chrome::browser::default_executable() {
+        Ok(path) => Some(path),
+        Err(e) if std::env::var_os("CI").is_some() => panic!(
+            "CI is set but no Chromium was found ({e}): install Debian's `chromium` \
+             (apt-get install -y chromium) or point CHROME at a Chrome binary"
+        ),
+        Err(e) => {
+            // Written to the real stderr, not eprintln!: the test harness would
+            // swallow that for a passing test and the skip would go unnoticed.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED the browser test: no Chromium found ({e}). Install `chromium` \
+                 or set CHROME=/path/to/chrome to run it (it never skips when CI is set).\n"
+            );
+            None
+        }
+    }
+}
+
+/// JavaScript exceptions, `console.error` calls and failed loads, as text.
+fn listen_for_errors(tab: &Arc<Tab>) -> Arc<Mutex<Vec<String>>> {
+    let problems = Arc::new(Mutex::new(Vec::new()));
+    tab.enable_runtime().unwrap();
+    tab.enable_log().unwrap();
+    let sink = Arc::clone(&problems);
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        let problem = match event {
+            Event::RuntimeExceptionThrown(e) => {
+                let details = &e.params.exception_details;
+                let description = details
+                    .exception
+                    .as_ref()
+                    .and_then(|x| x.description.clone())
+                    .unwrap_or_else(|| details.text.clone());
+                Some(format!(
+                    "JavaScript exception: {description} ({}:{})",
+                    details.url.clone().unwrap_or_default(),
+                    details.line_number
+                ))
+            }
+            Event::LogEntryAdded(e)
+                if format!("{:?}", e.params.entry.level).eq_ignore_ascii_case("error") =>
+            {
+                Some(format!(
+                    "browser error: {} {}",
+                    e.params.entry.text,
+                    e.params.entry.url.clone().unwrap_or_default()
+                ))
+            }
+            Event::RuntimeConsoleAPICalled(e)
+                if format!("{:?}", e.params.Type).eq_ignore_ascii_case("error") =>
+            {
+                let args: Vec<String> = e
+                    .params
+                    .args
+                    .iter()
+                    .map(|a| {
+                        a.value
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .or_else(|| a.description.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                Some(format!("console.error: {}", args.join(" ")))
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            sink.lock().unwrap().push(problem);
+        }
+    }))
+    .unwrap();
+    problems
+}
+
+/// Every page of the book: the chapters of SUMMARY.md and the fixture.
+fn chapters(dir: &Path) -> Vec<String> {
+    let mut pages: Vec<String> = common::summary_chapters()
+        .iter()
+        .map(|c| c.trim_end_matches(".md").to_string())
+        .collect();
+    pages.push("fixture".into());
+    pages.retain(|p| dir.join(format!("{p}.html")).is_file());
+    pages
+}
+
+fn url(dir: &Path, page: &str) -> String {
+    let path = dir.join(format!("{page}.html"));
+    let path = path.to_string_lossy().replace('\\', "/");
+    if path.starts_with('/') {
+        format!("file://{path}")
+    } else {
+        format!("file:///{path}") // C:/...
+    }
+}
+
+/// Opens a page and waits until book.js has run on it (the sidebar is filled
+/// in). headless_chrome's own wait needs the network to idle for half a
+/// second; the old page is marked instead so the wait ends on the new one.
+fn open(tab: &Tab, dir: &Path, page: &str) {
+    eval(tab, "window.__leaving_page = true");
+    tab.navigate_to(&url(dir, page))
+        .unwrap_or_else(|e| panic!("{page}.html did not load: {e}"));
+    wait_for(
+        tab,
+        "window.__leaving_page === undefined && document.readyState === 'complete' \
+         && document.querySelector('#sidebar a') !== null",
+        &format!("{page}.html did not finish loading"),
+    );
+}
+
+/// Evaluates a JavaScript expression; its value comes back through JSON.
+fn eval(tab: &Tab, js: &str) -> serde_json::Value {
+    let wrapped = format!("JSON.stringify(({js}) ?? null)");
+    let value = tab
+        .evaluate(&wrapped, false)
+        .unwrap_or_else(|e| panic!("evaluating `{js}`: {e}"))
+        .value;
+    match value {
+        Some(serde_json::Value::String(json)) => serde_json::from_str(&json).unwrap(),
+        other => panic!("`{js}` gave {other:?}"),
+    }
+}
+
+/// Polls `js` until it is true (for things the page does after an event).
+fn wait_for(tab: &Tab, js: &str, what: &str) {
+    let deadline = Instant::now() + TIMEOUT;
+    while eval(tab, js) != serde_json::Value::Bool(true) {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: `{js}` never became true"
+        );
+        std::thread::sleep(Duration::from_millis(50)); // polling a page, not synchronizing code
+    }
+}
+
+fn every_chapter_loads_without_errors(tab: &Tab, dir: &Path, problems: &Mutex<Vec<String>>) {
+    let mut failures = Vec::new();
+    for page in chapters(dir) {
+        let t = Instant::now();
+        open(tab, dir, &page);
+        let heading = eval(tab, "document.querySelector('main h1') !== null");
+        if heading != serde_json::Value::Bool(true) {
+            failures.push(format!("{page}.html: no <h1> in <main>"));
+        }
+        for problem in std::mem::take(&mut *problems.lock().unwrap()) {
+            failures.push(format!("{page}.html: {problem}"));
+        }
+        println!("  {page}.html loaded in {:.2} s", t.elapsed().as_secs_f64());
+    }
+    assert!(
+        failures.is_empty(),
+        "pages with errors:\n  {}",
+        failures.join("\n  ")
+    );
+}
+
+fn admonitions_are_styled(tab: &Tab, dir: &Path) {
+    open(tab, dir, "fixture");
+    let style = eval(
+        tab,
+        "(() => { const a = document.querySelector('.admonition.admonish-note');
+                  if (!a) return null;
+                  const s = getComputedStyle(a);
+                  return { display: s.display, border: s.borderLeftWidth,
+                           color: s.borderLeftColor, title: !!a.querySelector('.admonition-title') }; })()",
+    );
+    assert!(!style.is_null(), "no note admonition on the fixture page");
+    assert_eq!(
+        style["display"], "flow-root",
+        "the admonish stylesheet is not applied: {style}"
+    );
+    assert_ne!(
+        style["border"], "0px",
+        "admonitions have no border: {style}"
+    );
+    assert_eq!(
+        style["title"], true,
+        "the admonition has no title bar: {style}"
+    );
+}
+
+fn a_collapsible_answer_opens_on_click(tab: &Tab, dir: &Path) {
+    open(tab, dir, "fixture");
+    let closed = eval(
+        tab,
+        "(() => { const d = document.querySelector('details.admonition');
+                  return d ? d.open : null; })()",
+    );
+    assert_eq!(
+        closed,
+        serde_json::Value::Bool(false),
+        "no closed collapsible admonition on the fixture page"
+    );
+    tab.find_element("details.admonition > summary")
+        .and_then(|summary| summary.click().map(|_| ()))
+        .expect("clicking the summary of the collapsible answer");
+    wait_for(
+        tab,
+        "(() => { const d = document.querySelector('details.admonition');
+                  const body = d.querySelector('.admonition-content, div:not(.admonition-title)');
+                  return d.open && body !== null && body.getBoundingClientRect().height > 0; })()",
+        "the collapsible answer did not open when clicked",
+    );
+}
+
+fn search_finds_the_term(tab: &Tab, dir: &Path) {
+    let source = common::book_dir().join(format!("src/{SEARCH_CHAPTER}.md"));
+    let has_term = std::fs::read_to_string(&source)
+        .map(|text| text.contains(SEARCH_TERM))
+        .unwrap_or(false);
+    let expected = if has_term { SEARCH_CHAPTER } else { "fixture" };
+    if !has_term {
+        println!(
+            "note: {} does not contain `{SEARCH_TERM}` yet; expecting the fixture chapter in the results",
+            source.display()
+        );
+    }
+    open(tab, dir, "index");
+    tab.find_element("#search-toggle")
+        .and_then(|button| button.click().map(|_| ()))
+        .expect("clicking the search button");
+    wait_for(
+        tab,
+        "getComputedStyle(document.getElementById('search-wrapper')).display !== 'none'",
+        "the search bar did not appear",
+    );
+    tab.find_element("#searchbar")
+        .and_then(|bar| bar.type_into(SEARCH_TERM).map(|_| ()))
+        .expect("typing into the search bar");
+    wait_for(
+        tab,
+        "document.querySelectorAll('#searchresults a').length > 0",
+        &format!("searching for {SEARCH_TERM} found nothing"),
+    );
+    let links = eval(
+        tab,
+        "[...document.querySelectorAll('#searchresults a')].map(a => a.getAttribute('href'))",
+    );
+    let found = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .any(|href| href.starts_with(&format!("{expected}.html")));
+    assert!(
+        found,
+        "searching for {SEARCH_TERM} did not list {expected}.html: {links}"
+    );
+}
+
+fn screenshots(tab: &Tab, dir: &Path) {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    for (page, file) in [
+        (SCREENSHOT_CHAPTER, "book-screenshot.png"),
+        ("fixture", "book-screenshot-fixture.png"),
+    ] {
+        open(tab, dir, page);
+        // Open the first collapsible answer, if any, so the picture shows one.
+        eval(
+            tab,
+            "(() => { const d = document.querySelector('details'); if (d) d.open = true; return true; })()",
+        );
+        // The whole page, not just the window (at most 3000 px high).
+        let size = eval(
+            tab,
+            "[window.innerWidth, Math.min(document.documentElement.scrollHeight, 3000)]",
+        );
+        let shot = tab
+            .call_method(Page::CaptureScreenshot {
+                format: Some(CaptureScreenshotFormatOption::Png),
+                quality: None,
+                clip: Some(Page::Viewport {
+                    x: 0.0,
+                    y: 0.0,
+                    width: size[0].as_f64().unwrap(),
+                    height: size[1].as_f64().unwrap(),
+                    scale: 1.0,
+                }),
+                from_surface: Some(true),
+                capture_beyond_viewport: Some(true),
+                optimize_for_speed: None,
+            })
+            .unwrap();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot.data)
+            .unwrap();
+        let path = target.join(file);
+        std::fs::write(&path, png).unwrap();
+        println!("screenshot of {page}.html: {}", path.display());
+    }
+}

@@ -1,0 +1,316 @@
+//! The course's own directives: parts of the manifest (`course.toml`) rendered
+//! into a chapter, so that no chapter retypes a step's checks or minutes.
+//!
+//! - `{{#course-step ID}}`: the exercise box of a step (`ID` is `step1-blocking`,
+//!   `step1` or `1`): the exercise's name and estimated minutes, the file to
+//!   edit, the `cargo xtask check stepN` command, and the title of every check.
+//!   Rendered as an `example` admonition.
+//! - `{{#course-steps}}`: a table of every step (chapter link, exercise,
+//!   minutes, check command) with the total time of the full path.
+//! - `{{#course-minutes}}`: the estimated time of the whole course, e.g.
+//!   `5 h 5 min`; `{{#course-minutes step1 step2 step4}}` adds up only those
+//!   steps (for a workshop path that skips some).
+//! - `{{#course-schedule half-day}}` (steps 1 to 4), `{{#course-schedule full-day}}`
+//!   (every step) or `{{#course-schedule step1 step2 ...}}`: a workshop plan,
+//!   one row per step with its start time from the beginning of the session
+//!   (`0:00`, `0:35`, ...), its minutes and its check command, and the total.
+//! - `\{{#course-...}}`: written as is, without the backslash. In a chapter,
+//!   write two backslashes: the include pass, which runs first, takes one.
+//!
+//! An unknown directive or step is an error, so a typo fails the build.
+
+use course::{Course, Step};
+
+const PREFIX: &str = "{{#course-";
+
+/// Expands every course directive in `text`.
+pub fn expand(text: &str, course: &Course) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(PREFIX) {
+        let Some(len) = rest[start..].find("}}") else {
+            return Err(format!(
+                "`{}` is not closed with `}}}}`",
+                first_line(&rest[start..])
+            ));
+        };
+        let end = start + len + 2;
+        let directive = &rest[start..end];
+        if start > 0 && rest.as_bytes()[start - 1] == b'\\' {
+            out.push_str(&rest[..start - 1]);
+            out.push_str(directive);
+        } else {
+            out.push_str(&rest[..start]);
+            out.push_str(&render(directive, course)?);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// Renders one directive, `{{#course-NAME ARGS}}`.
+pub fn render(directive: &str, course: &Course) -> Result<String, String> {
+    let inner = directive
+        .strip_prefix("{{#")
+        .and_then(|d| d.strip_suffix("}}"))
+        .ok_or_else(|| format!("`{directive}` is not a directive"))?;
+    let mut words = inner.split_whitespace();
+    let name = words.next().unwrap_or("");
+    let args: Vec<&str> = words.collect();
+    match (name, args.as_slice()) {
+        ("course-step", [id]) => Ok(exercise_box(find(course, id)?)),
+        ("course-steps", []) => Ok(steps_table(course)),
+        ("course-minutes", []) => Ok(duration(course.steps.iter().map(|s| s.minutes).sum())),
+        ("course-minutes", ids) => {
+            let mut total = 0;
+            for id in ids {
+                total += find(course, id)?.minutes;
+            }
+            Ok(duration(total))
+        }
+        ("course-schedule", ["half-day"]) => {
+            let steps: Vec<&Step> = course.steps.iter().take(HALF_DAY_STEPS).collect();
+            Ok(schedule(&steps))
+        }
+        ("course-schedule", ["full-day"]) => {
+            let steps: Vec<&Step> = course.steps.iter().collect();
+            Ok(schedule(&steps))
+        }
+        ("course-schedule", ids) if !ids.is_empty() => {
+            let steps = ids
+                .iter()
+                .map(|id| find(course, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(schedule(&steps))
+        }
+        ("course-step" | "course-steps" | "course-schedule", _) => Err(format!(
+            "`{directive}`: wrong arguments; write `{{{{#course-step step1-blocking}}}}`, \
+             `{{{{#course-steps}}}}` or `{{{{#course-schedule half-day}}}}` (or `full-day`, or step ids)"
+        )),
+        _ => Err(format!(
+            "`{directive}` is not a course directive; known: course-step ID, course-steps, \
+             course-minutes [IDS], course-schedule half-day|full-day|IDS"
+        )),
+    }
+}
+
+/// The half-day workshop: the first four steps (threads and processes side
+/// by side, up to talking to a child over pipes).
+pub const HALF_DAY_STEPS: usize = 4;
+
+/// `0:00`, `1:15`: a start time counted from the beginning of the session.
+fn clock(minutes: u32) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn schedule(steps: &[&Step]) -> String {
+    let mut table =
+        String::from("| Starts at | Step | Time | Attendees run |\n|---:|---|---:|---|\n");
+    let mut at = 0;
+    for step in steps {
+        table.push_str(&format!(
+            "| {} | [{}. {}]({}) | {} | `{}` |\n",
+            clock(at),
+            step.number(),
+            step.title,
+            step.chapter_in_book(),
+            duration(step.minutes),
+            step.check_command()
+        ));
+        at += step.minutes;
+    }
+    table.push_str(&format!(
+        "| {} | **End** | **{}** | |\n",
+        clock(at),
+        duration(at)
+    ));
+    table
+}
+
+fn find<'c>(course: &'c Course, id: &str) -> Result<&'c Step, String> {
+    course.find_step(id).ok_or_else(|| {
+        format!(
+            "no step `{id}` in course.toml; steps: {}",
+            course
+                .steps
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// `35 min`, `1 h`, `1 h 15 min`.
+pub fn duration(minutes: u32) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+fn exercise_box(step: &Step) -> String {
+    let title = format!(
+        "Exercise: {} (about {})",
+        step.exercise.replace('"', "'"),
+        duration(step.minutes)
+    );
+    let mut body = format!(
+        "Open `{}/src/lib.rs`: its comments say what to write. \
+         When you think it works, ask the grader:\n\n\
+         ```console\n{}\n```\n\n",
+        step.exercise_crate,
+        step.check_command()
+    );
+    if step.checks.is_empty() {
+        body.push_str("The checks of this step are not written yet.\n");
+    } else {
+        body.push_str("It passes when every check below passes:\n\n");
+        for check in &step.checks {
+            body.push_str(&format!("- {}\n", check.title));
+        }
+        body.push_str(&format!(
+            "\nA check failed? It says why, with a hint; `cargo xtask hint {}` shows the hints again.\n",
+            step.short_id()
+        ));
+    }
+    // Four backticks: the body holds a fenced block of its own.
+    format!("````admonish example title=\"{title}\"\n{body}````\n")
+}
+
+fn steps_table(course: &Course) -> String {
+    let mut table = String::from(
+        "| Step | Chapter | Exercise | Time | Check it with |\n|---:|---|---|---:|---|\n",
+    );
+    for step in &course.steps {
+        table.push_str(&format!(
+            "| {} | [{}]({}) | {} | {} | `{}` |\n",
+            step.number(),
+            step.title,
+            step.chapter_in_book(),
+            step.exercise,
+            duration(step.minutes),
+            step.check_command()
+        ));
+    }
+    let total: u32 = course.steps.iter().map(|s| s.minutes).sum();
+    table.push_str(&format!(
+        "| | **All {} steps** | | **{}** | |\n",
+        course.steps.len(),
+        duration(total)
+    ));
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const MANIFEST: &str = r#"
+[course]
+title = "T"
+timeout_secs = 5
+
+[[step]]
+id = "step1-one"
+title = "One"
+exercise = "First exercise"
+chapter = "book/src/step1-one.md"
+crate = "exercises/step1-one"
+minutes = 35
+
+[[step.check]]
+id = "a"
+title = "A works"
+hint = "Think about A."
+
+[[step]]
+id = "step2-two"
+title = "Two"
+exercise = "Second"
+chapter = "book/src/step2-two.md"
+crate = "exercises/step2-two"
+minutes = 40
+"#;
+
+    fn course() -> Course {
+        Course::parse(MANIFEST, Path::new("course.toml")).unwrap()
+    }
+
+    #[test]
+    fn exercise_box_lists_checks_and_command() {
+        let out = expand("Before.\n\n{{#course-step step1}}\nAfter.", &course()).unwrap();
+        assert!(out.starts_with("Before.\n\n````admonish example title=\"Exercise: First exercise (about 35 min)\"\n"), "{out}");
+        assert!(
+            out.contains("```console\ncargo xtask check step1\n```"),
+            "{out}"
+        );
+        assert!(out.contains("- A works\n"), "{out}");
+        assert!(out.contains("`exercises/step1-one/src/lib.rs`"), "{out}");
+        assert!(out.ends_with("````\n\nAfter."), "{out}");
+    }
+
+    #[test]
+    fn minutes_add_up() {
+        let c = course();
+        assert_eq!(expand("{{#course-minutes}}", &c).unwrap(), "1 h 15 min");
+        assert_eq!(expand("{{#course-minutes step2}}", &c).unwrap(), "40 min");
+        assert_eq!(duration(120), "2 h");
+    }
+
+    #[test]
+    fn steps_table_has_a_total() {
+        let out = expand("{{#course-steps}}", &course()).unwrap();
+        assert!(
+            out.contains(
+                "| 1 | [One](step1-one.md) | First exercise | 35 min | `cargo xtask check step1` |"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("**All 2 steps** | | **1 h 15 min**"), "{out}");
+    }
+
+    #[test]
+    fn schedules_count_from_the_start() {
+        let c = course();
+        let full = expand("{{#course-schedule full-day}}", &c).unwrap();
+        assert!(
+            full.contains("| 0:00 | [1. One](step1-one.md) | 35 min | `cargo xtask check step1` |"),
+            "{full}"
+        );
+        assert!(
+            full.contains("| 0:35 | [2. Two](step2-two.md) | 40 min |"),
+            "{full}"
+        );
+        assert!(
+            full.contains("| 1:15 | **End** | **1 h 15 min** | |"),
+            "{full}"
+        );
+        let half = expand("{{#course-schedule half-day}}", &c).unwrap();
+        assert_eq!(half, full, "a two-step course fits in half a day");
+        let one = expand("{{#course-schedule step2}}", &c).unwrap();
+        assert!(one.contains("| 0:40 | **End** |"), "{one}");
+        assert!(expand("{{#course-schedule}}", &c).is_err());
+    }
+
+    #[test]
+    fn mistakes_are_errors_and_escapes_stay() {
+        let c = course();
+        assert!(expand("{{#course-step step9}}", &c)
+            .unwrap_err()
+            .contains("no step `step9`"));
+        assert!(expand("{{#course-stpe step1}}", &c).is_err());
+        assert!(expand("{{#course-step step1", &c).is_err());
+        assert_eq!(
+            expand(r"\{{#course-steps}}", &c).unwrap(),
+            "{{#course-steps}}"
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! The checks of step 2, parallelism basics. Titles and hints live in
+//! course.toml; run them with `cargo xtask check step2`.
+//!
+//! Nothing here measures time. To prove the loop kept answering while a job
+//! ran, the job waits on a latch that the check opens only after the loop
+//! has answered other events. A loop that runs the job itself never answers
+//! them, and `within` turns that deadlock into a precise message.
+//!
+//! For the child-process jobs, "this program" is the checks binary: `main`
+//! lets it act as the worker first. When a check sets `STEP2_CHECK_GATE`,
+//! the worker also waits for a byte from the check before it works: the same
+//! latch, across a process boundary.
+
+use std::any::Any;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use check_harness::sync::{within, Latch};
+use check_harness::{ensure, fail, Check, CheckResult};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+
+#[cfg(all(feature = "exercise", not(feature = "solution")))]
+use step2_offloading as subject;
+#[cfg(feature = "solution")]
+use step2_offloading_solution as subject;
+
+use subject::{heavy_work, Event, Reply};
+
+/// Set by a check for its worker children: the address to wait on.
+const GATE_ENV: &str = "STEP2_CHECK_GATE";
+
+fn main() {
+    wait_at_gate_if_worker();
+    subject::worker::run_if_requested();
+    check_harness::main(&[
+        Check::new("answers-pings", answers_pings),
+        Check::new("stays-responsive", stays_responsive),
+        Check::new("result-once", result_once),
+        Check::new("panic-is-an-error", panic_is_an_error),
+        Check::new("child-same-result", child_same_result),
+        Check::new("child-off-the-loop", child_off_the_loop),
+    ]);
+}
+
+/// In a worker child started during `child-off-the-loop`: connect to the
+/// check and wait until it sends one byte (or goes away).
+fn wait_at_gate_if_worker() {
+    let is_worker = std::env::args().nth(1).as_deref() == Some(subject::worker::WORKER_ARG);
+    if let (true, Ok(addr)) = (is_worker, std::env::var(GATE_ENV)) {
+        if let Ok(mut stream) = TcpStream::connect(addr) {
+            let _ = stream.read(&mut [0u8]);
+        }
+    }
+}
+
+/// How long a loop may stay silent before we call it blocked.
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// A loop running on its own thread, as the check sees it from outside.
+struct Loop {
+    events: Option<Sender<Event>>,
+    replies: Receiver<Reply>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// What the loop did next.
+enum Next {
+    Reply(Reply),
+    /// `run` returned: the replies channel is closed and empty.
+    Ended,
+    /// Nothing within `LIMIT`.
+    Silent,
+    /// `run` panicked (the payload).
+    Panicked(Box<dyn Any + Send>),
+}
+
+impl Loop {
+    fn start() -> Loop {
+        let (events, ev_rx) = unbounded();
+        let (rep_tx, replies) = unbounded();
+        let handle = thread::Builder::new()
+            .name("event-loop".into())
+            .spawn(move || subject::run(ev_rx, rep_tx))
+            .expect("spawn the loop's thread");
+        Loop {
+            events: Some(events),
+            replies,
+            handle: Some(handle),
+        }
+    }
+
+    /// Sends an event. If the loop is gone, the next `next` says why.
+    fn send(&self, event: Event) {
+        if let Some(events) = &self.events {
+            let _ = events.send(event);
+        }
+    }
+
+    /// Drops the last sender: the loop's input is closed.
+    fn close(&mut self) {
+        self.events = None;
+    }
+
+    /// The next reply. A loop that stays silent for `LIMIT` is blocked:
+    /// `within` turns that into `Silent`, and the check fails with a message
+    /// that says so. (Its waiting thread is left behind, so a check never
+    /// asks again after `Silent`.)
+    fn next(&mut self) -> Next {
+        let replies = self.replies.clone();
+        match within(LIMIT, move || replies.recv()) {
+            Some(Ok(reply)) => Next::Reply(reply),
+            None => Next::Silent,
+            Some(Err(_)) => self.ended(),
+        }
+    }
+
+    /// Waits a moment during which a correct loop sends nothing; `Silent`
+    /// is the good answer here, and the check goes on afterwards.
+    fn quiet_for(&mut self, moment: Duration) -> Next {
+        match self.replies.recv_timeout(moment) {
+            Ok(reply) => Next::Reply(reply),
+            Err(RecvTimeoutError::Timeout) => Next::Silent,
+            Err(RecvTimeoutError::Disconnected) => self.ended(),
+        }
+    }
+
+    /// The replies channel closed: `run` returned or panicked.
+    fn ended(&mut self) -> Next {
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Err(payload)) => Next::Panicked(payload),
+            _ => Next::Ended,
+        }
+    }
+
+    /// The next reply, which must be `expected`; `doing` says what the loop
+    /// was busy with, for the message.
+    fn expect(&mut self, expected: Reply, silent: &str) -> CheckResult {
+        match self.next() {
+            Next::Reply(reply) if reply == expected => Ok(()),
+            Next::Reply(reply) => fail!("expected {expected:?} next, but the loop sent {reply:?}"),
+            Next::Silent => fail!("{silent}"),
+            Next::Ended => fail!(
+                "expected {expected:?}, but run() returned (the replies channel closed) before sending it"
+            ),
+            Next::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    /// After `close`: `run` must return, and send nothing more on the way.
+    fn expect_end(&mut self) -> CheckResult {
+        match self.next() {
+            Next::Ended => Ok(()),
+            Next::Reply(reply) => fail!("the loop sent {reply:?} after every result was in; each event gets one reply, each job one Done"),
+            Next::Silent => fail!(
+                "the input channel was closed and every job had reported, but run() did not return within {LIMIT:?}: stop once the input is closed and nothing is pending"
+            ),
+            Next::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+fn answers_pings() -> CheckResult {
+    let mut lp = Loop::start();
+    for n in 1..=5 {
+        lp.send(Event::Ping(n));
+    }
+    for n in 1..=5 {
+        lp.expect(
+            Reply::Pong(n),
+            &format!("sent Ping(1) to Ping(5); the loop never answered Ping({n}) with Pong({n})"),
+        )?;
+    }
+    lp.close();
+    lp.expect_end()
+}
+
+const BLOCKED: &str = "your loop was blocked while the job ran";
+
+/// A job that waits until the check opens `gate`, then returns `value`.
+fn gated_job(gate: &Arc<Latch>, started: &Arc<Latch>, value: u64) -> subject::Job {
+    let (gate, started) = (gate.clone(), started.clone());
+    Box::new(move || {
+        started.count_down();
+        gate.wait(Duration::from_secs(60));
+        value
+    })
+}
+
+fn stays_responsive() -> CheckResult {
+    let gate = Arc::new(Latch::new(1));
+    let started = Arc::new(Latch::new(1));
+    let mut lp = Loop::start();
+    lp.send(Event::OnThread {
+        id: 1,
+        job: gated_job(&gate, &started, 42),
+    });
+    for n in 1..=3 {
+        lp.send(Event::Ping(n));
+    }
+    for n in 1..=3 {
+        lp.expect(
+            Reply::Pong(n),
+            &format!(
+                "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {LIMIT:?}.\nHand the job to another thread and go straight back to the next event."
+            ),
+        )?;
+    }
+    ensure!(
+        started.wait(LIMIT),
+        "the loop answered the pings, but the job never started: hand it to a thread that runs it"
+    );
+    gate.count_down();
+    lp.expect(
+        Reply::Done { id: 1, result: Ok(42) },
+        "the job finished (it returned 42), but its result never came back to the loop as Reply::Done { id: 1, result: Ok(42) }",
+    )?;
+    lp.close();
+    lp.expect_end()
+}
+
+fn result_once() -> CheckResult {
+    let gate = Arc::new(Latch::new(1));
+    let started = Arc::new(Latch::new(3));
+    let mut lp = Loop::start();
+    for id in 1..=3 {
+        lp.send(Event::OnThread {
+            id,
+            job: gated_job(&gate, &started, id * 10),
+        });
+    }
+    // Close the input while all three jobs are still waiting.
+    lp.close();
+    // The loop must not return now: three results are still to come. (A
+    // moment of silence is what a correct loop gives here.)
+    match lp.quiet_for(Duration::from_millis(250)) {
+        Next::Silent => {}
+        Next::Ended => fail!(
+            "the input was closed while 3 jobs were still running, and run() returned at once: their results were lost.\nKeep count of the jobs you started and wait for them before returning."
+        ),
+        Next::Reply(reply) => {
+            fail!("no job could have finished yet (they wait for the check), but the loop sent {reply:?}")
+        }
+        Next::Panicked(payload) => std::panic::resume_unwind(payload),
+    }
+    gate.count_down();
+    let mut done = Vec::new();
+    for _ in 0..3 {
+        match lp.next() {
+            Next::Reply(Reply::Done { id, result }) => done.push((id, result)),
+            Next::Reply(other) => fail!("expected only Done replies, got {other:?}"),
+            Next::Silent => fail!(
+                "released 3 jobs, but only {} result(s) came back: {done:?}",
+                done.len()
+            ),
+            Next::Ended => fail!(
+                "released 3 jobs, but run() returned after only {} result(s) came back ({done:?}): wait for every pending job",
+                done.len()
+            ),
+            Next::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+    done.sort();
+    let expected: Vec<(u64, Result<u64, String>)> = (1..=3).map(|id| (id, Ok(id * 10))).collect();
+    ensure!(
+        done == expected,
+        "jobs 1, 2, 3 return 10, 20, 30; the results that came back were {done:?}"
+    );
+    lp.expect_end()
+}
+
+fn panic_is_an_error() -> CheckResult {
+    let mut lp = Loop::start();
+    lp.send(Event::OnThread {
+        id: 7,
+        job: Box::new(|| panic!("the job blew up")),
+    });
+    match lp.next() {
+        Next::Reply(Reply::Done { id: 7, result: Err(text) }) => ensure!(
+            text.contains("the job blew up"),
+            "the panic came back as an error, good; but its text {text:?} should include the panic's message, \"the job blew up\""
+        ),
+        Next::Reply(other) => {
+            fail!("job 7 panics with \"the job blew up\"; expected Done {{ id: 7, result: Err(..) }}, got {other:?}")
+        }
+        Next::Silent => fail!(
+            "job 7 panicked and nothing came back within {LIMIT:?}: catch the panic on the worker thread and send it back as an error"
+        ),
+        Next::Ended => fail!("job 7 panicked, and the loop stopped without reporting it"),
+        Next::Panicked(payload) => {
+            let text = subject::panic_message(payload.as_ref());
+            if !text.contains("the job blew up") {
+                std::panic::resume_unwind(payload);
+            }
+            fail!("job 7's panic took the whole loop down ({text}). Run jobs on their own thread and catch the panic there.")
+        }
+    }
+    lp.send(Event::Ping(8));
+    lp.expect(
+        Reply::Pong(8),
+        "after the failed job, Ping(8) got no answer: the loop must carry on",
+    )?;
+    lp.close();
+    lp.expect_end()
+}
+
+fn child_same_result() -> CheckResult {
+    const N: u64 = 20_000;
+    let expected = heavy_work(N);
+    let mut lp = Loop::start();
+    lp.send(Event::OnThread {
+        id: 1,
+        job: Box::new(|| heavy_work(N)),
+    });
+    lp.send(Event::InChild { id: 2, n: N });
+    lp.close();
+    let mut done = Vec::new();
+    for _ in 0..2 {
+        match lp.next() {
+            Next::Reply(Reply::Done { id, result }) => done.push((id, result)),
+            Next::Reply(other) => fail!("expected only Done replies, got {other:?}"),
+            Next::Silent | Next::Ended => fail!(
+                "one job on a thread, one in a child process (heavy_work({N})); only {} result(s) came back: {done:?}",
+                done.len()
+            ),
+            Next::Panicked(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+    done.sort();
+    match &done[..] {
+        [(1, Ok(a)), (2, Ok(b))] if *a == expected && *b == expected => {}
+        [(1, thread), (2, child)] => fail!(
+            "heavy_work({N}) is {expected}. On a thread the loop got {thread:?}, in a child process {child:?}"
+        ),
+        other => fail!("expected Done for jobs 1 and 2, got {other:?}"),
+    }
+    lp.expect_end()
+}
+
+fn child_off_the_loop() -> CheckResult {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    // Only this check's process and its children see this; no other thread
+    // runs yet.
+    std::env::set_var(GATE_ENV, addr.to_string());
+    let mut lp = Loop::start();
+    lp.send(Event::InChild { id: 1, n: 1000 });
+    for n in 1..=3 {
+        lp.send(Event::Ping(n));
+    }
+    for n in 1..=3 {
+        lp.expect(
+            Reply::Pong(n),
+            &format!(
+                "{BLOCKED}: a child process (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {LIMIT:?}.\nWaiting for a child blocks: do the waiting on another thread."
+            ),
+        )?;
+    }
+    let Some(accepted) = within(LIMIT, move || listener.accept()) else {
+        fail!(
+            "the loop answered the pings, but no worker process started: run this same program (std::env::current_exe()) with the argument {:?}",
+            subject::worker::WORKER_ARG
+        );
+    };
+    let (mut child, _) = accepted?;
+    child.write_all(&[1])?;
+    lp.expect(
+        Reply::Done {
+            id: 1,
+            result: Ok(heavy_work(1000)),
+        },
+        "the child process was let go, but its result never came back to the loop as Reply::Done",
+    )?;
+    lp.close();
+    lp.expect_end()
+}

@@ -1,0 +1,379 @@
+//! The checks of step 4, how child processes work. Titles and hints live in
+//! course.toml; run them with `cargo xtask check step4`.
+//!
+//! Inside a check, "this same program" is the checks binary, so `main` first
+//! lets it act as a worker: the learner's worker (`--step4-worker`), or one
+//! of the check's own misbehaving workers (`--step4-check-worker <mode>`)
+//! that send a malformed line or die halfway through.
+
+use std::io::{BufRead, Cursor, Write};
+use std::time::Duration;
+
+use check_harness::sync::within;
+use check_harness::{ensure, fail, Check, CheckResult};
+
+#[cfg(all(feature = "exercise", not(feature = "solution")))]
+use step4_pipe_ipc as subject;
+#[cfg(feature = "solution")]
+use step4_pipe_ipc_solution as subject;
+
+use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcError, Job};
+
+fn main() {
+    misbehave_if_requested();
+    worker::run_if_requested();
+    check_harness::main(&[
+        Check::new("worker-alone", worker_alone),
+        Check::new("many-jobs-in-order", many_jobs_in_order),
+        Check::new("large-messages", large_messages),
+        Check::new("clean-exit", clean_exit),
+        Check::new("malformed-line", malformed_line),
+        Check::new("worker-crash", worker_crash),
+        Check::new("no-shell", no_shell),
+    ]);
+}
+
+/// The check's own worker roles.
+const CHECK_WORKER: &str = "--step4-check-worker";
+/// How many jobs the crashing worker answers before it dies.
+const ANSWERED_BEFORE_CRASH: usize = 3;
+
+fn misbehave_if_requested() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) != Some(CHECK_WORKER) {
+        return;
+    }
+    let mode = args.get(1).cloned().unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let Ok(job) = line.map(|l| serde_json::from_str::<Job>(&l)) else {
+            std::process::exit(4);
+        };
+        let answer = job.map(|job| serde_json::to_string(&process(&job)));
+        match (mode.as_str(), answer) {
+            ("malformed", Ok(Ok(_))) if n == 1 => {
+                // Half a message, then silence: the worker never ends by
+                // itself.
+                let _ = out.write_all(b"{\"id\": 1, \"words\": \"many\n");
+                let _ = out.flush();
+                loop {
+                    std::thread::park();
+                }
+            }
+            ("crash", _) if n == ANSWERED_BEFORE_CRASH => std::process::exit(3),
+            (_, Ok(Ok(text))) => {
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
+            }
+            _ => std::process::exit(4),
+        }
+    }
+    std::process::exit(0);
+}
+
+const LIMIT: Duration = Duration::from_secs(8);
+
+fn exe() -> std::path::PathBuf {
+    std::env::current_exe().expect("the checks binary knows its path")
+}
+
+/// `count` jobs whose texts are `size` bytes long, with spaces, quotes,
+/// newlines and non-ASCII letters in them.
+fn jobs(count: u64, size: usize) -> Vec<Job> {
+    const WORDS: [&str; 6] = [
+        "pipe ",
+        "größe ",
+        "\"quoted\" ",
+        "two\nlines ",
+        "tab\tbed ",
+        "x ",
+    ];
+    (0..count)
+        .map(|id| {
+            let mut text = String::new();
+            let mut k = id as usize;
+            while text.len() < size {
+                text.push_str(WORDS[k % WORDS.len()]);
+                k += 1;
+            }
+            Job { id, text }
+        })
+        .collect()
+}
+
+fn expected_answers(jobs: &[Job]) -> Vec<Answer> {
+    jobs.iter().map(process).collect()
+}
+
+/// Compares answers with the jobs without printing megabytes.
+fn compare(jobs: &[Job], answers: &[Answer]) -> CheckResult {
+    ensure!(
+        answers.len() == jobs.len(),
+        "sent {} jobs, got {} answers back",
+        jobs.len(),
+        answers.len()
+    );
+    for (i, (job, got)) in jobs.iter().zip(answers).enumerate() {
+        let want = process(job);
+        if *got != want {
+            if got.id != want.id {
+                fail!("answer #{i} has id {}, but job #{i} has id {}: answers must come back in the order of the jobs", got.id, want.id);
+            }
+            fail!(
+                "answer #{i} (id {}) is not process(job): expected {} words and a {}-byte shouted text, got {} words and {} bytes",
+                got.id,
+                want.words,
+                want.shouted.len(),
+                got.words,
+                got.shouted.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn worker_alone() -> CheckResult {
+    // The worker on its own, driven like any command-line program.
+    let jobs = jobs(3, 40);
+    let mut input = String::new();
+    for job in &jobs {
+        input.push_str(&serde_json::to_string(job)?);
+        input.push('\n');
+    }
+    let started = std::time::Instant::now();
+    let output = assert_cmd::Command::new(exe())
+        .arg(worker::WORKER_ARG)
+        .write_stdin(input)
+        .timeout(LIMIT)
+        .output()?;
+    // assert_cmd kills a worker that outlives the limit.
+    ensure!(
+        output.status.code().is_some() || started.elapsed() < LIMIT,
+        "the worker (`<this program> {}`) was given 3 job lines and then end-of-file, and was still running {LIMIT:?} later. At end-of-file `lines()` ends: serve() should then return, and the worker exits.",
+        worker::WORKER_ARG
+    );
+    // The first lines of its stderr: the panic message, not the backtrace.
+    let stderr: Vec<String> = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .take_while(|l| !l.starts_with("stack backtrace") && !l.starts_with("note: "))
+        .take(10)
+        .map(str::to_string)
+        .collect();
+    let stderr = stderr.join("\n");
+    ensure!(
+        output.status.success(),
+        "the worker (`<this program> {}`) was given 3 job lines and then end-of-file; it should answer and exit with success, but it {}.\nIts stderr:\n{}",
+        worker::WORKER_ARG,
+        check_harness::runner::describe_exit(output.status),
+        stderr.trim()
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    ensure!(
+        lines.len() == 3,
+        "3 job lines in, so 3 answer lines out; the worker printed {} line(s):\n{stdout}",
+        lines.len()
+    );
+    for (line, want) in lines.iter().zip(expected_answers(&jobs)) {
+        let got: Answer = match serde_json::from_str(line) {
+            Ok(a) => a,
+            Err(e) => fail!("the worker printed {line:?}, which is not an Answer in JSON: {e}"),
+        };
+        ensure!(
+            got == want,
+            "for job {} the worker answered {got:?}; expected {want:?}",
+            want.id
+        );
+    }
+    // A line that is not a job is an error the worker reports, not a panic.
+    let mut out = Vec::new();
+    match worker::serve(Cursor::new("this is not json\n"), &mut out) {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Ok(()),
+        Err(e) => fail!("serve() on the line \"this is not json\": expected an InvalidData error, got {:?} ({e})", e.kind()),
+        Ok(()) => fail!("serve() accepted the line \"this is not json\"; it should return an InvalidData error"),
+    }
+}
+
+const DEADLOCK: &str = "pipe deadlock: write and read at the same time";
+
+/// Runs the jobs through the learner's worker, turning a hang into `hang`.
+fn run_within(jobs: Vec<Job>, hang: String) -> Result<Finished, check_harness::Failure> {
+    match within(LIMIT, move || run_jobs(jobs)) {
+        None => fail!("{hang}"),
+        Some(Err(e)) => fail!("run_jobs failed: {e}"),
+        Some(Ok(finished)) => Ok(finished),
+    }
+}
+
+fn many_jobs_in_order() -> CheckResult {
+    let jobs = jobs(2000, 30);
+    let finished = run_within(
+        jobs.clone(),
+        format!("2000 small jobs did not come back within {LIMIT:?}. If the parent writes every job before it reads: {DEADLOCK}. If it reads and waits: does the worker flush each answer, and does it see end-of-file?"),
+    )?;
+    compare(&jobs, &finished.answers)
+}
+
+fn large_messages() -> CheckResult {
+    // 4 jobs of 192 KiB: each message is far bigger than a pipe's buffer
+    // (64 KiB on Linux), in both directions.
+    let jobs = jobs(4, 192 * 1024);
+    let finished = run_within(
+        jobs.clone(),
+        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back within {LIMIT:?}. A pipe holds only about 64 KiB: while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)"),
+    )?;
+    compare(&jobs, &finished.answers)
+}
+
+fn clean_exit() -> CheckResult {
+    for count in [5, 0] {
+        let finished = run_within(
+            jobs(count, 20),
+            format!("with {count} jobs, run_jobs did not return within {LIMIT:?}. The worker stops only at end-of-file on its stdin: drop the ChildStdin (all of it, also inside a BufWriter) before waiting for the worker."),
+        )?;
+        ensure!(
+            finished.answers.len() == count as usize,
+            "sent {count} jobs, got {} answers",
+            finished.answers.len()
+        );
+        ensure!(
+            finished.status.success(),
+            "with {count} jobs, the worker should end by itself at end-of-file and exit with success, but it {}. (Killing it is for a worker that misbehaves.)",
+            check_harness::runner::describe_exit(finished.status)
+        );
+        if let Some(left) = child_left_behind() {
+            fail!("run_jobs returned, but {left}. Wait for the worker (child.wait()) before returning.");
+        }
+    }
+    Ok(())
+}
+
+/// After the parent returned, this process must have no child left: not a
+/// running one (it should have ended or been killed) and not a zombie (it
+/// should have been waited for). `None` when all is well.
+#[cfg(unix)]
+fn child_left_behind() -> Option<String> {
+    let mut status = 0;
+    // SAFETY: waitpid(2) with WNOHANG only asks about this process's own
+    // children and writes to `status`, a local.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    match pid {
+        // ECHILD: no child processes at all.
+        -1 => None,
+        0 => Some("a worker process was still running".to_string()),
+        pid => Some(format!(
+            "worker process {pid} had exited without anyone waiting for it: a zombie"
+        )),
+    }
+}
+
+/// Windows has no zombies; the collected exit status is the proof there.
+#[cfg(not(unix))]
+fn child_left_behind() -> Option<String> {
+    None
+}
+
+/// The check's misbehaving worker in `mode`.
+fn check_worker(mode: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(exe());
+    cmd.arg(CHECK_WORKER).arg(mode);
+    cmd
+}
+
+fn malformed_line() -> CheckResult {
+    // The worker answers job 0, sends half a line for job 1, then hangs.
+    let result = within(LIMIT, || {
+        run_jobs_with(check_worker("malformed"), jobs(5, 20))
+    });
+    match result {
+        None => fail!(
+            "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with did not return within {LIMIT:?}.\nA line that does not parse is an error: stop, kill the worker (it will not end by itself), and still wait for it."
+        ),
+        Some(Err(IpcError::Malformed { line, .. })) => {
+            ensure!(
+                line.contains("\"words\": \"many"),
+                "IpcError::Malformed should carry the bad line; it carries {line:?}"
+            );
+            if let Some(left) = child_left_behind() {
+                fail!("run_jobs_with returned IpcError::Malformed, good; but {left}. A worker that talks nonsense will not end by itself: kill it, then wait for it.");
+            }
+            Ok(())
+        }
+        Some(Err(other)) => fail!(
+            "the worker sent a line that is not an Answer; expected IpcError::Malformed, got {other:?}"
+        ),
+        Some(Ok(finished)) => fail!(
+            "the worker sent a line that is not an Answer, yet run_jobs_with returned Ok with {} answers",
+            finished.answers.len()
+        ),
+    }
+}
+
+fn worker_crash() -> CheckResult {
+    // The worker answers 3 jobs and then exits with code 3. The jobs are big
+    // enough that the parent is still writing when it dies.
+    let result = within(LIMIT, || {
+        run_jobs_with(check_worker("crash"), jobs(40, 8 * 1024))
+    });
+    match result {
+        None => fail!(
+            "the worker died after {ANSWERED_BEFORE_CRASH} answers; run_jobs_with did not return within {LIMIT:?}.\nWhen its stdout ends early, the worker is gone: wait for it and report it."
+        ),
+        Some(Err(IpcError::WorkerDied {
+            answered,
+            expected,
+            status,
+        })) => {
+            ensure!(
+                (answered, expected) == (ANSWERED_BEFORE_CRASH, 40),
+                "the worker answered {ANSWERED_BEFORE_CRASH} of 40 jobs; WorkerDied says {answered} of {expected}"
+            );
+            ensure!(
+                status.code() == Some(3),
+                "the worker exited with code 3; WorkerDied carries a status that {}",
+                check_harness::runner::describe_exit(status)
+            );
+            if let Some(left) = child_left_behind() {
+                fail!("run_jobs_with reported the dead worker, good; but {left}.");
+            }
+            Ok(())
+        }
+        Some(Err(other)) => fail!(
+            "the worker died (exit code 3) after {ANSWERED_BEFORE_CRASH} answers; expected IpcError::WorkerDied, got {other:?}"
+        ),
+        Some(Ok(finished)) => fail!(
+            "the worker died after {ANSWERED_BEFORE_CRASH} of 40 answers, yet run_jobs_with returned Ok with {} answers",
+            finished.answers.len()
+        ),
+    }
+}
+
+fn no_shell() -> CheckResult {
+    let cmd = subject::worker_command()?;
+    let program = std::path::PathBuf::from(cmd.get_program());
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let name = program
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    ensure!(
+        !["sh", "bash", "zsh", "cmd", "powershell", "pwsh"].contains(&name.as_str()),
+        "worker_command() starts {}, a shell, with {args:?}: start the program itself, with its arguments one by one",
+        program.display()
+    );
+    ensure!(
+        program == exe(),
+        "worker_command() starts {}; the worker is this same program, {} (std::env::current_exe())",
+        program.display(),
+        exe().display()
+    );
+    ensure!(
+        args == [worker::WORKER_ARG],
+        "worker_command() passes the arguments {args:?}; expected exactly [{:?}]",
+        worker::WORKER_ARG
+    );
+    Ok(())
+}

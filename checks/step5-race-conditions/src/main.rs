@@ -1,0 +1,254 @@
+//! The checks of step 5, race conditions. Titles and hints live in
+//! course.toml; run them with `cargo xtask check step5`.
+//!
+//! Each check is a tiny scenario (two or three threads, one call each) run
+//! under the `loom` model checker, which replays it once for EVERY way the
+//! threads can interleave. A race condition is found every time, on any
+//! machine, however many cores it has. The grader builds this binary with
+//! `RUSTFLAGS="--cfg loom"` (see `[step.build]` in course.toml); without that
+//! flag there is no model checker and every check says how to run it.
+
+#[cfg(all(feature = "exercise", not(feature = "solution")))]
+use step5_race_conditions as subject;
+#[cfg(feature = "solution")]
+use step5_race_conditions_solution as subject;
+
+use check_harness::{ensure, fail, Check, CheckResult};
+use subject::sync::{thread, Arc};
+use subject::{Account, Bank, Counter, Seats};
+
+fn main() {
+    check_harness::main(&[
+        Check::new("lost-update", lost_update),
+        Check::new("claim-once", claim_once),
+        Check::new("claim-retry", claim_retry),
+        Check::new("no-overdraft", no_overdraft),
+        Check::new("consistent-total", consistent_total),
+    ]);
+}
+
+/// What the model checker found for one scenario.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Interleavings tried.
+    runs: usize,
+    /// Interleavings that ended wrong.
+    bad: usize,
+    /// What went wrong in the first bad one.
+    first_bad: Option<String>,
+}
+
+/// Runs `scenario` once per possible interleaving of its threads. The
+/// scenario returns `None` when that run ended right, or what went wrong.
+#[cfg(loom)]
+fn explore<F>(scenario: F) -> Result<Tally, check_harness::Failure>
+where
+    F: Fn() -> Option<String> + Send + Sync + 'static,
+{
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
+    let record = tally.clone();
+    // Every setting written out, so LOOM_* variables in the environment
+    // cannot make the search smaller: all interleavings, no time cap.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = None;
+    builder.max_permutations = None;
+    builder.max_duration = None;
+    builder.checkpoint_file = None;
+    let explored = catch_unwind(AssertUnwindSafe(|| {
+        builder.check(move || {
+            let verdict = scenario();
+            let mut t = record.lock().unwrap_or_else(|e| e.into_inner());
+            t.runs += 1;
+            if let Some(what) = verdict {
+                t.bad += 1;
+                t.first_bad.get_or_insert(what);
+            }
+        })
+    }));
+    let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Err(payload) = explored {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        fail!(
+            "after {} interleavings, one of them went wrong with a panic: {message}\n(a `deadlock` here means the threads ended up waiting for each other forever in that interleaving)",
+            tally.runs
+        );
+    }
+    if tally.bad == 0 {
+        // Shown by the grader only when asked (the check passed).
+        eprintln!("loom explored {} interleavings, all right", tally.runs);
+    }
+    if tally.runs < 2 {
+        fail!(
+            "the model checker saw only one way to run this, so it could not test anything. Use the types from your crate's `sync` module (crate::sync::Mutex, crate::sync::atomic types), not std::sync directly."
+        );
+    }
+    Ok(tally)
+}
+
+#[cfg(not(loom))]
+fn explore<F>(_scenario: F) -> Result<Tally, check_harness::Failure>
+where
+    F: Fn() -> Option<String> + Send + Sync + 'static,
+{
+    fail!(
+        "these checks need the loom model checker, and this build does not have it. Run them with `cargo xtask check step5`, which builds with `--cfg loom` (by hand: RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run -p step5-race-conditions-checks)."
+    )
+}
+
+/// Spawns a model thread running `f` (loom's thread under `--cfg loom`).
+fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::JoinHandle<T> {
+    thread::spawn(f)
+}
+
+fn join<T>(handle: thread::JoinHandle<T>) -> T {
+    handle.join().expect("a thread of the scenario panicked")
+}
+
+fn lost_update() -> CheckResult {
+    let tally = explore(|| {
+        let counter = Arc::new(Counter::new());
+        let a = spawn({
+            let counter = counter.clone();
+            move || counter.hit()
+        });
+        let b = spawn({
+            let counter = counter.clone();
+            move || counter.hit()
+        });
+        join(a);
+        join(b);
+        let count = counter.get();
+        (count != 2).then(|| format!("the count ended at {count}"))
+    })?;
+    ensure!(
+        tally.bad == 0,
+        "two threads each called hit() once, so the count must end at 2.\nloom tried all {} interleavings of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn claim_once() -> CheckResult {
+    let tally = explore(|| {
+        let seats = Arc::new(Seats::new(1));
+        let a = spawn({
+            let seats = seats.clone();
+            move || seats.claim_any()
+        });
+        let b = spawn({
+            let seats = seats.clone();
+            move || seats.claim_any()
+        });
+        let got = [join(a), join(b)];
+        let winners = got.iter().filter(|g| **g == Some(0)).count();
+        let right = winners == 1 && got.contains(&None) && seats.taken() == 1;
+        (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
+    })?;
+    ensure!(
+        tally.bad == 0,
+        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom tried all {} interleavings; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn claim_retry() -> CheckResult {
+    let tally = explore(|| {
+        let seats = Arc::new(Seats::new(2));
+        let a = spawn({
+            let seats = seats.clone();
+            move || seats.claim_any()
+        });
+        let b = spawn({
+            let seats = seats.clone();
+            move || seats.claim_any()
+        });
+        let mut got = [join(a), join(b)];
+        got.sort();
+        let right = got == [Some(0), Some(1)];
+        (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
+    })?;
+    ensure!(
+        tally.bad == 0,
+        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom tried all {} interleavings; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn no_overdraft() -> CheckResult {
+    let tally = explore(|| {
+        let bank = Arc::new(Bank::new(100, 0));
+        let a = spawn({
+            let bank = bank.clone();
+            move || bank.transfer(Account::Checking, Account::Savings, 60)
+        });
+        let b = spawn({
+            let bank = bank.clone();
+            move || bank.transfer(Account::Checking, Account::Savings, 60)
+        });
+        let moved = [join(a), join(b)];
+        let balances = bank.balances();
+        let right = moved.iter().filter(|m| **m).count() == 1 && balances == [40, 60];
+        (!right).then(|| {
+            format!(
+                "the transfers returned {} and {}, and the balances ended as {balances:?}",
+                moved[0], moved[1]
+            )
+        })
+    })?;
+    ensure!(
+        tally.bad == 0,
+        "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom tried all {} interleavings; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn consistent_total() -> CheckResult {
+    let tally = explore(|| {
+        let bank = Arc::new(Bank::new(100, 100));
+        let mover = spawn({
+            let bank = bank.clone();
+            move || bank.transfer(Account::Checking, Account::Savings, 30)
+        });
+        // The main thread looks while the transfer runs.
+        let seen = bank.balances();
+        let moved = join(mover);
+        let end = bank.balances();
+        let total = seen[0].wrapping_add(seen[1]);
+        if total != 200 {
+            Some(format!(
+                "a look in the middle saw {seen:?}, a total of {total}"
+            ))
+        } else if !moved || end != [70, 130] {
+            Some(format!(
+                "the transfer returned {moved} and the balances ended as {end:?}"
+            ))
+        } else {
+            None
+        }
+    })?;
+    ensure!(
+        tally.bad == 0,
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom tried all {} interleavings; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! The checks of step 6, isolation. Titles and hints live in course.toml;
+//! run them with `cargo xtask check step6`.
+//!
+//! This binary is also the supervisor's worker: started with the worker
+//! argument, it serves the risky jobs below instead of running checks. The
+//! jobs misbehave for real (a panic, an abort, a hang that blocks forever,
+//! garbage on stdout), and always the same way, so every verdict is exact.
+//! The only time limit that matters is the supervisor's own (1 s for the
+//! hanging job); each check also has a larger limit of its own, so a
+//! supervisor that never gives up is reported as such instead of hanging.
+
+use std::time::Duration;
+
+use check_harness::{ensure, fail, sync::within, Check, CheckResult};
+
+#[cfg(all(feature = "exercise", not(feature = "solution")))]
+use step6_isolation as subject;
+#[cfg(feature = "solution")]
+use step6_isolation_solution as subject;
+
+use subject::worker::{self, JobFn};
+use subject::{Job, Outcome, Report, Supervisor};
+
+/// The risky jobs the worker knows.
+const JOBS: &[(&str, JobFn)] = &[
+    ("echo", echo),
+    ("square", square),
+    ("pid", pid),
+    ("panic", panic_job),
+    ("abort", abort_job),
+    ("hang", hang_job),
+    ("garbage", garbage_job),
+];
+
+fn echo(input: &str) -> String {
+    format!("echo:{input}")
+}
+
+fn square(input: &str) -> String {
+    let n: u64 = input.trim().parse().unwrap_or(0);
+    (n * n).to_string()
+}
+
+/// Which process ran the job: tells workers apart.
+fn pid(_: &str) -> String {
+    std::process::id().to_string()
+}
+
+fn panic_job(_: &str) -> String {
+    // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
+    // environment, printing one takes long enough on a busy machine to run
+    // into the supervisor's time limit. The panic itself is real.
+    std::panic::set_hook(Box::new(|info| eprintln!("worker: {info}")));
+    panic!("the `panic` job panics on purpose");
+}
+
+fn abort_job(_: &str) -> String {
+    std::process::abort();
+}
+
+/// Blocks forever on something that never comes. (No sleep: a park with
+/// nobody to unpark it; the loop only guards against spurious wake-ups.)
+fn hang_job(_: &str) -> String {
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Writes a line that is not a reply, and then the real reply after it.
+fn garbage_job(_: &str) -> String {
+    println!("%%% not a reply %%%");
+    "late".to_string()
+}
+
+fn main() {
+    worker::run_if_requested(JOBS);
+    check_harness::main(&[
+        Check::new("reuse-worker", reuse_worker),
+        Check::new("crash-status", crash_status),
+        Check::new("hang-killed", hang_killed),
+        Check::new("protocol-error", protocol_error),
+        Check::new("restart-limit", restart_limit),
+    ]);
+}
+
+/// The check's own limit: far above the supervisor's, it only turns a
+/// supervisor that never returns into a clear message.
+const CHECK_LIMIT: Duration = Duration::from_secs(12);
+
+/// The supervisor's limit for one job.
+const JOB_LIMIT: Duration = Duration::from_secs(1);
+
+fn jobs(list: &[(&str, &str)]) -> Vec<Job> {
+    list.iter()
+        .map(|(name, input)| Job::new(name, input))
+        .collect()
+}
+
+/// Runs the supervisor on its own thread, under the check's limit, then makes
+/// sure it left no process behind.
+fn supervise(max_restarts: usize, list: &[(&str, &str)]) -> Result<Report, check_harness::Failure> {
+    let supervisor = Supervisor {
+        time_limit: JOB_LIMIT,
+        max_restarts,
+    };
+    let jobs = jobs(list);
+    let names: Vec<&str> = list.iter().map(|(name, _)| *name).collect();
+    let Some(report) = within(CHECK_LIMIT, move || supervisor.run_all(&jobs)) else {
+        fail!(
+            "run_all({names:?}) did not return within {CHECK_LIMIT:?}, although each job may take only {JOB_LIMIT:?}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?"
+        );
+    };
+    ensure!(
+        report.outcomes.len() == list.len(),
+        "run_all got {} jobs ({names:?}) and returned {} outcomes: {:?}\nexpected exactly one outcome per job, in order",
+        list.len(),
+        report.outcomes.len(),
+        report.outcomes
+    );
+    if let Some(left) = leftover_child() {
+        fail!("after run_all({names:?}) returned, {left}. Every worker must be waited for: `shut_down` the last one, and `kill` then `wait` for the others.");
+    }
+    Ok(report)
+}
+
+/// Is any child process of this check still there (running, or a zombie
+/// nobody waited for)?
+#[cfg(unix)]
+fn leftover_child() -> Option<String> {
+    let mut status = 0;
+    // SAFETY: waitpid only writes the status integer we pass it. With
+    // WNOHANG it never blocks: -1 (ECHILD) means this process has no child
+    // processes at all, 0 means a child is still running, and a pid means a
+    // child had exited but was never waited for (it is reaped now).
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    match pid {
+        -1 => None,
+        0 => Some("a worker process was still running".to_string()),
+        pid => Some(format!(
+            "worker process {pid} had ended but nobody had waited for it (a zombie)"
+        )),
+    }
+}
+
+/// Windows has no zombies and no portable way here to list a process's
+/// children; the grader's job object still kills anything left over when
+/// the check ends. This part of the check runs on Linux and macOS.
+#[cfg(not(unix))]
+fn leftover_child() -> Option<String> {
+    None
+}
+
+fn ok_text(outcome: &Outcome) -> Option<&str> {
+    match outcome {
+        Outcome::Ok(text) => Some(text),
+        _ => None,
+    }
+}
+
+fn reuse_worker() -> CheckResult {
+    let report = supervise(
+        3,
+        &[("echo", "hello"), ("square", "7"), ("pid", ""), ("pid", "")],
+    )?;
+    let o = &report.outcomes;
+    ensure!(
+        ok_text(&o[0]) == Some("echo:hello") && ok_text(&o[1]) == Some("49"),
+        "jobs `echo hello` and `square 7` should come back as Ok(\"echo:hello\") and Ok(\"49\"); got {:?} and {:?}",
+        o[0],
+        o[1]
+    );
+    let (Some(a), Some(b)) = (ok_text(&o[2]), ok_text(&o[3])) else {
+        fail!(
+            "the `pid` jobs should succeed; got {:?} and {:?}",
+            o[2],
+            o[3]
+        );
+    };
+    ensure!(
+        a != std::process::id().to_string(),
+        "the `pid` job ran in the supervisor's own process ({a}); jobs must run in a worker process"
+    );
+    ensure!(
+        a == b,
+        "two `pid` jobs in a row ran in two different processes ({a} and {b}); while jobs succeed, keep using the same worker"
+    );
+    ensure!(
+        report.restarts == 0,
+        "every job succeeded, so no worker needed replacing; the report says {} restarts",
+        report.restarts
+    );
+    Ok(())
+}
+
+fn crash_status() -> CheckResult {
+    let report = supervise(
+        5,
+        &[
+            ("pid", ""),
+            ("panic", ""),
+            ("pid", ""),
+            ("abort", ""),
+            ("pid", ""),
+        ],
+    )?;
+    let o = &report.outcomes;
+    match &o[1] {
+        Outcome::Crashed(status) => ensure!(
+            status.code() == Some(101),
+            "a panic ends a Rust process with exit code 101; the `panic` job's outcome says {status}"
+        ),
+        other => fail!(
+            "the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got {other:?}"
+        ),
+    }
+    match &o[3] {
+        Outcome::Crashed(status) => {
+            ensure!(
+                !status.success(),
+                "the `abort` job's worker did not end successfully, but the outcome says {status}"
+            );
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                ensure!(
+                    status.signal() == Some(libc::SIGABRT),
+                    "an abort ends the process with the signal SIGABRT ({}); the `abort` job's outcome says {status}",
+                    libc::SIGABRT
+                );
+            }
+        }
+        other => fail!(
+            "the `abort` job killed its worker process; expected Outcome::Crashed with its status, got {other:?}"
+        ),
+    }
+    let pids: Vec<Option<&str>> = [0, 2, 4].iter().map(|&i| ok_text(&o[i])).collect();
+    let [Some(a), Some(b), Some(c)] = pids[..] else {
+        fail!(
+            "the `pid` jobs before and after each crash should succeed in a fresh worker; got {:?}, {:?}, {:?}",
+            o[0],
+            o[2],
+            o[4]
+        );
+    };
+    ensure!(
+        a != b && b != c && a != c,
+        "after each crash the next job must run in a new worker; the `pid` jobs ran in processes {a}, {b}, {c}"
+    );
+    ensure!(
+        report.restarts == 2,
+        "two workers died, so two were started to replace them; the report says {} restarts",
+        report.restarts
+    );
+    Ok(())
+}
+
+fn hang_killed() -> CheckResult {
+    let report = supervise(3, &[("hang", ""), ("echo", "after")])?;
+    let o = &report.outcomes;
+    ensure!(
+        o[0] == Outcome::TimedOut,
+        "the `hang` job never answers; after the {JOB_LIMIT:?} limit its outcome should be TimedOut, got {:?}",
+        o[0]
+    );
+    ensure!(
+        ok_text(&o[1]) == Some("echo:after"),
+        "the job after the hang should run in a fresh worker and succeed with Ok(\"echo:after\"); got {:?}",
+        o[1]
+    );
+    ensure!(
+        report.restarts == 1,
+        "the hung worker was replaced once; the report says {} restarts",
+        report.restarts
+    );
+    Ok(())
+}
+
+fn protocol_error() -> CheckResult {
+    let report = supervise(3, &[("garbage", ""), ("echo", "next")])?;
+    let o = &report.outcomes;
+    match &o[0] {
+        Outcome::ProtocolError(line) => ensure!(
+            line.contains("not a reply"),
+            "the `garbage` job printed `%%% not a reply %%%`; ProtocolError should carry that line, got {line:?}"
+        ),
+        other => fail!(
+            "the `garbage` job printed `%%% not a reply %%%` before its reply; expected Outcome::ProtocolError with that line, got {other:?}"
+        ),
+    }
+    ensure!(
+        ok_text(&o[1]) == Some("echo:next"),
+        "the job after the garbage should get its own reply, Ok(\"echo:next\"); got {:?}.{}",
+        o[1],
+        if ok_text(&o[1]) == Some("late") {
+            " That is the garbage job's late reply: a worker that broke the protocol is out of step, replace it"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+fn restart_limit() -> CheckResult {
+    let report = supervise(
+        1,
+        &[("panic", ""), ("panic", ""), ("echo", "a"), ("echo", "b")],
+    )?;
+    let o = &report.outcomes;
+    ensure!(
+        matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)),
+        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}",
+        o[0],
+        o[1]
+    );
+    ensure!(
+        o[2] == Outcome::NotRun && o[3] == Outcome::NotRun,
+        "the one allowed restart is used up, so the last two jobs should be NotRun; got {:?} and {:?}",
+        o[2],
+        o[3]
+    );
+    ensure!(
+        report.restarts == 1,
+        "one restart was allowed and used; the report says {}",
+        report.restarts
+    );
+    Ok(())
+}

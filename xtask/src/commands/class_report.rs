@@ -1,0 +1,281 @@
+//! `cargo xtask class-report <dir-or-files>... [--html <file>]`: the
+//! instructor's view of a class, from the attendees' `report` files: a table
+//! attendee × step in the terminal and as a self-contained HTML page, and the
+//! check that fails most often.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use super::report::{AttendeeReport, SCHEMA, SCHEMA_VERSION};
+use crate::repo::Repo;
+use crate::ui::{self, paint, BOLD, DIM, NOTE, OK, WARN};
+
+pub fn run(inputs: &[PathBuf], html: &Path) -> Result<ExitCode> {
+    let repo = Repo::open()?;
+    let files = collect_files(inputs)?;
+    let mut class: BTreeMap<String, AttendeeReport> = BTreeMap::new();
+    for file in &files {
+        match read_report(file) {
+            Ok(report) => {
+                let key = report.name.to_lowercase();
+                match class.get(&key) {
+                    Some(old) if old.generated_at >= report.generated_at => {
+                        ui::warning(&format!(
+                            "{}: an older report of {} (a newer one is used)",
+                            file.display(),
+                            report.name
+                        ));
+                    }
+                    _ => {
+                        class.insert(key, report);
+                    }
+                }
+            }
+            Err(why) => ui::warning(&format!("skipped {}: {why}", file.display())),
+        }
+    }
+    if class.is_empty() {
+        bail!("no attendee reports found in {} file(s)", files.len());
+    }
+    let table = Table::new(&repo, class.into_values().collect());
+    table.print();
+    std::fs::write(html, table.html(&repo.course.course.title))
+        .with_context(|| format!("cannot write {}", html.display()))?;
+    anstream::println!("\n{} {}", paint(NOTE, "Wrote"), html.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn collect_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("cannot read {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if input.is_file() {
+            files.push(input.clone());
+        } else {
+            ui::warning(&format!(
+                "skipped {}: no such file or directory",
+                input.display()
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// Reads one file, saying in a few words why it is not a report.
+fn read_report(path: &Path) -> std::result::Result<AttendeeReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e})"))?;
+    if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA) {
+        return Err("not an attendee report of this course".into());
+    }
+    if value.get("schema_version").and_then(|v| v.as_u64()) != Some(u64::from(SCHEMA_VERSION)) {
+        return Err(format!(
+            "report format version {} (this grader reads {SCHEMA_VERSION})",
+            value
+                .get("schema_version")
+                .unwrap_or(&serde_json::Value::Null)
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("damaged report ({e})"))
+}
+
+/// One cell of the table.
+enum Cell {
+    Done,
+    Partial(usize, usize),
+    CompileError,
+    NotStarted,
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Done => "✓".into(),
+            Cell::Partial(p, t) => format!("{p}/{t}"),
+            Cell::CompileError => "build ✗".into(),
+            Cell::NotStarted => "·".into(),
+        }
+    }
+}
+
+struct Table {
+    steps: Vec<(String, String)>,
+    rows: Vec<(String, Vec<Cell>)>,
+    /// (step id, check id, title, how many attendees fail it)
+    most_failing: Option<(String, String, String, usize)>,
+}
+
+impl Table {
+    fn new(repo: &Repo, reports: Vec<AttendeeReport>) -> Table {
+        let steps: Vec<(String, String)> = repo
+            .course
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), s.short_id().to_string()))
+            .collect();
+        let mut failures: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let rows = reports
+            .iter()
+            .map(|r| {
+                let cells = steps
+                    .iter()
+                    .map(|(id, _)| match r.steps.iter().find(|s| &s.id == id) {
+                        Some(s) => {
+                            for check in &s.failing {
+                                *failures.entry((id.clone(), check.clone())).or_default() += 1;
+                            }
+                            match s.status.as_str() {
+                                "done" => Cell::Done,
+                                "in-progress" if s.compile_error => Cell::CompileError,
+                                "in-progress" => Cell::Partial(s.checks_passed, s.checks_total),
+                                _ => Cell::NotStarted,
+                            }
+                        }
+                        None => Cell::NotStarted,
+                    })
+                    .collect();
+                (r.name.clone(), cells)
+            })
+            .collect();
+        // The most failed check; ties go to the one earlier in the course.
+        let mut most_failing: Option<(String, String, String, usize)> = None;
+        for step in &repo.course.steps {
+            for check in &step.checks {
+                let n = failures
+                    .get(&(step.id.clone(), check.id.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                if n > 0 && most_failing.as_ref().is_none_or(|(.., m)| n > *m) {
+                    most_failing =
+                        Some((step.id.clone(), check.id.clone(), check.title.clone(), n));
+                }
+            }
+        }
+        Table {
+            steps,
+            rows,
+            most_failing,
+        }
+    }
+
+    fn print(&self) {
+        let name_w = self
+            .rows
+            .iter()
+            .map(|(n, _)| n.chars().count())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        let mut header = format!("{:<name_w$}", "attendee");
+        for (_, short) in &self.steps {
+            let _ = write!(header, "  {short:^7}");
+        }
+        header.push_str("  done");
+        anstream::println!("{}", paint(BOLD, header));
+        for (name, cells) in &self.rows {
+            let pad = name_w - name.chars().count();
+            let mut line = format!("{name}{}", " ".repeat(pad));
+            for cell in cells {
+                let text = format!("{:^7}", cell.text());
+                let styled = match cell {
+                    Cell::Done => paint(OK, text),
+                    Cell::Partial(..) | Cell::CompileError => paint(WARN, text),
+                    Cell::NotStarted => paint(DIM, text),
+                };
+                let _ = write!(line, "  {styled}");
+            }
+            let done = cells.iter().filter(|c| matches!(c, Cell::Done)).count();
+            let _ = write!(line, "  {done}/{}", cells.len());
+            anstream::println!("{line}");
+        }
+        println!();
+        anstream::println!(
+            "{} attendees. {}",
+            self.rows.len(),
+            paint(
+                DIM,
+                "✓ done · n/m checks passing · \"build ✗\" does not compile · \"·\" not started"
+            )
+        );
+        match &self.most_failing {
+            Some((step, check, title, n)) => anstream::println!(
+                "{} {step} / {check}: \"{title}\" fails for {n} of {} attendees.",
+                paint(NOTE, "Most failing check:"),
+                self.rows.len()
+            ),
+            None => anstream::println!(
+                "{} none: no check is failing.",
+                paint(NOTE, "Most failing check:")
+            ),
+        }
+    }
+
+    fn html(&self, title: &str) -> String {
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Class report: {}</title>\n<style>\n\
+             body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}\n\
+             table{{border-collapse:collapse}}\n\
+             th,td{{border:1px solid #ccc;padding:.35rem .7rem;text-align:center}}\n\
+             td.name{{text-align:left;font-weight:600}}\n\
+             .done{{background:#d7f5dd}} .partial{{background:#fff2c6}} .broken{{background:#ffd9d9}} .none{{color:#999}}\n\
+             </style></head><body>\n<h1>Class report</h1>\n<p>{}</p>\n<table>\n<tr><th>attendee</th>",
+            escape(title),
+            escape(title)
+        );
+        for (id, short) in &self.steps {
+            let _ = write!(h, "<th title=\"{}\">{}</th>", escape(id), escape(short));
+        }
+        h.push_str("<th>done</th></tr>\n");
+        for (name, cells) in &self.rows {
+            let _ = write!(h, "<tr><td class=\"name\">{}</td>", escape(name));
+            for cell in cells {
+                let class = match cell {
+                    Cell::Done => "done",
+                    Cell::Partial(..) => "partial",
+                    Cell::CompileError => "broken",
+                    Cell::NotStarted => "none",
+                };
+                let _ = write!(h, "<td class=\"{class}\">{}</td>", escape(&cell.text()));
+            }
+            let done = cells.iter().filter(|c| matches!(c, Cell::Done)).count();
+            let _ = writeln!(h, "<td>{done}/{}</td></tr>", cells.len());
+        }
+        h.push_str("</table>\n");
+        match &self.most_failing {
+            Some((step, check, title, n)) => {
+                let _ = writeln!(
+                    h,
+                    "<p>Most failing check: <strong>{} / {}</strong>, “{}”, fails for {n} of {} attendees.</p>",
+                    escape(step),
+                    escape(check),
+                    escape(title),
+                    self.rows.len()
+                );
+            }
+            None => h.push_str("<p>No check is failing.</p>\n"),
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,224 @@
+//! The workshop tools: `doctor`, `report`, `class-report`, `gen-autograde`
+//! and `score`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn xtask(state: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("xtask").unwrap();
+    cmd.current_dir(repo_root())
+        .env_remove("COURSE_ROOT")
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn doctor_checks_the_machine() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(state.path())
+        .arg("doctor")
+        .timeout(std::time::Duration::from_secs(600))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("✓ Rust toolchain: rustc"))
+        .stdout(predicate::str::contains(
+            "✓ the exercises and their checks build",
+        ))
+        .stdout(predicate::str::contains("✓ child processes can be started"))
+        .stdout(predicate::str::contains("CPU cores"))
+        .stdout(predicate::str::contains("All good: ready for the workshop"));
+}
+
+#[test]
+fn report_writes_the_documented_schema_and_nothing_else() {
+    let state = tempfile::tempdir().unwrap();
+    // One failing check run, so the report has something to say.
+    xtask(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
+    let out = state.path().join("me.json");
+    xtask(state.path())
+        .args(["report", "--name", "ada"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Send this file to your instructor",
+        ));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "generated_at",
+            "name",
+            "schema",
+            "schema_version",
+            "steps",
+            "tool_version"
+        ]
+    );
+    assert_eq!(v["schema"], "threads-course/attendee-report");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["name"], "ada");
+    let step1 = &v["steps"][0];
+    assert_eq!(step1["id"], "step1-blocking");
+    assert_eq!(step1["status"], "in-progress");
+    assert_eq!(step1["checks_passed"], 0);
+    assert_eq!(step1["checks_total"], 5);
+    assert_eq!(step1["failing"].as_array().unwrap().len(), 5);
+    assert!(step1["last_checked"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(v["steps"][1]["status"], "not-started");
+
+    // Without --name and without a terminal to ask on, it says what to do.
+    xtask(state.path())
+        .arg("report")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--name"));
+}
+
+#[test]
+fn class_report_tabulates_the_class_and_skips_foreign_files() {
+    let state = tempfile::tempdir().unwrap();
+    let html = state.path().join("class.html");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/class");
+    let assert = xtask(state.path())
+        .arg("class-report")
+        .arg(&fixtures)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    println!("{out}");
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        row("alice"),
+        ["alice", "✓", "3/5", "·", "·", "·", "·", "·", "1/7"]
+    );
+    assert_eq!(
+        row("bob"),
+        ["bob", "3/5", "·", "·", "·", "·", "·", "·", "0/7"]
+    );
+    assert_eq!(
+        row("carol"),
+        ["carol", "✓", "✓", "build", "✗", "·", "·", "·", "·", "2/7"]
+    );
+    assert_eq!(
+        row("dave"),
+        ["dave", "4/5", "·", "·", "·", "·", "·", "·", "0/7"]
+    );
+    assert!(out.contains("4 attendees."), "{out}");
+    assert!(
+        out.contains(
+            "Most failing check: step1-blocking / blame: \"The handler that blocked the loop is found\" fails for 2 of 4 attendees."
+        ),
+        "{out}"
+    );
+    assert!(err.contains("skipped"), "{err}");
+    assert!(err.contains("notes.json: not an attendee report"), "{err}");
+    assert!(err.contains("truncated.json: not JSON"), "{err}");
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(
+        !page.contains("<script") && !page.contains("<link"),
+        "self-contained"
+    );
+    assert!(page.contains(
+        "<tr><td class=\"name\">alice</td><td class=\"done\">✓</td><td class=\"partial\">3/5</td>"
+    ));
+    assert!(page.contains("<td class=\"broken\">build ✗</td>"));
+    assert!(page.contains("fails for 2 of 4 attendees"));
+}
+
+#[test]
+fn committed_autograde_workflow_matches_the_manifest() {
+    let state = tempfile::tempdir().unwrap();
+    xtask(state.path())
+        .args(["gen-autograde", "--check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("up to date"));
+
+    let text =
+        std::fs::read_to_string(repo_root().join(".github/workflows/autograde.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML");
+    let job = &docs[0]["jobs"]["autograde"];
+    assert_eq!(job["runs-on"].as_str(), Some("ubuntu-latest"));
+    let steps = job["steps"].as_vec().unwrap();
+    let manifest = course::Course::load(&repo_root()).unwrap();
+    for step in &manifest.steps {
+        let short = step.short_id();
+        let graded = steps
+            .iter()
+            .find(|s| s["id"].as_str() == Some(short))
+            .unwrap_or_else(|| panic!("no workflow step for {short}"));
+        assert_eq!(graded["continue-on-error"].as_bool(), Some(true));
+        let run = graded["run"].as_str().unwrap();
+        assert!(
+            run.starts_with(&format!("cargo xtask check {short} --format json")),
+            "{run}"
+        );
+        let name = graded["name"].as_str().unwrap();
+        assert!(
+            name.contains(&format!("({} points)", step.checks.len())),
+            "{name}"
+        );
+    }
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.iter().any(|r| r.contains("GITHUB_STEP_SUMMARY")));
+    assert!(steps
+        .iter()
+        .any(|s| s["uses"].as_str() == Some("actions/upload-artifact@v4")));
+    assert!(
+        !text.contains("secrets."),
+        "must work in a fork without secrets"
+    );
+}
+
+#[test]
+fn score_turns_results_into_a_markdown_table() {
+    let state = tempfile::tempdir().unwrap();
+    let results = state.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    let out = xtask(state.path())
+        .args(["check", "step1", "--solution", "--format", "json"])
+        .output()
+        .unwrap();
+    std::fs::write(results.join("step1-blocking.json"), &out.stdout).unwrap();
+    std::fs::write(results.join("junk.json"), "{}").unwrap();
+    xtask(state.path())
+        .arg("score")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "| 1. The single-thread model | 5/5 ✅ | 5 / 5 |",
+        ))
+        .stdout(predicate::str::contains("## Autograding: 5 / "))
+        .stderr(predicate::str::contains("junk.json: not a check result"));
+}
