@@ -413,6 +413,16 @@ pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<CommReport> {
     Ok(CommReport { results })
 }
 
+/// The method's name in the table (the charts use the longer label).
+pub fn short_label(method: &str) -> &'static str {
+    match method {
+        "channel" => "channel (thread)",
+        "shared" => "Mutex slot (thread)",
+        "json-pipe" => "JSON pipe (process)",
+        _ => "raw pipe (process)",
+    }
+}
+
 /// "64 B" or "64 KiB".
 pub fn size_name(bytes: usize) -> String {
     if bytes >= 1024 {

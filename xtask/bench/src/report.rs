@@ -155,11 +155,6 @@ fn spread(s: &Stats) -> String {
     format!("{} ({}-{})", num(s.median), num(s.q1), num(s.q3))
 }
 
-/// Bytes per second in MB/s (10^6 bytes).
-fn mbs(s: &Stats) -> String {
-    format!("{} MB/s", num(s.median / 1e6))
-}
-
 impl Report {
     /// The table printed at the end of a run.
     pub fn table(&self) -> String {
@@ -167,9 +162,10 @@ impl Report {
         let m = &self.machine;
         let _ = writeln!(
             t,
-            "Machine: {} cores, {} {}, {}, {} build, {} run, {}\n\
-             Every cell: median (quartiles: the middle half of the samples lay in between).",
-            m.cores, m.os, m.arch, m.rustc, m.profile, self.plan, m.date
+            "Machine: {} cores, {} {}, {} build, {} run, {}\n\
+             Compiler: {}\n\
+             Cells: median (quartiles: the middle half of the samples lay in between)",
+            m.cores, m.os, m.arch, m.profile, self.plan, m.date, m.rustc
         );
         if m.profile != "release" {
             let _ = writeln!(
@@ -230,17 +226,17 @@ impl Report {
         let _ = writeln!(t, "\n3. Communication");
         let _ = writeln!(
             t,
-            "   {:<32} {:>7} {:>14} {:>12} {:>24}",
-            "method", "size", "messages/s", "throughput", "round trip (us)"
+            "   {:<19} {:>7} {:>11} {:>9} {:>20}",
+            "method", "size", "messages/s", "MB/s", "round trip (us)"
         );
         for r in &self.communication.results {
             let _ = writeln!(
                 t,
-                "   {:<32} {:>7} {:>14} {:>12} {:>24}",
-                r.label,
+                "   {:<19} {:>7} {:>11} {:>9} {:>20}",
+                crate::comm::short_label(&r.method),
                 size_name(r.message_bytes),
                 num(r.messages_per_s.median),
-                mbs(&r.bytes_per_s),
+                num(r.bytes_per_s.median / 1e6),
                 spread(&r.round_trip_us)
             );
         }
@@ -249,13 +245,13 @@ impl Report {
         let _ = writeln!(t, "\n4. Scaling: {} ({} primes)", sc.job, sc.primes);
         let _ = writeln!(
             t,
-            "   {:>7} {:>20} {:>9} {:>20} {:>9} {:>6}",
-            "workers", "threads (ms)", "speed-up", "processes (ms)", "speed-up", "ideal"
+            "   {:>7} {:>19} {:>7} {:>19} {:>7} {:>5}",
+            "workers", "threads (ms)", "speed", "processes (ms)", "speed", "ideal"
         );
         for p in &sc.points {
             let _ = writeln!(
                 t,
-                "   {:>7} {:>20} {:>8}x {:>20} {:>8}x {:>5}x",
+                "   {:>7} {:>19} {:>6}x {:>19} {:>6}x {:>4}x",
                 p.workers,
                 spread(&p.threads_ms),
                 num(p.threads_speedup),
