@@ -126,6 +126,17 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
     },
+    /// Measure threads against child processes on this machine (release build).
+    Bench {
+        /// A short run (under 30 s on 2 cores) instead of the full one (minutes).
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also write the report (bench.json), the table and the charts (SVG) into this directory.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -150,6 +161,9 @@ fn main() -> ExitCode {
         Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
         Command::GenAutograde { check } => commands::gen_autograde::run(check),
         Command::Score { inputs } => commands::score::run(&inputs),
+        Command::Bench { quick, format, out } => {
+            commands::bench::run(quick, format, out.as_deref())
+        }
     };
     match result {
         Ok(code) => code,

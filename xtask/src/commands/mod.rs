@@ -1,5 +1,6 @@
 //! One module per verb of `cargo xtask`.
 
+pub mod bench;
 pub mod book;
 pub mod check;
 pub mod class_report;

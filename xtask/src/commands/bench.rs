@@ -1,0 +1,45 @@
+//! `cargo xtask bench [--quick] [--format json] [--out DIR]`: runs the
+//! benchmarks of the chapter "Measure it yourself", in release mode. They are
+//! a package of their own (xtask/bench) so that grading never compiles them.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+use crate::repo::Repo;
+use crate::Format;
+
+pub fn run(quick: bool, format: Format, out: Option<&Path>) -> Result<ExitCode> {
+    let repo = Repo::open()?;
+    if !repo.path("xtask/bench/Cargo.toml").is_file() {
+        bail!("the benchmarks (xtask/bench) are missing from this clone");
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&repo.root).args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "course-bench",
+        "--",
+    ]);
+    if quick {
+        cmd.arg("--quick");
+    }
+    if format == Format::Json {
+        cmd.args(["--format", "json"]);
+    }
+    if let Some(dir) = out {
+        // Relative to where the learner typed the command, not to the root.
+        let dir = std::env::current_dir()?.join(dir);
+        cmd.arg("--out").arg(dir);
+    }
+    let status = cmd.status().context("cannot run cargo")?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
