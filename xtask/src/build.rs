@@ -11,6 +11,7 @@ use course::Step;
 use serde::Deserialize;
 
 use crate::repo::Repo;
+use crate::stamp;
 
 /// Which crate the checks are built against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl Target {
 }
 
 /// One compiler diagnostic, as the compiler rendered it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
 pub struct Diagnostic {
     pub rendered: String,
     pub is_error: bool,
@@ -134,6 +135,40 @@ pub fn build_checks(
     if let Some(dir) = &step.build.target_dir {
         cmd.env("CARGO_TARGET_DIR", repo.path(dir));
     }
+
+    // Nothing changed since the last build of exactly this? Skip cargo.
+    let stamp_name = format!("{}-{}", step.id, target.name());
+    let key = format!(
+        "{:?} {:?} RUSTFLAGS={:?} CARGO_TARGET_DIR={:?}",
+        cmd.get_program(),
+        cmd.get_args().collect::<Vec<_>>(),
+        cmd.get_envs()
+            .find(|(k, _)| *k == "RUSTFLAGS")
+            .and_then(|(_, v)| v)
+            .map(|v| v.to_os_string())
+            .or_else(|| std::env::var_os("RUSTFLAGS")),
+        cmd.get_envs()
+            .find(|(k, _)| *k == "CARGO_TARGET_DIR")
+            .and_then(|(_, v)| v)
+            .map(|v| v.to_os_string())
+            .or_else(|| std::env::var_os("CARGO_TARGET_DIR")),
+    );
+    let inputs: Vec<PathBuf> = [
+        target.crate_dir(step).as_str(),
+        &step.checks_crate(),
+        "xtask/harness",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo",
+    ]
+    .iter()
+    .map(|p| repo.path(p))
+    .collect();
+    if let Some((exe, warnings)) = stamp::fresh(repo, &stamp_name, &key, &inputs) {
+        return Ok(Built::Ok { exe, warnings });
+    }
+    let started = stamp::now_secs();
+
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -187,7 +222,17 @@ pub fn build_checks(
         let warnings = diagnostics
             .into_iter()
             .filter(|d| !d.is_error && d.file.as_ref().is_some_and(|(f, _)| in_dir(f, &crate_dir)))
-            .collect();
+            .collect::<Vec<_>>();
+        stamp::save(
+            repo,
+            &stamp_name,
+            &stamp::Stamp {
+                key,
+                started,
+                exe: exe.clone(),
+                warnings: warnings.clone(),
+            },
+        );
         return Ok(Built::Ok { exe, warnings });
     }
     let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error).collect();

@@ -16,6 +16,7 @@ mod originals;
 mod progress;
 mod repo;
 mod report;
+mod stamp;
 mod ui;
 
 /// The grader and tools of the course "Threads vs. processes in Rust".

@@ -138,3 +138,27 @@ fn watch_rechecks_when_a_file_is_saved() {
     assert!(first, "watch never finished its first check");
     assert!(again, "watch did not re-check after the file was saved");
 }
+
+#[test]
+fn an_edit_right_after_a_check_is_always_graded() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let summary = |state: &Path| {
+        let out = xtask(state)
+            .args(["check", "step1", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["steps"][0]["checks"][1]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // The grader skips cargo when nothing changed since its last build; an
+    // edit made right after a check must still be built and graded.
+    assert_eq!(summary(state.path()), "fail");
+    let _restore = edit("pub fn answer() -> u32 {\n    42\n}\n");
+    assert_eq!(summary(state.path()), "pass");
+    drop(_restore);
+    assert_eq!(summary(state.path()), "fail");
+}
