@@ -34,7 +34,8 @@ pub enum Format {
     /// Text for people.
     #[default]
     Human,
-    /// The JSON documented in the book's "The grader" chapter.
+    /// JSON, as documented in the book (for `check`, `list` and `verify` in
+    /// "The grader"; for `bench` in "Measure it yourself").
     Json,
 }
 

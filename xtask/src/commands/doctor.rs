@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use crate::build::{self, Built, Target};
 use crate::repo::Repo;
 use crate::ui::{paint, BAD, DIM, OK, WARN};
 
@@ -28,14 +29,7 @@ struct Item {
 pub fn run() -> Result<ExitCode> {
     let started = Instant::now();
     let repo = Repo::open()?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let items = [
-        toolchain(),
-        builds(&repo, &cargo),
-        child_process(),
-        cores(),
-        git(),
-    ];
+    let items = [toolchain(), builds(&repo), child_process(), cores(), git()];
     let mut bad = 0;
     for item in &items {
         let mark = match item.status {
@@ -104,54 +98,55 @@ fn toolchain() -> Item {
     }
 }
 
-/// Builds the grading path: every step's checks against its exercise.
-/// This also downloads every crate the workshop needs, so it can run offline.
-fn builds(repo: &Repo, cargo: &std::ffi::OsStr) -> Item {
+/// Builds every step's checks against its exercise exactly as `check` does
+/// (step 5's model-checker build included). This also downloads every crate
+/// the grader needs, so the workshop can run offline.
+fn builds(repo: &Repo) -> Item {
     let what = "the exercises and their checks build";
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&repo.root).args(["build", "--quiet"]);
-    let mut count = 0;
+    let started = Instant::now();
+    let mut problems = Vec::new();
     for step in &repo.course.steps {
-        if repo.path(&step.checks_crate()).join("Cargo.toml").is_file() {
-            cmd.args(["--package", &step.checks_package()]);
-            count += 1;
+        match build::build_checks(repo, step, Target::Exercise, false, &mut |_| {}) {
+            Ok(Built::Ok { .. }) => {}
+            Ok(Built::Failed { diagnostics }) => problems.push(format!(
+                "{} does not compile ({} error(s)); `{}` shows them",
+                step.exercise_crate,
+                diagnostics.len(),
+                step.check_command()
+            )),
+            Err(e) => problems.push(format!("{}: {}", step.id, first_line(&format!("{e:#}")))),
         }
     }
-    let started = Instant::now();
-    match cmd.stdin(Stdio::null()).output() {
-        Ok(out) if out.status.success() => Item {
+    if problems.is_empty() {
+        Item {
             what,
             status: Status::Ok,
             detail: format!(
-                "the checks of all {count} steps built in {:.1} s (every crate they need is downloaded: the workshop works offline)",
+                "all {} steps built in {:.1} s (every crate they need is downloaded: the workshop works offline)",
+                repo.course.steps.len(),
                 started.elapsed().as_secs_f64()
             ),
             fix: None,
-        },
-        Ok(out) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let first = err
-                .lines()
-                .find(|l| l.contains("error"))
-                .unwrap_or("cargo build failed")
-                .trim()
-                .to_string();
-            Item {
-                what,
-                status: Status::Bad,
-                detail: first,
-                fix: Some(
-                    "if it cannot download crates, connect to the internet once and run `cargo fetch`; if an exercise does not compile, `cargo xtask check <step>` shows where".into(),
-                ),
-            }
         }
-        Err(e) => Item {
+    } else {
+        Item {
             what,
             status: Status::Bad,
-            detail: format!("cannot run cargo: {e}"),
-            fix: Some("make sure cargo is on your PATH".into()),
-        },
+            detail: problems.join("; "),
+            fix: Some(
+                "if crates cannot be downloaded, connect to the internet once and run `cargo xtask doctor` again; if an exercise of yours does not compile, that is fine before the workshop".into(),
+            ),
+        }
     }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains("error"))
+        .or_else(|| text.lines().next())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// Starts a child process (this program, asking for its version) and waits for it.
