@@ -241,36 +241,11 @@ fn clean_exit() -> CheckResult {
             "with {count} jobs, the worker should end by itself at end-of-file and exit with success, but it {}. (Killing it is for a worker that misbehaves.)",
             check_harness::runner::describe_exit(finished.status)
         );
-        if let Some(left) = child_left_behind() {
+        if let Some(left) = check_harness::children::left_behind() {
             fail!("run_jobs returned, but {left}. Wait for the worker (child.wait()) before returning.");
         }
     }
     Ok(())
-}
-
-/// After the parent returned, this process must have no child left: not a
-/// running one (it should have ended or been killed) and not a zombie (it
-/// should have been waited for). `None` when all is well.
-#[cfg(unix)]
-fn child_left_behind() -> Option<String> {
-    let mut status = 0;
-    // SAFETY: waitpid(2) with WNOHANG only asks about this process's own
-    // children and writes to `status`, a local.
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    match pid {
-        // ECHILD: no child processes at all.
-        -1 => None,
-        0 => Some("a worker process was still running".to_string()),
-        pid => Some(format!(
-            "worker process {pid} had exited without anyone waiting for it: a zombie"
-        )),
-    }
-}
-
-/// Windows has no zombies; the collected exit status is the proof there.
-#[cfg(not(unix))]
-fn child_left_behind() -> Option<String> {
-    None
 }
 
 /// The check's misbehaving worker in `mode`.
@@ -294,7 +269,7 @@ fn malformed_line() -> CheckResult {
                 line.contains("\"words\": \"many"),
                 "IpcError::Malformed should carry the bad line; it carries {line:?}"
             );
-            if let Some(left) = child_left_behind() {
+            if let Some(left) = check_harness::children::left_behind() {
                 fail!("run_jobs_with returned IpcError::Malformed, good; but {left}. A worker that talks nonsense will not end by itself: kill it, then wait for it.");
             }
             Ok(())
@@ -333,7 +308,7 @@ fn worker_crash() -> CheckResult {
                 "the worker exited with code 3; WorkerDied carries a status that {}",
                 check_harness::runner::describe_exit(status)
             );
-            if let Some(left) = child_left_behind() {
+            if let Some(left) = check_harness::children::left_behind() {
                 fail!("run_jobs_with reported the dead worker, good; but {left}.");
             }
             Ok(())

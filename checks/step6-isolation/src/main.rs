@@ -117,37 +117,10 @@ fn supervise(max_restarts: usize, list: &[(&str, &str)]) -> Result<Report, check
         report.outcomes.len(),
         report.outcomes
     );
-    if let Some(left) = leftover_child() {
+    if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_all({names:?}) returned, {left}. Every worker must be waited for: `shut_down` the last one, and `kill` then `wait` for the others.");
     }
     Ok(report)
-}
-
-/// Is any child process of this check still there (running, or a zombie
-/// nobody waited for)?
-#[cfg(unix)]
-fn leftover_child() -> Option<String> {
-    let mut status = 0;
-    // SAFETY: waitpid only writes the status integer we pass it. With
-    // WNOHANG it never blocks: -1 (ECHILD) means this process has no child
-    // processes at all, 0 means a child is still running, and a pid means a
-    // child had exited but was never waited for (it is reaped now).
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    match pid {
-        -1 => None,
-        0 => Some("a worker process was still running".to_string()),
-        pid => Some(format!(
-            "worker process {pid} had ended but nobody had waited for it (a zombie)"
-        )),
-    }
-}
-
-/// Windows has no zombies and no portable way here to list a process's
-/// children; the grader's job object still kills anything left over when
-/// the check ends. This part of the check runs on Linux and macOS.
-#[cfg(not(unix))]
-fn leftover_child() -> Option<String> {
-    None
 }
 
 fn ok_text(outcome: &Outcome) -> Option<&str> {

@@ -564,7 +564,7 @@ fn process_limit() -> CheckResult {
         "run_in_processes(8 jobs, max_alive = 3) never had 3 children alive at once (the most was {}), although every job waited for the others. The pool should keep max_alive children busy, not run them one after another.",
         seen.most_alive
     );
-    if let Some(left) = leftover_child() {
+    if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_in_processes returned, {left}. wait() for every child.");
     }
     Ok(())
@@ -593,35 +593,8 @@ fn process_results() -> CheckResult {
         "with max_alive = 2, {} children were alive at once",
         seen.most_alive
     );
-    if let Some(left) = leftover_child() {
+    if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_in_processes returned, {left}. wait() for every child, even when reading its output failed.");
     }
     Ok(())
-}
-
-/// Is any child process of this check still there (running, or a zombie
-/// nobody waited for)?
-#[cfg(unix)]
-fn leftover_child() -> Option<String> {
-    let mut status = 0;
-    // SAFETY: waitpid only writes the status integer we pass it. With
-    // WNOHANG it never blocks: -1 (ECHILD) means this process has no child
-    // processes at all, 0 means a child is still running, and a pid means a
-    // child had exited but was never waited for (it is reaped now).
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    match pid {
-        -1 => None,
-        0 => Some("a child process was still running".to_string()),
-        pid => Some(format!(
-            "child process {pid} had ended but nobody had waited for it (a zombie)"
-        )),
-    }
-}
-
-/// Windows has no zombies and no portable way here to list a process's
-/// children; the grader's job object still kills anything left over when
-/// the check ends. This part of the check runs on Linux and macOS.
-#[cfg(not(unix))]
-fn leftover_child() -> Option<String> {
-    None
 }
