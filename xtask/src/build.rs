@@ -223,6 +223,8 @@ pub fn build_checks(
             .into_iter()
             .filter(|d| !d.is_error && d.file.as_ref().is_some_and(|(f, _)| in_dir(f, &crate_dir)))
             .collect::<Vec<_>>();
+        let exe = stamp::keep_binary(repo, &stamp_name, &exe)
+            .with_context(|| format!("cannot copy {} next to the grader's state", exe.display()))?;
         stamp::save(
             repo,
             &stamp_name,

@@ -56,6 +56,21 @@ pub fn fresh(
     (newest < stamp.started).then_some((stamp.exe, stamp.warnings))
 }
 
+/// Copies the freshly built binary to a place of the stamp's own.
+///
+/// Cargo puts the binary of the exercise build and of the solution build at
+/// the same path (`target/debug/<step>-checks`), each build overwriting the
+/// other's. A stamp must point at a binary nothing else replaces.
+pub fn keep_binary(repo: &Repo, name: &str, built: &Path) -> std::io::Result<PathBuf> {
+    let dir = repo.state_dir().join("build-stamps");
+    std::fs::create_dir_all(&dir)?;
+    let kept = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let tmp = dir.join(format!("{name}.tmp{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(built, &tmp)?;
+    std::fs::rename(&tmp, &kept)?;
+    Ok(kept)
+}
+
 /// Records a successful build (a failure to record only costs a rebuild).
 pub fn save(repo: &Repo, name: &str, stamp: &Stamp) {
     let file = path(repo, name);

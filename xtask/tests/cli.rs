@@ -447,3 +447,23 @@ fn solution_asks_first_unless_yes() {
         ))
         .stdout(predicate::str::contains("-    todo!(\"find_blocker\")"));
 }
+
+#[test]
+fn exercise_and_solution_builds_never_stand_in_for_each_other() {
+    // Cargo writes both builds of a step's checks to the same path; the
+    // grader must still run the right one when it skips an unchanged build.
+    let state = tempfile::tempdir().unwrap();
+    let passed = |args: &[&str]| -> u64 {
+        let out = fixture(&state)
+            .args(["check", "step1", "--format", "json"])
+            .args(args)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        json(&out.stdout)["totals"]["passed"].as_u64().unwrap()
+    };
+    assert_eq!(passed(&["--solution"]), 4);
+    assert_eq!(passed(&[]), 1);
+    assert_eq!(passed(&["--solution"]), 4);
+    assert_eq!(passed(&[]), 1);
+}
