@@ -217,9 +217,9 @@ fn corrupt_progress_is_rebuilt_with_a_warning() {
 #[test]
 fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
     let state = tempfile::tempdir().unwrap();
-    let pid_file = state.path().join("grandchild.pid");
+    let lock_file = state.path().join("grandchild.lock");
     fixture(&state)
-        .env("FIXTURE_PID_FILE", &pid_file)
+        .env("FIXTURE_LOCK_FILE", &lock_file)
         .args(["check", "step1"])
         .timeout(std::time::Duration::from_secs(120))
         .assert()
@@ -234,64 +234,28 @@ fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
         ))
         .stdout(predicate::str::contains("hint: Look for a deadlock."))
         .stdout(predicate::str::contains("1 of 4 checks passed."));
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .expect("the hanging check started its grandchild")
-        .trim()
-        .parse()
-        .unwrap();
+    // The grandchild wrote its pid into the file while holding a lock on it;
+    // the OS releases the lock only when the process is gone.
+    let pid = std::fs::read_to_string(&lock_file).unwrap_or_default();
     assert!(
-        !process_alive(pid),
-        "the hanging check's grandchild (pid {pid}) is still running"
+        !pid.is_empty(),
+        "the hanging check never started its grandchild"
     );
-}
-
-/// Whether a process is still running 10 s from now. A killed process dies
-/// within moments; a leaked one never does, so the limit only bounds the wait.
-fn process_alive(pid: u32) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        // A pidfd becomes readable when the process exits, child of ours or not.
-        // SAFETY: plain system calls on an fd we own; no memory is shared.
-        unsafe {
-            let fd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as libc::c_int;
-            if fd < 0 {
-                return false; // no such process any more
-            }
-            let mut poll = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ready = libc::poll(&mut poll, 1, 10_000);
-            libc::close(fd);
-            ready == 0
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        // No exit notification for a process that is not our child here:
-        // look a few times within the same 10 s bound.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let alive = if cfg!(unix) {
-                StdCommand::new("kill")
-                    .args(["-0", &pid.to_string()])
-                    .stderr(std::process::Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            } else {
-                let out = StdCommand::new("tasklist")
-                    .args(["/FI", &format!("PID eq {pid}"), "/NH"])
-                    .output()
-                    .unwrap();
-                String::from_utf8_lossy(&out.stdout).contains(&pid.to_string())
-            };
-            if !alive || std::time::Instant::now() > deadline {
-                return alive;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_file)
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(file.lock().is_ok());
+    });
+    // A killed process lets go at once; the limit only bounds the wait.
+    let released = rx.recv_timeout(std::time::Duration::from_secs(10));
+    assert_eq!(
+        released,
+        Ok(true),
+        "the hanging check's grandchild (pid {pid}) still holds its lock: it is still running"
+    );
 }
 
 #[test]
