@@ -10,16 +10,17 @@
 //! - `{{#course-minutes}}`: the estimated time of the whole course, e.g.
 //!   `5 h 5 min`; `{{#course-minutes step1 step2 step4}}` adds up only those
 //!   steps (for a workshop path that skips some).
-//! - `{{#course-schedule half-day}}` (steps 1 to 4), `{{#course-schedule full-day}}`
-//!   (every step) or `{{#course-schedule step1 step2 ...}}`: a workshop plan,
-//!   one row per step with its start time from the beginning of the session
-//!   (`0:00`, `0:35`, ...), its minutes and its check command, and the total.
+//! - `{{#course-schedule ID}}`: the workshop plan `[[schedule]]` with that id
+//!   in the manifest (`half-day`, `full-day`): one row per slot (opening,
+//!   each step, breaks, closing) with its start time from the beginning of
+//!   the session (`0:00`, `0:20`, ...), its minutes and, for a step, its
+//!   check command, and the end time.
 //! - `\{{#course-...}}`: written as is, without the backslash. In a chapter,
 //!   write two backslashes: the include pass, which runs first, takes one.
 //!
 //! An unknown directive or step is an error, so a typo fails the build.
 
-use course::{Course, Step};
+use course::{Course, Schedule, Step};
 
 const PREFIX: &str = "{{#course-";
 
@@ -73,61 +74,67 @@ pub fn render(directive: &str, course: &Course) -> Result<String, String> {
             }
             Ok(duration(total))
         }
-        ("course-schedule", ["half-day"]) => {
-            let steps: Vec<&Step> = course.steps.iter().take(HALF_DAY_STEPS).collect();
-            Ok(schedule(&steps))
-        }
-        ("course-schedule", ["full-day"]) => {
-            let steps: Vec<&Step> = course.steps.iter().collect();
-            Ok(schedule(&steps))
-        }
-        ("course-schedule", ids) if !ids.is_empty() => {
-            let steps = ids
+        ("course-schedule", [id]) => {
+            let plan = course
+                .schedules
                 .iter()
-                .map(|id| find(course, id))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(schedule(&steps))
+                .find(|s| s.id == *id)
+                .ok_or_else(|| {
+                    format!(
+                        "no schedule `{id}` in course.toml; schedules: {}",
+                        course
+                            .schedules
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+            Ok(schedule(plan, course))
         }
         ("course-step" | "course-steps" | "course-schedule", _) => Err(format!(
             "`{directive}`: wrong arguments; write `{{{{#course-step step1-blocking}}}}`, \
-             `{{{{#course-steps}}}}` or `{{{{#course-schedule half-day}}}}` (or `full-day`, or step ids)"
+             `{{{{#course-steps}}}}` or `{{{{#course-schedule half-day}}}}` (a `[[schedule]]` id)"
         )),
         _ => Err(format!(
             "`{directive}` is not a course directive; known: course-step ID, course-steps, \
-             course-minutes [IDS], course-schedule half-day|full-day|IDS"
+             course-minutes [IDS], course-schedule SCHEDULE-ID"
         )),
     }
 }
-
-/// The half-day workshop: the first four steps (threads and processes side
-/// by side, up to talking to a child over pipes).
-pub const HALF_DAY_STEPS: usize = 4;
 
 /// `0:00`, `1:15`: a start time counted from the beginning of the session.
 fn clock(minutes: u32) -> String {
     format!("{}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn schedule(steps: &[&Step]) -> String {
+fn schedule(plan: &Schedule, course: &Course) -> String {
     let mut table =
-        String::from("| Starts at | Step | Time | Attendees run |\n|---:|---|---:|---|\n");
-    let mut at = 0;
-    for step in steps {
+        String::from("| Starts at | What | Time | Attendees run |\n|---:|---|---:|---|\n");
+    let mut end = 0;
+    for slot in plan.slots(course) {
+        let step = slot
+            .step
+            .as_deref()
+            .and_then(|id| course.steps.iter().find(|s| s.id == id));
+        let (what, command) = match step {
+            Some(step) => (
+                format!("[{}]({})", slot.what, step.chapter_in_book()),
+                format!("`{}`", step.check_command()),
+            ),
+            None => (slot.what.clone(), String::new()),
+        };
         table.push_str(&format!(
-            "| {} | [{}. {}]({}) | {} | `{}` |\n",
-            clock(at),
-            step.number(),
-            step.title,
-            step.chapter_in_book(),
-            duration(step.minutes),
-            step.check_command()
+            "| {} | {what} | {} | {command} |\n",
+            clock(slot.start),
+            duration(slot.minutes)
         ));
-        at += step.minutes;
+        end = slot.start + slot.minutes;
     }
     table.push_str(&format!(
         "| {} | **End** | **{}** | |\n",
-        clock(at),
-        duration(at)
+        clock(end),
+        duration(end)
     ));
     table
 }
@@ -238,6 +245,20 @@ exercise = "Second"
 chapter = "book/src/step2-two.md"
 crate = "exercises/step2-two"
 minutes = 40
+
+[[step.check]]
+id = "b"
+title = "B works"
+hint = "Think about B."
+
+[[schedule]]
+id = "short"
+title = "Short"
+steps = ["step1-one", "step2-two"]
+intro_minutes = 10
+breaks_after = ["step1-one"]
+break_minutes = 15
+outro_minutes = 5
 "#;
 
     fn course() -> Course {
@@ -280,24 +301,20 @@ minutes = 40
     #[test]
     fn schedules_count_from_the_start() {
         let c = course();
-        let full = expand("{{#course-schedule full-day}}", &c).unwrap();
-        assert!(
-            full.contains("| 0:00 | [1. One](step1-one.md) | 35 min | `cargo xtask check step1` |"),
-            "{full}"
-        );
-        assert!(
-            full.contains("| 0:35 | [2. Two](step2-two.md) | 40 min |"),
-            "{full}"
-        );
-        assert!(
-            full.contains("| 1:15 | **End** | **1 h 15 min** | |"),
-            "{full}"
-        );
-        let half = expand("{{#course-schedule half-day}}", &c).unwrap();
-        assert_eq!(half, full, "a two-step course fits in half a day");
-        let one = expand("{{#course-schedule step2}}", &c).unwrap();
-        assert!(one.contains("| 0:40 | **End** |"), "{one}");
+        let plan = expand("{{#course-schedule short}}", &c).unwrap();
+        for row in [
+            "| 0:00 | Welcome, overview, mental model, `cargo xtask doctor` | 10 min |  |",
+            "| 0:10 | [1. One: First exercise](step1-one.md) | 35 min | `cargo xtask check step1` |",
+            "| 0:45 | Break | 15 min |  |",
+            "| 1:00 | [2. Two: Second](step2-two.md) | 40 min | `cargo xtask check step2` |",
+            "| 1:40 | Key takeaways, questions, class report | 5 min |  |",
+            "| 1:45 | **End** | **1 h 45 min** | |",
+        ] {
+            assert!(plan.contains(row), "no row {row:?} in\n{plan}");
+        }
         assert!(expand("{{#course-schedule}}", &c).is_err());
+        let unknown = expand("{{#course-schedule half-day}}", &c).unwrap_err();
+        assert!(unknown.contains("schedules: short"), "{unknown}");
     }
 
     #[test]
