@@ -7,20 +7,9 @@
 //! `cargo run -p book-doctests` prints how many blocks there are of each kind;
 //! the unit tests below print the same and fail if a block is `ignore`d.
 
-/// How rustdoc treats a code block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Compiled and run.
-    Run,
-    /// Compiled, not run (`no_run`).
-    NoRun,
-    /// Must fail to compile (`compile_fail`).
-    CompileFail,
-    /// Not compiled (`ignore`): the book must have none.
-    Ignore,
-    /// Not Rust (`text`, `console`, `toml`, ...).
-    NotRust,
-}
+/// How rustdoc treats a code block: the same classification the build
+/// script used to find the blocks.
+pub use book_directives::blocks::Kind;
 
 /// One fenced code block of a chapter.
 #[derive(Debug, Clone, Copy)]
