@@ -55,9 +55,14 @@ pub struct BlockingReport {
 /// Sends a tick every `TICK` (and the heavy job once) until told to stop.
 fn ticker(events: Sender<Event>, stop: Arc<AtomicBool>) {
     let start = Instant::now();
+    // A timer channel delivers one message every TICK, like an event loop's
+    // timer; `due` is when each tick was meant to fire.
+    let timer = crossbeam_channel::tick(TICK);
     for i in 1u32.. {
         let due = start + TICK * i;
-        thread::sleep(due.saturating_duration_since(Instant::now()));
+        if timer.recv().is_err() {
+            return;
+        }
         if stop.load(Ordering::Relaxed) || events.send(Event::Tick(due)).is_err() {
             return;
         }
