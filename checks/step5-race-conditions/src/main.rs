@@ -110,19 +110,20 @@ fn join<T>(handle: thread::JoinHandle<T>) -> T {
     handle.join().expect("a thread of the scenario panicked")
 }
 
+/// Two model threads make the same call on one shared value, at once.
+fn both<S, R>(shared: &Arc<S>, call: fn(&S) -> R) -> [R; 2]
+where
+    S: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    let [a, b] = [shared.clone(), shared.clone()].map(|s| spawn(move || call(&s)));
+    [join(a), join(b)]
+}
+
 fn lost_update() -> CheckResult {
     let tally = explore(|| {
         let counter = Arc::new(Counter::new());
-        let a = spawn({
-            let counter = counter.clone();
-            move || counter.hit()
-        });
-        let b = spawn({
-            let counter = counter.clone();
-            move || counter.hit()
-        });
-        join(a);
-        join(b);
+        both(&counter, |counter| counter.hit());
         let count = counter.get();
         (count != 2).then(|| format!("the count ended at {count}"))
     })?;
@@ -139,15 +140,7 @@ fn lost_update() -> CheckResult {
 fn claim_once() -> CheckResult {
     let tally = explore(|| {
         let seats = Arc::new(Seats::new(1));
-        let a = spawn({
-            let seats = seats.clone();
-            move || seats.claim_any()
-        });
-        let b = spawn({
-            let seats = seats.clone();
-            move || seats.claim_any()
-        });
-        let got = [join(a), join(b)];
+        let got = both(&seats, |seats| seats.claim_any());
         let winners = got.iter().filter(|g| **g == Some(0)).count();
         let right = winners == 1 && got.contains(&None) && seats.taken() == 1;
         (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
@@ -165,15 +158,7 @@ fn claim_once() -> CheckResult {
 fn claim_retry() -> CheckResult {
     let tally = explore(|| {
         let seats = Arc::new(Seats::new(2));
-        let a = spawn({
-            let seats = seats.clone();
-            move || seats.claim_any()
-        });
-        let b = spawn({
-            let seats = seats.clone();
-            move || seats.claim_any()
-        });
-        let mut got = [join(a), join(b)];
+        let mut got = both(&seats, |seats| seats.claim_any());
         got.sort();
         let right = got == [Some(0), Some(1)];
         (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
@@ -191,15 +176,9 @@ fn claim_retry() -> CheckResult {
 fn no_overdraft() -> CheckResult {
     let tally = explore(|| {
         let bank = Arc::new(Bank::new(100, 0));
-        let a = spawn({
-            let bank = bank.clone();
-            move || bank.transfer(Account::Checking, Account::Savings, 60)
+        let moved = both(&bank, |bank| {
+            bank.transfer(Account::Checking, Account::Savings, 60)
         });
-        let b = spawn({
-            let bank = bank.clone();
-            move || bank.transfer(Account::Checking, Account::Savings, 60)
-        });
-        let moved = [join(a), join(b)];
         let balances = bank.balances();
         let right = moved.iter().filter(|m| **m).count() == 1 && balances == [40, 60];
         (!right).then(|| {
