@@ -153,7 +153,7 @@ pub fn build_checks(
             .map(|v| v.to_os_string())
             .or_else(|| std::env::var_os("CARGO_TARGET_DIR")),
     );
-    let inputs: Vec<PathBuf> = [
+    let roots: Vec<PathBuf> = [
         target.crate_dir(step).as_str(),
         &step.checks_crate(),
         "xtask/harness",
@@ -164,15 +164,33 @@ pub fn build_checks(
     .iter()
     .map(|p| repo.path(p))
     .collect();
-    if let Some((exe, warnings)) = stamp::fresh(repo, &stamp_name, &key, &inputs) {
-        return Ok(Built::Ok { exe, warnings });
+    let inputs = stamp::fingerprint(repo, &roots);
+    let previous = stamp::load(repo, &stamp_name);
+    if let Some(stamp) = previous.as_ref().filter(|s| s.is_fresh(&key, &inputs)) {
+        return Ok(Built::Ok {
+            exe: stamp.exe.clone(),
+            warnings: stamp.warnings.clone(),
+        });
     }
-    let started = stamp::now_secs();
+    // Cargo goes by modification times: make it see every change of bytes.
+    let changed = stamp::changed(previous.as_ref(), &inputs, &target.crate_dir(step));
+    let untouched = stamp::touch(repo, &changed);
+    if let Some((file, e)) = untouched.first() {
+        crate::ui::warning(&format!(
+            "cannot update the modification time of {file} ({e}); rebuilding {package} from scratch so that the old build is not used"
+        ));
+        let graded = package_name(&repo.path(&target.crate_dir(step)));
+        for name in graded.iter().chain([&package]) {
+            clean_package(repo, &cmd, name);
+        }
+    }
 
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("cannot run cargo")?;
+    // Listed so that an interrupt ends the build too (see check_harness::cleanup).
+    let (mut child, _listed) =
+        check_harness::cleanup::spawn_listed(false, || cmd.spawn()).context("cannot run cargo")?;
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -223,18 +241,26 @@ pub fn build_checks(
             .into_iter()
             .filter(|d| !d.is_error && d.file.as_ref().is_some_and(|(f, _)| in_dir(f, &crate_dir)))
             .collect::<Vec<_>>();
-        let exe = stamp::keep_binary(repo, &stamp_name, &exe)
-            .with_context(|| format!("cannot copy {} next to the grader's state", exe.display()))?;
-        stamp::save(
-            repo,
-            &stamp_name,
-            &stamp::Stamp {
+        // A stamp that cannot be kept only costs a rebuild next time.
+        let kept = stamp::keep_binary(repo, &stamp_name, &exe, &inputs).and_then(|kept| {
+            let record = stamp::Stamp {
                 key,
-                started,
-                exe: exe.clone(),
+                inputs,
+                exe: kept.clone(),
                 warnings: warnings.clone(),
-            },
-        );
+            };
+            stamp::save(repo, &stamp_name, &record).map(|()| kept)
+        });
+        let exe = match kept {
+            Ok(kept) => kept,
+            Err(e) => {
+                crate::ui::warning(&format!(
+                    "cannot record this build in {} ({e}); the next check will build again",
+                    repo.state_dir().join("build-stamps").display()
+                ));
+                exe
+            }
+        };
         return Ok(Built::Ok { exe, warnings });
     }
     let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error).collect();
@@ -279,4 +305,33 @@ pub fn relative(root: &Path, file: &str) -> String {
         .strip_prefix(root)
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_else(|_| file.to_string())
+}
+
+/// `cargo clean --package <package>` with the build's own target directory
+/// and profile: the way to force a rebuild when modification times cannot be
+/// changed.
+fn clean_package(repo: &Repo, build: &Command, package: &str) {
+    let mut clean = Command::new(build.get_program());
+    clean
+        .current_dir(&repo.root)
+        .args(["clean", "--quiet", "--package", package])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    if build.get_args().any(|a| a == "--release") {
+        clean.arg("--release");
+    }
+    for (k, v) in build.get_envs() {
+        match v {
+            Some(v) => clean.env(k, v),
+            None => clean.env_remove(k),
+        };
+    }
+    let _ = clean.status();
+}
+
+/// The `[package] name` in `<dir>/Cargo.toml`.
+fn package_name(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let manifest: toml::Table = toml::from_str(&text).ok()?;
+    Some(manifest.get("package")?.get("name")?.as_str()?.to_string())
 }

@@ -97,7 +97,11 @@ pub fn grade(
     let mut checks = Vec::new();
     for info in &step.checks {
         let limit = step.timeout(&repo.course, info);
-        let report = runner::run_check(&exe, &info.id, limit, &env);
+        let limits = runner::Limits {
+            time: limit,
+            memory: Some(step.memory_limit(&repo.course, info)),
+        };
+        let report = runner::run_check(&exe, &info.id, &limits, &env);
         let graded = Graded {
             info: info.clone(),
             limit,

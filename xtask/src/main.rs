@@ -67,11 +67,19 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Re-check a step every time you save (Ctrl+C to stop).
+    /// Re-check a step every time its files change (Enter re-checks too; Ctrl+C to stop).
     Watch {
         /// The step to watch; without it, the next step to do (and the one
         /// after, once it passes).
         step: Option<String>,
+        /// Look at the files once a second instead of asking the system for
+        /// file events (for network drives, WSL's /mnt, or when events do
+        /// not arrive).
+        #[arg(long)]
+        poll: bool,
+        /// Do not watch files at all: check again each time you press Enter.
+        #[arg(long, conflicts_with = "poll")]
+        manual: bool,
     },
     /// Restore a step's exercise to its original state, after backing up your files.
     Reset { step: String },
@@ -142,6 +150,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM and SIGHUP end the running check (its whole process
+    // tree) and remove its temporary files before the grader exits.
+    check_harness::cleanup::install_interrupt_handler();
+    ui::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List { format } => commands::list::run(format),
@@ -152,7 +164,14 @@ fn main() -> ExitCode {
             format,
         } => commands::check::run(step.as_deref(), all, solution, format),
         Command::Hint { step, all } => commands::hint::run(&step, all),
-        Command::Watch { step } => commands::watch::run(step.as_deref()),
+        Command::Watch { step, poll, manual } => {
+            let mode = match (poll, manual) {
+                (_, true) => commands::watch::Mode::Manual,
+                (true, _) => commands::watch::Mode::Poll,
+                _ => commands::watch::Mode::Native,
+            };
+            commands::watch::run(step.as_deref(), mode)
+        }
         Command::Reset { step } => commands::reset::run(&step),
         Command::Solution { step, diff, yes } => commands::solution::run(&step, diff, yes),
         Command::Verify { format } => commands::verify::run(format),

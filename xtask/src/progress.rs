@@ -1,5 +1,8 @@
 //! The learner's progress: `.course/progress.toml` (git-ignored). A missing
-//! or unreadable file is rebuilt with a one-line warning, never a crash.
+//! file is started afresh; a damaged or unreadable one is moved aside (the
+//! warning names the new name), never overwritten and never a crash. Every
+//! read-modify-write holds `.course/progress.lock`, so graders running at the
+//! same time never lose each other's records.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,6 +20,9 @@ pub struct Progress {
     pub version: u32,
     #[serde(default)]
     pub steps: BTreeMap<String, StepProgress>,
+    /// A damaged file that could not be moved aside: never write over it.
+    #[serde(skip)]
+    read_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,30 +50,52 @@ impl Progress {
         repo.state_dir().join("progress.toml")
     }
 
-    /// Reads the progress file; rebuilds it (with a warning) when it is
-    /// missing a version or cannot be parsed.
+    /// Reads the progress file. A damaged one (or one from another version)
+    /// is moved aside, never overwritten, and the warning says where to.
     pub fn load(repo: &Repo) -> Progress {
+        let _lock = Lock::take(repo);
+        Progress::load_locked(repo)
+    }
+
+    fn load_locked(repo: &Repo) -> Progress {
         let path = Progress::path(repo);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let problem = match std::fs::read_to_string(&path) {
+            Ok(text) => match toml::from_str::<Progress>(&text) {
+                Ok(p) if p.version == VERSION => return p,
+                Ok(p) => format!("is from another version of the grader ({})", p.version),
+                Err(_) => "is damaged".to_string(),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Progress::fresh(),
-            Err(e) => {
-                ui::warning(&format!(
-                    "cannot read {}: {e}; starting with empty progress",
-                    path.display()
-                ));
-                return Progress::fresh();
-            }
+            Err(e) => format!("cannot be read ({e})"),
         };
-        match toml::from_str::<Progress>(&text) {
-            Ok(p) if p.version == VERSION => p,
-            Ok(_) | Err(_) => {
-                ui::warning(&format!(
-                    "{} is damaged or from another version; it will be rebuilt from your next checks",
-                    path.display()
-                ));
-                Progress::fresh()
-            }
+        let stamp = now().replace(':', "-");
+        let aside = (1..)
+            .map(|n| {
+                let suffix = if n == 1 {
+                    String::new()
+                } else {
+                    format!("-{n}")
+                };
+                path.with_file_name(format!("progress.{stamp}{suffix}.damaged.toml"))
+            })
+            .find(|p| !p.exists())
+            .expect("some name is free");
+        let moved = std::fs::rename(&path, &aside);
+        match &moved {
+            Ok(()) => ui::warning(&format!(
+                "{} {problem}: moved it to {} and started a new one (your next checks fill it in again)",
+                path.display(),
+                aside.display()
+            )),
+            Err(e) => ui::warning(&format!(
+                "{} {problem}, and it cannot be moved aside ({e}); it is left as it is and progress is not saved",
+                path.display()
+            )),
+        }
+        Progress {
+            version: VERSION,
+            steps: BTreeMap::new(),
+            read_only: moved.is_err(),
         }
     }
 
@@ -75,11 +103,14 @@ impl Progress {
         Progress {
             version: VERSION,
             steps: BTreeMap::new(),
+            read_only: false,
         }
     }
 
     /// Records a step's result and saves the file (a failure to save is a
-    /// warning: grading still counts).
+    /// warning: grading still counts). Two graders running at once (two
+    /// terminals, `watch` beside `check`) take turns, so neither loses the
+    /// other's record.
     pub fn record(
         repo: &Repo,
         step_id: &str,
@@ -88,7 +119,8 @@ impl Progress {
         failing: Vec<String>,
         compile_error: bool,
     ) {
-        let mut progress = Progress::load(repo);
+        let _lock = Lock::take(repo);
+        let mut progress = Progress::load_locked(repo);
         let now = now();
         let entry = progress.steps.entry(step_id.to_string()).or_default();
         if entry.first_checked.is_empty() {
@@ -109,30 +141,65 @@ impl Progress {
 
     /// Forgets a step (after `reset`).
     pub fn forget(repo: &Repo, step_id: &str) {
-        let mut progress = Progress::load(repo);
+        let _lock = Lock::take(repo);
+        let mut progress = Progress::load_locked(repo);
         if progress.steps.remove(step_id).is_some() {
             progress.save(repo);
         }
     }
 
+    /// Writes the file atomically: a temporary file of this process's own,
+    /// then a rename over the old one. Call with the lock held.
     fn save(&self, repo: &Repo) {
+        if self.read_only {
+            return;
+        }
         let path = Progress::path(repo);
-        let result = std::fs::create_dir_all(repo.state_dir())
-            .and_then(|()| {
-                let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
-                let header = "# Your progress in the course, written by `cargo xtask check`.\n# Safe to delete: it is rebuilt from your next checks.\n";
-                // Write to a temporary file first so a crash never leaves half a file.
-                let tmp = path.with_extension("toml.tmp");
-                std::fs::write(&tmp, format!("{header}{text}"))?;
-                std::fs::rename(&tmp, &path)
-            });
+        let tmp = path.with_file_name(format!("progress.toml.{}.tmp", std::process::id()));
+        let _listed = check_harness::cleanup::temp_path(tmp.clone());
+        let result = std::fs::create_dir_all(repo.state_dir()).and_then(|()| {
+            let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
+            let header = "# Your progress in the course, written by `cargo xtask check`.\n# Safe to delete: it is rebuilt from your next checks.\n";
+            std::fs::write(&tmp, format!("{header}{text}"))?;
+            std::fs::rename(&tmp, &path)
+        });
         if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
             ui::warning(&format!("cannot save progress to {}: {e}", path.display()));
         }
     }
 
     pub fn get(&self, step_id: &str) -> Option<&StepProgress> {
         self.steps.get(step_id)
+    }
+}
+
+/// An exclusive lock on `progress.lock` in the state directory, held until
+/// dropped. Where no lock can be had (a read-only folder) grading goes on
+/// without one: nothing could be saved there anyway.
+struct Lock(Option<std::fs::File>);
+
+impl Lock {
+    fn take(repo: &Repo) -> Lock {
+        let dir = repo.state_dir();
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(dir.join("progress.lock"))
+            })
+            .and_then(|f| f.lock().map(|()| f));
+        Lock(file.ok())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(file) = &self.0 {
+            let _ = file.unlock();
+        }
     }
 }
 

@@ -50,3 +50,101 @@ pub fn stdout_is_terminal() -> bool {
 pub fn colour_on_stdout() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
+
+/// A closed stdout (`cargo xtask list | head -1`) ends the grader quietly,
+/// the way a broken pipe ends other command-line tools, after ending the
+/// running check and removing its files. `println!` panics on a closed
+/// stdout; this hook turns exactly that panic into the quiet exit and leaves
+/// every other panic to the default hook.
+pub fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") {
+            check_harness::cleanup::stop_everything();
+            exit_as_broken_pipe();
+        }
+        default(info);
+    }));
+}
+
+/// Ends the process the way SIGPIPE would (status 141 in a shell) on Unix;
+/// elsewhere exits with 1.
+fn exit_as_broken_pipe() -> ! {
+    #[cfg(unix)]
+    {
+        // SAFETY: restores the default action of SIGPIPE and raises it,
+        // which ends the process; no memory is touched.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            libc::raise(libc::SIGPIPE);
+        }
+    }
+    std::process::exit(1)
+}
+
+/// `text` with every control character shown as an escape (`\x1b`, `\r`,
+/// `\u{202e}`), never sent to the terminal as it is: learner output and
+/// report files can hold escape sequences that would clear the screen, move
+/// the cursor or forge lines. Newlines and tabs are kept when `lines` is
+/// true.
+pub fn printable(text: &str, lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' if lines => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Bidirectional overrides and isolates reorder what follows.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c if c.is_control() && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(printable("a\x1b[2Jb", true), "a\\x1b[2Jb");
+        assert_eq!(printable("one\ntwo\r\n", true), "one\ntwo\\r\n");
+        assert_eq!(printable("one\ntwo", false), "one\\ntwo");
+        assert_eq!(
+            printable("\u{202e}evil\u{9b}", true),
+            "\\u{202e}evil\\u{9b}"
+        );
+        assert_eq!(printable("plain ✓ text", false), "plain ✓ text");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten(&"x".repeat(70_000), 40).chars().count(), 40);
+    }
+}

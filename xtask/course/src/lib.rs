@@ -104,8 +104,16 @@ impl Schedule {
 #[serde(deny_unknown_fields)]
 pub struct CourseInfo {
     pub title: String,
-    /// Default time limit of one check, in seconds.
+    /// Default time limit of one check, in seconds (at least 1).
     pub timeout_secs: u64,
+    /// Default memory limit of one check process, in MiB (at least 1).
+    #[serde(default = "default_memory_mib")]
+    pub memory_mib: u64,
+}
+
+/// 2 GiB: far more than any step needs, far less than a laptop can swap.
+fn default_memory_mib() -> u64 {
+    2048
 }
 
 /// One `[[step]]`.
@@ -162,6 +170,8 @@ pub struct CheckInfo {
     pub timeout_secs: Option<u64>,
     /// Said instead of the generic message when the check runs out of time.
     pub on_timeout: Option<String>,
+    /// This check's own memory limit in MiB, if not the course default.
+    pub memory_mib: Option<u64>,
 }
 
 /// A manifest that could not be read, with the place that is wrong.
@@ -217,6 +227,15 @@ impl Course {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.course.timeout_secs == 0 {
+            return Err(
+                "[course] timeout_secs must be at least 1: a limit of 0 s would fail every check"
+                    .to_string(),
+            );
+        }
+        if self.course.memory_mib == 0 {
+            return Err("[course] memory_mib must be at least 1".to_string());
+        }
         let mut seen = std::collections::HashSet::new();
         for (n, step) in self.steps.iter().enumerate() {
             if !seen.insert(step.id.as_str()) {
@@ -237,6 +256,17 @@ impl Course {
                         "check `{}` appears twice in step `{}`",
                         check.id, step.id
                     ));
+                }
+                for (name, value) in [
+                    ("timeout_secs", check.timeout_secs),
+                    ("memory_mib", check.memory_mib),
+                ] {
+                    if value == Some(0) {
+                        return Err(format!(
+                            "check `{}` of step `{}` has {name} = 0; a limit must be at least 1",
+                            check.id, step.id
+                        ));
+                    }
                 }
             }
         }
@@ -330,6 +360,14 @@ impl Step {
             .map(std::time::Duration::from_secs)
             .unwrap_or_else(|| course.default_timeout())
     }
+
+    /// A check's memory limit, in bytes.
+    pub fn memory_limit(&self, course: &Course, check: &CheckInfo) -> u64 {
+        check
+            .memory_mib
+            .unwrap_or(course.course.memory_mib)
+            .saturating_mul(1024 * 1024)
+    }
 }
 
 /// 1-based line and column of a byte offset.
@@ -409,5 +447,31 @@ hint = "Think about A."
         let bad = GOOD.replace("id = \"step1-one\"", "id = \"step2-one\"");
         let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
         assert!(err.to_string().contains("step1-"), "{err}");
+    }
+
+    #[test]
+    fn limits_must_be_positive() {
+        let zero = GOOD.replace("timeout_secs = 5", "timeout_secs = 0");
+        let err = Course::parse(&zero, Path::new("course.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("timeout_secs must be at least 1"),
+            "{err}"
+        );
+        let no_memory = GOOD.replace("timeout_secs = 5", "timeout_secs = 5\nmemory_mib = 0");
+        assert!(Course::parse(&no_memory, Path::new("course.toml")).is_err());
+        for field in ["timeout_secs", "memory_mib"] {
+            let check = GOOD.replace(
+                "hint = \"Think about A.\"",
+                &format!("hint = \"H\"\n{field} = 0"),
+            );
+            let err = Course::parse(&check, Path::new("course.toml")).unwrap_err();
+            assert!(err.to_string().contains(&format!("{field} = 0")), "{err}");
+        }
+        let c = Course::parse(GOOD, Path::new("course.toml")).unwrap();
+        assert_eq!(c.course.memory_mib, 2048);
+        assert_eq!(
+            c.steps[0].memory_limit(&c, &c.steps[0].checks[0]),
+            2048 << 20
+        );
     }
 }

@@ -6,8 +6,9 @@
 //!
 //! * `<bin> --list` prints the check ids, one per line.
 //! * `<bin> --run <id> --result <file>` runs one check in this process and
-//!   writes its [`Outcome`] as JSON to `<file>`. The grader does this, one
-//!   process per check, under a time limit ([`runner::run_check`]).
+//!   writes its [`Outcome`] as JSON to `<file>`, sealed with the token it
+//!   reads from stdin first ([`seal`]). The grader does this, one process per
+//!   check, under a time and a memory limit ([`runner::run_check`]).
 //! * `<bin>` with no arguments runs every check that way and prints a summary,
 //!   so `cargo run -p step1-blocking-checks` works without the grader.
 //!
@@ -24,8 +25,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod children;
+pub mod cleanup;
 pub mod containment;
 pub mod runner;
+pub mod seal;
 pub mod sync;
 
 /// What a check returns: `Ok(())` when it passed.
@@ -115,11 +118,15 @@ fn run_one(checks: &[Check], id: &str, result_file: PathBuf) -> i32 {
         eprintln!("no check named `{id}`");
         return 2;
     };
+    // The proof that the result comes from here: read before any code under
+    // test runs (see `seal`).
+    let token = seal::read_token();
     // Every process the check starts dies with this one, even on Windows
     // where there are no process groups.
     containment::contain_descendants();
     let outcome = run_catching(check.run);
-    let json = serde_json::to_string(&outcome).expect("an outcome serializes");
+    let json =
+        serde_json::to_string(&seal::Sealed::new(outcome, &token)).expect("an outcome serializes");
     if let Err(e) = std::fs::write(&result_file, json) {
         eprintln!("cannot write {}: {e}", result_file.display());
         return 3;
@@ -205,9 +212,14 @@ fn run_all(checks: &[Check]) -> i32 {
         }
     };
     let limit = Duration::from_secs(20);
+    let limits = runner::Limits {
+        time: limit,
+        memory: Some(2048 * 1024 * 1024),
+    };
+    cleanup::install_interrupt_handler();
     let mut failed = 0;
     for check in checks {
-        let report = runner::run_check(&exe, check.id, limit, &[]);
+        let report = runner::run_check(&exe, check.id, &limits, &[]);
         match &report.verdict {
             runner::Verdict::Pass => println!("pass  {}", check.id),
             other => {

@@ -3,14 +3,14 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
-use crate::{containment, Outcome};
+use crate::{cleanup, containment, Outcome};
 
 /// How one check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub enum Verdict {
     Fail(String),
     /// The check did not finish within its time limit and was killed.
     Timeout,
+    /// The check process ran out of the memory it may use (and was aborted).
+    OutOfMemory {
+        mib: u64,
+    },
     /// The check process died without reporting (abort, stack overflow,
     /// `process::exit`, a signal).
     Crash(String),
@@ -41,6 +45,9 @@ impl Verdict {
                 "did not finish in {} s: a deadlock or an endless loop?",
                 limit.as_secs_f64()
             ),
+            Verdict::OutOfMemory { mib } => format!(
+                "used more than {mib} MiB of memory, the limit for one check: look for a collection that grows without end, or a size computed from a wrong number"
+            ),
             Verdict::Crash(how) => format!("the check process {how} before it could report"),
             Verdict::Error(e) => e.clone(),
         }
@@ -52,7 +59,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail(_) => "fail",
             Verdict::Timeout => "timeout",
-            Verdict::Crash(_) => "crash",
+            Verdict::Crash(_) | Verdict::OutOfMemory { .. } => "crash",
             Verdict::Error(_) => "error",
         }
     }
@@ -67,12 +74,31 @@ pub struct CheckReport {
     pub output: String,
 }
 
-/// Runs `<exe> --run <id>` in a fresh process group with `limit`, kills the
-/// whole group afterwards, and reads back the outcome.
+/// The limits one check runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Killed after this long (only to catch hangs: no verdict depends on it).
+    pub time: Duration,
+    /// The most memory (bytes) the check process may allocate, where the OS
+    /// lets us bound it (see [`containment`]).
+    pub memory: Option<u64>,
+}
+
+impl Limits {
+    pub fn time(time: Duration) -> Limits {
+        Limits { time, memory: None }
+    }
+}
+
+/// Runs `<exe> --run <id>` in a fresh process group under `limits`, kills
+/// the whole group (and, on Linux, anything that escaped it) afterwards, and
+/// reads back the outcome. The check proves its outcome with a token handed
+/// to it on stdin (see [`crate::seal`]), so code under test cannot forge a
+/// pass by writing the result file itself.
 pub fn run_check(
     exe: &Path,
     id: &str,
-    limit: Duration,
+    limits: &Limits,
     env: &[(OsString, OsString)],
 ) -> CheckReport {
     let started = Instant::now();
@@ -81,6 +107,7 @@ pub fn run_check(
         duration: started.elapsed(),
         output,
     };
+    containment::adopt_orphans();
     let files = match RunFiles::new() {
         Ok(f) => f,
         Err(e) => {
@@ -90,13 +117,23 @@ pub fn run_check(
             )
         }
     };
+    let token = crate::seal::new_token();
+    let stdin = match token_pipe(&token) {
+        Ok(reader) => reader,
+        Err(e) => {
+            return report(
+                Verdict::Error(format!("cannot make a pipe for the check: {e}")),
+                String::new(),
+            )
+        }
+    };
     let mut cmd = Command::new(exe);
     cmd.arg("--run")
         .arg(id)
         .arg("--result")
-        .arg(files.result.path())
-        .stdin(Stdio::null());
-    match (files.stdout.reopen(), files.stderr.reopen()) {
+        .arg(&files.result)
+        .stdin(stdin);
+    match (File::create(&files.stdout), File::create(&files.stderr)) {
         (Ok(out), Ok(err)) => {
             cmd.stdout(out).stderr(err);
         }
@@ -108,7 +145,10 @@ pub fn run_check(
         cmd.env(k, v);
     }
     containment::new_group(&mut cmd);
-    let mut child = match cmd.spawn() {
+    if let Some(bytes) = limits.memory {
+        containment::limit_memory(&mut cmd, bytes);
+    }
+    let (mut child, listed) = match cleanup::spawn_listed(true, || cmd.spawn()) {
         Ok(c) => c,
         Err(e) => {
             return report(
@@ -117,34 +157,72 @@ pub fn run_check(
             )
         }
     };
-    let waited = child.wait_timeout(limit);
+    // The pipe's reading end now belongs to the child alone.
+    drop(cmd);
+    let waited = child.wait_timeout(limits.time);
     // Whatever happened, nothing the check started may keep running.
     containment::kill_group(&mut child);
-    let status = match waited {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            let _ = child.wait();
-            return report(Verdict::Timeout, files.output());
-        }
-        Err(e) => {
-            let _ = child.wait();
+    let reaped = child.wait();
+    drop(listed);
+    containment::end_adopted(&cleanup::listed_pids());
+    let status = match (waited, reaped) {
+        (Ok(Some(status)), _) => status,
+        (Ok(None), _) => return report(Verdict::Timeout, files.output()),
+        (Err(e), _) => {
             return report(
                 Verdict::Error(format!("cannot wait for the check: {e}")),
                 files.output(),
-            );
+            )
         }
     };
-    let verdict = match read_outcome(files.result.path()) {
-        Some(Outcome::Pass) => Verdict::Pass,
-        Some(Outcome::Fail { message }) => Verdict::Fail(message),
-        None => Verdict::Crash(describe_exit(status)),
+    let output = files.output();
+    let verdict = match read_outcome(&files.result, &token) {
+        Ok(Outcome::Pass) => Verdict::Pass,
+        Ok(Outcome::Fail { message }) => Verdict::Fail(message),
+        Err(ResultFile::Forged) => Verdict::Fail(
+            "the check's result file was not written by the check harness (it does not carry this run's token): the code under test must not write the grader's files"
+                .to_string(),
+        ),
+        Err(ResultFile::Missing) => match limits.memory {
+            Some(bytes) if ran_out_of_memory(&output) => Verdict::OutOfMemory {
+                mib: bytes / (1024 * 1024),
+            },
+            _ => Verdict::Crash(describe_exit(status)),
+        },
     };
-    report(verdict, files.output())
+    report(verdict, output)
 }
 
-fn read_outcome(path: &Path) -> Option<Outcome> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+/// A pipe that holds `token` and a newline and is then closed for writing:
+/// the child reads the token, then end-of-file. Written before the child
+/// exists, so writing can never block or fail on a child that is gone.
+fn token_pipe(token: &str) -> std::io::Result<std::io::PipeReader> {
+    let (reader, mut writer) = std::io::pipe()?;
+    writer.write_all(format!("{token}\n").as_bytes())?;
+    Ok(reader)
+}
+
+/// Rust's words when an allocation fails (std's default handler prints them
+/// before it aborts the process).
+fn ran_out_of_memory(output: &str) -> bool {
+    output.contains("memory allocation of") && output.contains("failed")
+}
+
+enum ResultFile {
+    /// No result, or not one the harness wrote.
+    Missing,
+    /// A result whose seal does not match this run's token.
+    Forged,
+}
+
+fn read_outcome(path: &Path, token: &str) -> Result<Outcome, ResultFile> {
+    let text = std::fs::read_to_string(path).map_err(|_| ResultFile::Missing)?;
+    if text.is_empty() {
+        return Err(ResultFile::Missing);
+    }
+    let sealed: crate::seal::Sealed =
+        serde_json::from_str(&text).map_err(|_| ResultFile::Forged)?;
+    sealed.open(token).ok_or(ResultFile::Forged)
 }
 
 /// "exited with code 101", "was killed by signal 6 (SIGABRT)", ...
@@ -170,19 +248,26 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// The temporary files one check run writes to.
+/// The temporary files one check run writes to, in a directory of their
+/// own that is removed when the run ends, or when the grader is interrupted.
 struct RunFiles {
-    result: tempfile::NamedTempFile,
-    stdout: tempfile::NamedTempFile,
-    stderr: tempfile::NamedTempFile,
+    _dir: tempfile::TempDir,
+    _listed: cleanup::Registered,
+    result: PathBuf,
+    stdout: PathBuf,
+    stderr: PathBuf,
 }
 
 impl RunFiles {
     fn new() -> std::io::Result<RunFiles> {
+        let dir = tempfile::Builder::new().prefix("course-check-").tempdir()?;
+        let path = dir.path().to_path_buf();
         Ok(RunFiles {
-            result: tempfile::NamedTempFile::new()?,
-            stdout: tempfile::NamedTempFile::new()?,
-            stderr: tempfile::NamedTempFile::new()?,
+            _listed: cleanup::temp_path(path.clone()),
+            result: path.join("result.json"),
+            stdout: path.join("stdout"),
+            stderr: path.join("stderr"),
+            _dir: dir,
         })
     }
 
@@ -192,8 +277,10 @@ impl RunFiles {
         let mut text = String::new();
         for file in [&self.stdout, &self.stderr] {
             let mut bytes = Vec::new();
-            if let Ok(mut f) = File::open(file.path()) {
-                let _ = f.by_ref().take(MAX as u64 + 1).read_to_end(&mut bytes);
+            if let Ok(mut f) = File::open(file) {
+                let _ = Read::by_ref(&mut f)
+                    .take(MAX as u64 + 1)
+                    .read_to_end(&mut bytes);
             }
             let mut part = String::from_utf8_lossy(&bytes).into_owned();
             if part.len() > MAX {

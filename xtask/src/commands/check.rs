@@ -174,7 +174,8 @@ fn print_check(graded: &Graded) {
         return;
     }
     anstream::println!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
-    anstream::println!("{}", ui::indent(&graded.message(), 6));
+    // The message may quote what the code under test produced.
+    anstream::println!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
     anstream::println!(
         "{}",
         ui::indent(
@@ -189,7 +190,10 @@ fn print_check(graded: &Graded) {
     let output = graded.report.output.trim();
     if !output.is_empty() {
         anstream::println!("      {}", paint(DIM, "what the code printed:"));
-        anstream::println!("{}", paint(DIM, ui::indent(output, 8)));
+        anstream::println!(
+            "{}",
+            paint(DIM, ui::indent(&ui::printable(output, true), 8))
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //! attendee × step in the terminal and as a self-contained HTML page, and the
 //! check that fails most often.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,7 +27,7 @@ pub fn run(inputs: &[PathBuf], html: &Path) -> Result<ExitCode> {
                         ui::warning(&format!(
                             "{}: an older report of {} (a newer one is used)",
                             file.display(),
-                            report.name
+                            display_name(&report.name)
                         ));
                     }
                     _ => {
@@ -35,7 +35,11 @@ pub fn run(inputs: &[PathBuf], html: &Path) -> Result<ExitCode> {
                     }
                 }
             }
-            Err(why) => ui::warning(&format!("skipped {}: {why}", file.display())),
+            Err(why) => ui::warning(&format!(
+                "skipped {}: {}",
+                file.display(),
+                ui::printable(&why, false)
+            )),
         }
     }
     if class.is_empty() {
@@ -129,12 +133,15 @@ impl Table {
         let rows = reports
             .iter()
             .map(|r| {
+                // Each failing check counts once per attendee, however often
+                // the report repeats it.
+                let mut failing: BTreeSet<(String, String)> = BTreeSet::new();
                 let cells = steps
                     .iter()
                     .map(|(id, _)| match r.steps.iter().find(|s| &s.id == id) {
                         Some(s) => {
                             for check in &s.failing {
-                                *failures.entry((id.clone(), check.clone())).or_default() += 1;
+                                failing.insert((id.clone(), check.clone()));
                             }
                             match s.status.as_str() {
                                 "done" => Cell::Done,
@@ -146,7 +153,10 @@ impl Table {
                         None => Cell::NotStarted,
                     })
                     .collect();
-                (r.name.clone(), cells)
+                for key in failing {
+                    *failures.entry(key).or_default() += 1;
+                }
+                (display_name(&r.name), cells)
             })
             .collect();
         // The most failed check; ties go to the one earlier in the course.
@@ -271,6 +281,16 @@ impl Table {
         h.push_str("</body></html>\n");
         h
     }
+}
+
+/// The most characters of a name shown; a longer one is cut with "…".
+const NAME_MAX: usize = 40;
+
+/// An attendee's name as it may be shown: control characters escaped (so a
+/// name cannot colour the terminal or start a new table row) and cut to
+/// [`NAME_MAX`] characters.
+fn display_name(name: &str) -> String {
+    ui::shorten(&ui::printable(name.trim(), false), NAME_MAX)
 }
 
 fn escape(text: &str) -> String {

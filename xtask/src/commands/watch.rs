@@ -1,20 +1,56 @@
-//! `cargo xtask watch [<step>]`: re-check on every save.
+//! `cargo xtask watch [<step>] [--poll | --manual]`: re-check when the
+//! exercise's files change.
+//!
+//! A change means other bytes: every wake-up (a file event, a poll tick) is
+//! answered by comparing the SHA-1 of the exercise's files with what they
+//! were when the last check started. File systems report much that is not a
+//! change (Linux reports every open, and each check opens the exercise's files
+//! itself; an editor may save the same bytes again), and none of it re-checks.
+//! Enter always re-checks.
 
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{new_debouncer, Debouncer};
 
 use crate::build::Target;
 use crate::commands::check::check_step;
 use crate::progress::Progress;
 use crate::repo::Repo;
+use crate::stamp;
 use crate::ui::{self, paint, DIM, NOTE};
 use crate::Format;
 
-pub fn run(step: Option<&str>) -> Result<ExitCode> {
+/// How `watch` learns that it may be time to check again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The operating system's file events (falls back to polling where they
+    /// do not work).
+    Native,
+    /// Look at the files once a second.
+    Poll,
+    /// Only when Enter is pressed.
+    Manual,
+}
+
+/// How often `--poll` looks at the files.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+enum Wake {
+    /// Files may have changed.
+    Files,
+    /// The learner pressed Enter.
+    Enter,
+    /// Standard input was closed.
+    InputClosed,
+}
+
+pub fn run(step: Option<&str>, mode: Mode) -> Result<ExitCode> {
     let repo = Repo::open()?;
     let follow = step.is_none();
     let mut current = match step {
@@ -22,79 +58,197 @@ pub fn run(step: Option<&str>) -> Result<ExitCode> {
         None => next_unfinished(&repo).unwrap_or_else(|| repo.course.steps[0].id.clone()),
     };
     let (tx, rx) = mpsc::channel();
-    // Saves arrive as bursts of events; wait for a quiet moment.
-    let mut debouncer = new_debouncer(Duration::from_millis(300), tx)
-        .context("cannot watch files on this system")?;
-    let mut watched = None;
+    read_enter(tx.clone(), mode == Mode::Manual);
+    let first_dir = repo.path(&repo.step(&current)?.exercise_crate);
+    let mut source = Source::start(mode, &first_dir, tx);
+
+    let mut check_now = true;
+    let mut seen = None;
     loop {
         let step = repo.step(&current)?;
         let dir = repo.path(&step.exercise_crate);
-        if watched.as_ref() != Some(&dir) {
-            if let Some(old) = watched.take() {
-                let _ = debouncer.watcher().unwatch(&old);
+        source.follow(&dir)?;
+        if check_now {
+            // Taken before the check: a save during the build counts.
+            seen = Some(snapshot(&repo, &dir));
+            if ui::stdout_is_terminal() {
+                // Clear the screen so the latest result is the only one shown.
+                anstream::print!("\x1b[2J\x1b[H");
             }
-            debouncer
-                .watcher()
-                .watch(&dir, RecursiveMode::Recursive)
-                .with_context(|| format!("cannot watch {}", dir.display()))?;
-            watched = Some(dir.clone());
-        }
-        if ui::stdout_is_terminal() {
-            // Clear the screen so the latest result is the only one shown.
-            print!("\x1b[2J\x1b[H");
-        }
-        let passed = match check_step(&repo, step, Target::Exercise, Format::Human) {
-            Ok(result) => result.passed(),
-            Err(e) => {
-                ui::error(&format!("{e:#}"));
-                false
+            let passed = match check_step(&repo, step, Target::Exercise, Format::Human) {
+                Ok(result) => result.passed(),
+                Err(e) => {
+                    ui::error(&format!("{e:#}"));
+                    false
+                }
+            };
+            if passed && follow {
+                if let Some(next) = repo.course.next_step(&current) {
+                    anstream::println!(
+                        "\n{} now watching step {} ({}). Edit {} when you are ready.",
+                        paint(NOTE, "Moving on:"),
+                        next.number(),
+                        next.title,
+                        next.exercise_crate
+                    );
+                    // The next step is checked at its first edit, not now:
+                    // only a pass that an edit (or the first check) earned
+                    // moves on.
+                    current = next.id.clone();
+                    seen = Some(snapshot(&repo, &repo.path(&next.exercise_crate)));
+                    check_now = false;
+                    continue;
+                }
             }
+            anstream::println!(
+                "\n{}",
+                paint(DIM, source.waiting_line(&step.exercise_crate))
+            );
+        }
+        check_now = match rx.recv().context("the file watcher stopped")? {
+            Wake::Files => seen.as_ref() != Some(&snapshot(&repo, &dir)),
+            Wake::Enter => true,
+            Wake::InputClosed if mode == Mode::Manual => {
+                anstream::println!("Standard input closed: nothing can ask for a check any more.");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Wake::InputClosed => false,
         };
-        if passed && follow {
-            if let Some(next) = repo.course.next_step(&current) {
-                anstream::println!(
-                    "\n{} now watching step {} ({}). Edit {} when you are ready.",
-                    paint(NOTE, "Moving on:"),
-                    next.number(),
-                    next.title,
-                    next.exercise_crate
-                );
-                current = next.id.clone();
-                wait_for_change(&rx)?;
-                continue;
-            }
-        }
-        anstream::println!(
-            "\n{}",
-            paint(
-                DIM,
-                format!(
-                    "Watching {} for changes. Ctrl+C to stop.",
-                    step.exercise_crate
-                )
-            )
-        );
-        wait_for_change(&rx)?;
     }
 }
 
-/// Blocks until a file changes (not only the build output).
-fn wait_for_change(rx: &mpsc::Receiver<notify_debouncer_mini::DebounceEventResult>) -> Result<()> {
-    loop {
-        let events = rx.recv().context("the file watcher stopped")?;
-        match events {
-            Ok(events) => {
-                let relevant = events.iter().any(|e| {
-                    !e.path.components().any(|c| c.as_os_str() == "target")
-                        && e.path.extension().is_some_and(|x| x == "rs" || x == "toml")
-                });
-                if relevant {
-                    return Ok(());
+/// The exercise's files and their hashes.
+fn snapshot(repo: &Repo, dir: &Path) -> stamp::Inputs {
+    stamp::fingerprint(repo, &[dir.to_path_buf()])
+}
+
+/// Sends [`Wake::Enter`] for every line on stdin: when stdin is a terminal,
+/// and in manual mode whatever it is.
+fn read_enter(tx: Sender<Wake>, manual: bool) {
+    if !manual && !std::io::stdin().is_terminal() {
+        return;
+    }
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if line.is_err() || tx.send(Wake::Enter).is_err() {
+                break;
+            }
+        }
+        let _ = tx.send(Wake::InputClosed);
+    });
+}
+
+/// Where file wake-ups come from.
+enum Source {
+    Native {
+        debouncer: Debouncer<RecommendedWatcher>,
+        watched: Option<PathBuf>,
+        tx: Sender<Wake>,
+    },
+    Poll,
+    Manual,
+}
+
+impl Source {
+    fn start(mode: Mode, dir: &Path, tx: Sender<Wake>) -> Source {
+        match mode {
+            Mode::Manual => Source::Manual,
+            Mode::Poll => Source::poll(tx),
+            Mode::Native => {
+                if let Some(why) = native_unreliable(dir) {
+                    ui::warning(&format!("{why}: watching by looking at the files every second instead (as with --poll)"));
+                    return Source::poll(tx);
+                }
+                let events = tx.clone();
+                // Saves arrive as bursts of events; wait for a quiet moment.
+                let handler = move |result: notify_debouncer_mini::DebounceEventResult| {
+                    if let Ok(list) = result {
+                        let relevant = list
+                            .iter()
+                            .any(|e| !e.path.components().any(|c| c.as_os_str() == "target"));
+                        if relevant {
+                            let _ = events.send(Wake::Files);
+                        }
+                    }
+                };
+                match new_debouncer(Duration::from_millis(300), handler) {
+                    Ok(debouncer) => Source::Native {
+                        debouncer,
+                        watched: None,
+                        tx,
+                    },
+                    Err(e) => {
+                        ui::warning(&format!("cannot watch files on this system ({e}): looking at them every second instead"));
+                        Source::poll(tx)
+                    }
                 }
             }
-            Err(e) => ui::warning(&format!("file watcher: {e}")),
         }
     }
+
+    fn poll(tx: Sender<Wake>) -> Source {
+        std::thread::spawn(move || loop {
+            std::thread::sleep(POLL_EVERY);
+            if tx.send(Wake::Files).is_err() {
+                break;
+            }
+        });
+        Source::Poll
+    }
+
+    /// Watches `dir` (and stops watching the previous one).
+    fn follow(&mut self, dir: &Path) -> Result<()> {
+        let Source::Native {
+            debouncer,
+            watched,
+            tx,
+        } = self
+        else {
+            return Ok(());
+        };
+        if watched.as_deref() == Some(dir) {
+            return Ok(());
+        }
+        if let Some(old) = watched.take() {
+            let _ = debouncer.watcher().unwatch(&old);
+        }
+        match debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+            Ok(()) => *watched = Some(dir.to_path_buf()),
+            Err(e) => {
+                ui::warning(&format!(
+                    "cannot watch {} ({e}): looking at the files every second instead (as with --poll)",
+                    dir.display()
+                ));
+                *self = Source::poll(tx.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn waiting_line(&self, crate_dir: &str) -> String {
+        match self {
+            Source::Manual => {
+                format!("Press Enter to check {crate_dir} again. Ctrl+C to stop.")
+            }
+            _ => format!("Watching {crate_dir} for changes (Enter checks again). Ctrl+C to stop."),
+        }
+    }
+}
+
+/// Why native file events cannot be trusted for `dir`, if they cannot: on
+/// WSL, files under /mnt live on Windows and Linux gets no events for them.
+fn native_unreliable(dir: &Path) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let wsl = release.to_ascii_lowercase().contains("microsoft");
+    (wsl && dir.starts_with("/mnt/")).then(|| {
+        format!(
+            "{} is on a Windows drive seen from WSL, where Linux gets no file events",
+            dir.display()
+        )
+    })
 }
 
 fn next_unfinished(repo: &Repo) -> Option<String> {

@@ -1,0 +1,235 @@
+//! What to undo when the program that runs checks is stopped early.
+//!
+//! A check runs in a process group of its own (see [`crate::runner`]), so a
+//! terminal's Ctrl-C does not reach it: only the program that started it can
+//! end it. Every running check (and every other child worth ending, such as a
+//! cargo build) and every temporary file is listed here while it exists.
+//! [`install_interrupt_handler`] makes SIGINT, SIGTERM and SIGHUP (Ctrl-C and
+//! closing the console on Windows) end them all, remove the files, print one
+//! line and exit with the signal's conventional status (130 for Ctrl-C).
+//! [`shutdown`] does the same for other reasons to stop, such as a closed
+//! stdout.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::containment;
+
+#[derive(Debug)]
+enum Entry {
+    /// A check process: the leader of a process group (Unix) or of a job
+    /// (Windows); ending it ends everything it started.
+    Check(u32),
+    /// A plain child process (a build), ended on its own.
+    Child(u32),
+    /// A temporary file or directory.
+    Path(PathBuf),
+}
+
+struct Registry {
+    entries: Vec<(u64, Entry)>,
+    /// Set once shutdown has begun: nothing new may start.
+    closing: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    closing: false,
+});
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes its entry from the list when dropped: the process was waited for,
+/// or the file removed, the normal way.
+#[must_use = "the entry is forgotten as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct Registered(u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        registry().entries.retain(|(id, _)| *id != self.0);
+    }
+}
+
+fn add(entry: Entry) -> Registered {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    registry().entries.push((id, entry));
+    Registered(id)
+}
+
+/// Starts `spawn` and lists the process it started, with no moment in
+/// between at which an interrupt could leave it unlisted. `check` says
+/// whether it leads a check's process group (ended with everything in it) or
+/// is a plain child.
+pub fn spawn_listed(
+    check: bool,
+    spawn: impl FnOnce() -> std::io::Result<std::process::Child>,
+) -> std::io::Result<(std::process::Child, Registered)> {
+    let mut reg = registry();
+    if reg.closing {
+        return Err(std::io::Error::other("the grader is stopping"));
+    }
+    let child = spawn()?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let entry = if check {
+        Entry::Check(child.id())
+    } else {
+        Entry::Child(child.id())
+    };
+    reg.entries.push((id, entry));
+    Ok((child, Registered(id)))
+}
+
+/// Lists a temporary file or directory, removed if the program is stopped.
+pub fn temp_path(path: PathBuf) -> Registered {
+    add(Entry::Path(path))
+}
+
+/// The pids of the processes listed now (the program's own live children).
+pub fn listed_pids() -> Vec<u32> {
+    registry()
+        .entries
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Entry::Check(pid) | Entry::Child(pid) => Some(*pid),
+            Entry::Path(_) => None,
+        })
+        .collect()
+}
+
+/// Ends every listed process and everything it started, removes every
+/// listed file, prints `why` (if not empty) on stderr and exits with `code`.
+pub fn shutdown(code: i32, why: &str) -> ! {
+    stop_everything();
+    if !why.is_empty() {
+        eprintln!("{why}");
+    }
+    std::process::exit(code)
+}
+
+/// The first half of [`shutdown`]: ends the processes and removes the
+/// files, and keeps anything new from starting. Returns what was ended.
+pub fn stop_everything() -> usize {
+    let mut reg = registry();
+    reg.closing = true;
+    let entries = std::mem::take(&mut reg.entries);
+    let mut ended = Vec::new();
+    for (_, entry) in &entries {
+        match entry {
+            Entry::Check(pid) => {
+                containment::end_tree(*pid);
+                ended.push(*pid);
+            }
+            Entry::Child(pid) => {
+                containment::end_child(*pid);
+                ended.push(*pid);
+            }
+            Entry::Path(_) => {}
+        }
+    }
+    // What the ended processes had started, and what escaped their groups,
+    // was handed to this process (Linux); end it too. The ended processes
+    // themselves are left for the threads that wait for them.
+    containment::end_adopted(&ended);
+    let ended = ended.len();
+    for (_, entry) in &entries {
+        if let Entry::Path(path) = entry {
+            if path.is_dir() {
+                let _ = std::fs::remove_dir_all(path);
+            } else {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+    // Keep the lock: nothing may be listed any more.
+    std::mem::forget(reg);
+    ended
+}
+
+static INSTALLED: OnceLock<()> = OnceLock::new();
+
+/// Makes an interrupt (Ctrl-C, SIGTERM, SIGHUP; on Windows Ctrl-C, Ctrl-Break
+/// and closing the console) end the running checks cleanly. Safe to call more
+/// than once.
+pub fn install_interrupt_handler() {
+    INSTALLED.get_or_init(platform::install);
+}
+
+/// The message and exit status for an interrupt by `signal`.
+pub fn interrupted(signal_name: &str, code: i32) -> ! {
+    let ended = stop_everything();
+    let what = if ended > 0 {
+        "stopped the running check and removed its temporary files"
+    } else {
+        "nothing was left running"
+    };
+    eprintln!("\ninterrupted ({signal_name}): {what}.");
+    std::process::exit(code)
+}
+
+#[cfg(unix)]
+mod platform {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+
+    pub fn install() {
+        let mut signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot handle Ctrl-C ({e}); an interrupted check may keep running"
+                );
+                return;
+            }
+        };
+        let started = std::thread::Builder::new()
+            .name("interrupts".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    let name = match signal {
+                        SIGINT => "Ctrl-C",
+                        SIGTERM => "SIGTERM",
+                        _ => "SIGHUP",
+                    };
+                    super::interrupted(name, 128 + signal);
+                }
+            });
+        if let Err(e) = started {
+            eprintln!("warning: cannot handle Ctrl-C ({e}); an interrupted check may keep running");
+        }
+    }
+}
+
+#[cfg(windows)]
+mod platform {
+    use windows_sys::Win32::Foundation::{BOOL, TRUE};
+    use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+
+    unsafe extern "system" fn on_ctrl(kind: u32) -> BOOL {
+        // CTRL_C_EVENT is 0; the others (Ctrl-Break, close, logoff,
+        // shutdown) end the program too.
+        let name = if kind == 0 {
+            "Ctrl-C"
+        } else {
+            "console closed"
+        };
+        super::interrupted(name, 130)
+    }
+
+    pub fn install() {
+        // SAFETY: registers a handler function with the static lifetime.
+        let ok = unsafe { SetConsoleCtrlHandler(Some(on_ctrl), TRUE) };
+        if ok == 0 {
+            eprintln!("warning: cannot handle Ctrl-C; an interrupted check may keep running");
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+mod platform {
+    pub fn install() {}
+}

@@ -1,0 +1,115 @@
+//! Proving that a check's result came from the harness.
+//!
+//! The learner's code runs in the check process and can see its command line,
+//! so it can find the result file and write `{"status":"pass"}` there itself.
+//! To tell that apart, the runner makes a fresh random token for every run and
+//! hands it to the check process as the first line of its stdin, which the
+//! harness reads before any learner code runs. The harness then writes the
+//! outcome together with a seal: a hash of the token and the outcome. The
+//! runner accepts the outcome only if the seal matches.
+//!
+//! Without the token, a seal cannot be made, and reading the seal of a failing
+//! outcome does not help to make one for a passing outcome. This stops a
+//! result file written by the code under test, and code that edits the real
+//! one. It does not stop code that searches its own process's memory for the
+//! token: code running in the same process can always cheat with enough
+//! effort. The grader is a teaching aid, not an exam proctor.
+
+use std::hash::{BuildHasher, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Outcome;
+
+/// What the harness writes to the result file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Sealed {
+    pub outcome: Outcome,
+    pub seal: String,
+}
+
+impl Sealed {
+    pub fn new(outcome: Outcome, token: &str) -> Sealed {
+        let seal = seal(token, &outcome);
+        Sealed { outcome, seal }
+    }
+
+    /// The outcome, if its seal was made with `token`.
+    pub fn open(self, token: &str) -> Option<Outcome> {
+        (!token.is_empty() && seal(token, &self.outcome) == self.seal).then_some(self.outcome)
+    }
+}
+
+/// 128 random bits as hex. `RandomState` is seeded from the operating
+/// system's randomness once per thread and differs at every call.
+pub fn new_token() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (0..2u8)
+        .map(|part| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(nanos);
+            h.write_u32(std::process::id());
+            h.write_u8(part);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+/// A keyed hash of the outcome: SHA-1 of the token and the SHA-1 of the token
+/// and the outcome's JSON (the nesting rules out extending a known seal).
+fn seal(token: &str, outcome: &Outcome) -> String {
+    let json = serde_json::to_string(outcome).expect("an outcome serializes");
+    let mut inner = sha1_smol::Sha1::new();
+    inner.update(token.as_bytes());
+    inner.update(b"\n");
+    inner.update(json.as_bytes());
+    let mut outer = sha1_smol::Sha1::new();
+    outer.update(token.as_bytes());
+    outer.update(&inner.digest().bytes());
+    outer.digest().to_string()
+}
+
+/// Reads the token the runner put on stdin: one line, before anything else
+/// reads stdin. Empty when stdin is a terminal (a person ran `--run` by hand)
+/// or holds nothing.
+pub fn read_token() -> String {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return String::new();
+    }
+    let mut line = String::new();
+    let _ = stdin.lock().read_line(&mut line);
+    line.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_token_opens_a_seal() {
+        let token = new_token();
+        assert_eq!(token.len(), 32);
+        assert_ne!(token, new_token());
+        let pass = Sealed::new(Outcome::Pass, &token);
+        assert_eq!(pass.open(&token), Some(Outcome::Pass));
+        let other = Sealed::new(Outcome::Pass, "another token");
+        assert_eq!(other.open(&token), None);
+        // Changing the outcome of a real seal breaks it.
+        let fail = Sealed::new(
+            Outcome::Fail {
+                message: "no".into(),
+            },
+            &token,
+        );
+        let edited = Sealed {
+            outcome: Outcome::Pass,
+            seal: fail.seal,
+        };
+        assert_eq!(edited.open(&token), None);
+        assert_eq!(Sealed::new(Outcome::Pass, "").open(""), None);
+    }
+}
