@@ -207,3 +207,41 @@ impl Drop for Lock {
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(root: &std::path::Path) -> Repo {
+        let manifest = "[course]\ntitle = \"T\"\ntimeout_secs = 5\n";
+        Repo {
+            root: root.to_path_buf(),
+            course: course::Course::parse(manifest, std::path::Path::new("course.toml")).unwrap(),
+        }
+    }
+
+    #[test]
+    fn records_made_at_the_same_moment_are_all_kept() {
+        if std::env::var_os("COURSE_STATE_DIR").is_some() {
+            return; // the state would not be this test's own
+        }
+        let root = tempfile::tempdir().unwrap();
+        let repo = repo(root.path());
+        for round in 0..100 {
+            let steps = [format!("step1-r{round}"), format!("step2-r{round}")];
+            std::thread::scope(|s| {
+                for step in &steps {
+                    let repo = &repo;
+                    s.spawn(move || Progress::record(repo, step, 1, 1, Vec::new(), false));
+                }
+            });
+            let progress = Progress::load(&repo);
+            for step in &steps {
+                assert!(
+                    progress.get(step).is_some_and(|p| p.passed),
+                    "round {round}: the record of {step} was lost"
+                );
+            }
+        }
+    }
+}

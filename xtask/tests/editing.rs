@@ -1,5 +1,5 @@
-//! Tests that edit the fixture course's exercise: a compile error, and
-//! `watch` noticing a save. They live in their own test binary (cargo runs
+//! Tests that edit the fixture course's exercise: a compile error, `watch`
+//! noticing (only) real edits, and builds judged by content, not time. They live in their own test binary (cargo runs
 //! test binaries one after another), take turns through a lock, and always
 //! put the original file back.
 
@@ -42,7 +42,8 @@ fn xtask(state: &Path) -> Command {
     let mut cmd = Command::cargo_bin("xtask").unwrap();
     cmd.env("COURSE_ROOT", fixture_root())
         .env("COURSE_STATE_DIR", state)
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE");
     cmd
 }
 
@@ -95,48 +96,184 @@ fn a_changed_signature_is_blamed_on_the_exercise_not_the_checks() {
         .stdout(predicate::str::contains("cargo xtask reset step1"));
 }
 
-#[test]
-fn watch_rechecks_when_a_file_is_saved() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
-    let state = tempfile::tempdir().unwrap();
-    let original = std::fs::read_to_string(exercise_lib()).unwrap();
-    let mut child = std::process::Command::cargo_bin("xtask")
-        .unwrap()
-        .env("COURSE_ROOT", fixture_root())
-        .env("COURSE_STATE_DIR", state.path())
-        .env("NO_COLOR", "1")
-        .args(["watch", "step1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
+/// `cargo xtask watch` on the fixture, its stdout read line by line.
+struct Watch {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    _state: tempfile::TempDir,
+}
+
+impl Watch {
+    fn start(args: &[&str], stdin: Stdio) -> Watch {
+        let state = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::cargo_bin("xtask")
+            .unwrap()
+            .env("COURSE_ROOT", fixture_root())
+            .env("COURSE_STATE_DIR", state.path())
+            .env("NO_COLOR", "1")
+            .env_remove("FIXTURE_MODE")
+            .arg("watch")
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
             }
+        });
+        Watch {
+            child,
+            lines: rx,
+            _state: state,
         }
-    });
-    let wait_for = |what: &str| -> bool {
+    }
+
+    /// Waits for a line containing `what`; the limit only catches a hang.
+    fn wait_for(&self, what: &str) -> bool {
         loop {
-            match rx.recv_timeout(Duration::from_secs(60)) {
+            match self.lines.recv_timeout(Duration::from_secs(120)) {
                 Ok(line) if line.contains(what) => return true,
                 Ok(_) => {}
                 Err(_) => return false,
             }
         }
+    }
+
+    /// How many checks started during the next `period`. A spurious
+    /// re-check starts within a debounce interval (0.3 s) of the event that
+    /// caused it, so a few seconds of quiet show there was none.
+    fn checks_during(&self, period: Duration) -> usize {
+        let until = std::time::Instant::now() + period;
+        let mut checks = 0;
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains("Checking 1. A fixture step") => checks += 1,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        checks
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const RIGHT: &str = "pub fn answer() -> u32 {\n    42\n}\n";
+
+#[test]
+fn watch_checks_once_then_only_when_the_bytes_change() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let original = std::fs::read_to_string(exercise_lib()).unwrap();
+    let watch = Watch::start(&["step1"], Stdio::null());
+    assert!(
+        watch.wait_for("Watching exercises/step1-fixture"),
+        "watch never finished its first check"
+    );
+    // Idle: the check itself opened the files; that is no reason to check.
+    assert_eq!(
+        watch.checks_during(Duration::from_secs(10)),
+        0,
+        "an idle watch checked again"
+    );
+    // A save of the same bytes is not a change.
+    let restore = edit(&original);
+    assert_eq!(
+        watch.checks_during(Duration::from_secs(3)),
+        0,
+        "saving the same bytes re-checked"
+    );
+    // Other bytes are, and are checked once.
+    let _edit = edit(RIGHT);
+    assert!(watch.wait_for("Checking 1. A fixture step"), "the edit was not checked");
+    assert!(watch.wait_for("2 of 4 checks passed."), "the check did not see the edit");
+    assert_eq!(
+        watch.checks_during(Duration::from_secs(3)),
+        0,
+        "one edit was checked more than once"
+    );
+    drop(restore);
+}
+
+#[test]
+fn watch_poll_sees_an_edit() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let watch = Watch::start(&["step1", "--poll"], Stdio::null());
+    assert!(watch.wait_for("Watching exercises/step1-fixture"));
+    let _edit = edit(RIGHT);
+    assert!(watch.wait_for("Checking 1. A fixture step"), "--poll missed the edit");
+    assert!(watch.wait_for("2 of 4 checks passed."));
+}
+
+#[test]
+fn watch_manual_checks_again_on_enter_only() {
+    use std::io::Write;
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut watch = Watch::start(&["step1", "--manual"], Stdio::piped());
+    assert!(watch.wait_for("Press Enter to check exercises/step1-fixture again"));
+    let mut stdin = watch.child.stdin.take().unwrap();
+    stdin.write_all(b"\n").unwrap();
+    stdin.flush().unwrap();
+    assert!(watch.wait_for("Checking 1. A fixture step"), "Enter did not re-check");
+    assert!(watch.wait_for("Press Enter"));
+    drop(stdin);
+    assert!(watch.wait_for("Standard input closed"));
+    assert!(watch.child.wait().unwrap().success());
+}
+
+/// Sets a file's modification time to 2001, as `cp -p` of an old backup does.
+fn make_old(path: &Path) {
+    let old = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+#[test]
+fn a_restored_file_with_an_old_time_and_other_bytes_is_rebuilt() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let fails_check = |state: &Path| {
+        let out = xtask(state)
+            .args(["check", "step1", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["steps"][0]["checks"][1]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
-    let first = wait_for("Watching exercises/step1-fixture");
-    // Save the file (same content): the watcher must run the checks again.
-    let _restore = edit(&original);
-    let again = first && wait_for("Checking 1. A fixture step");
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(first, "watch never finished its first check");
-    assert!(again, "watch did not re-check after the file was saved");
+    assert_eq!(fails_check(state.path()), "fail");
+    // Other bytes, older time (a restored backup): graded anew.
+    let restore = edit(RIGHT);
+    make_old(&exercise_lib());
+    assert_eq!(fails_check(state.path()), "pass", "the old build was used");
+    // And back, again with an old time.
+    std::fs::write(exercise_lib(), &restore.0).unwrap();
+    make_old(&exercise_lib());
+    assert_eq!(fails_check(state.path()), "fail", "the old build was used");
+    // The same bytes with a new time need no build at all.
+    std::fs::write(exercise_lib(), &restore.0).unwrap();
+    xtask(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("compiled").not());
 }
 
 #[test]

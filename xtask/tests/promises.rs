@@ -1,0 +1,371 @@
+//! The grader's promises, tried the way a careless or hostile learner would:
+//! Ctrl-C in the middle of a check, code that daemonizes, forges its result or
+//! eats memory, a closed stdout, absurd report files, a state folder that
+//! cannot be written. Each test fails when the fix it guards is reverted.
+//!
+//! The fixture course (tests/fixture) misbehaves on request: see
+//! `FIXTURE_MODE` in its checks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
+}
+
+/// The grader on the fixture course, with private state and temp folders.
+fn fixture(state: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("xtask").unwrap();
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE")
+        .timeout(Duration::from_secs(180));
+    cmd
+}
+
+fn std_fixture(state: &Path) -> StdCommand {
+    let mut cmd = StdCommand::cargo_bin("xtask").unwrap();
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE");
+    cmd
+}
+
+/// Whether the process that locked `file` is gone: the OS releases a lock
+/// only when its holder dies. The wait is bounded only to catch a hang.
+fn lock_released(file: &Path) -> bool {
+    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(file.lock().is_ok());
+    });
+    rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
+}
+
+/// Blocks until `file` holds a pid (the fixture's grandchild has its lock).
+fn wait_for_pid(file: &Path, grader: &mut std::process::Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Ok(pid) = std::fs::read_to_string(file) {
+            if !pid.is_empty() {
+                return pid;
+            }
+        }
+        if let Ok(Some(status)) = grader.try_wait() {
+            panic!("the grader ended ({status}) before the check started its grandchild");
+        }
+        assert!(Instant::now() < deadline, "the hanging check never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pass_count(out: &[u8]) -> u64 {
+    let v: Value = serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)));
+    v["totals"]["passed"].as_u64().unwrap()
+}
+
+#[cfg(unix)]
+mod interrupts {
+    use super::*;
+
+    /// A terminal's Ctrl-C goes to the foreground process group; the grader
+    /// runs in a group of its own here, and the signal goes to that group.
+    fn interrupt_during_a_hanging_check(signal: libc::c_int, expected_code: i32) {
+        use std::os::unix::process::CommandExt;
+        let state = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = state.path().join("grandchild.lock");
+        let mut grader = std_fixture(state.path())
+            .env("FIXTURE_MODE", "hang")
+            .env("FIXTURE_LOCK_FILE", &lock)
+            .env("TMPDIR", tmp.path())
+            .args(["check", "step1"])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_pid(&lock, &mut grader);
+        assert!(
+            std::fs::read_dir(tmp.path()).unwrap().count() > 0,
+            "the running check has temporary files"
+        );
+        let sent = Instant::now();
+        // SAFETY: signals the grader's process group; no memory is touched.
+        unsafe {
+            libc::kill(-(grader.id() as libc::pid_t), signal);
+        }
+        let out = grader.wait_with_output().unwrap();
+        let took = sent.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(expected_code), "{stderr}");
+        assert!(
+            stderr.contains("interrupted") && stderr.contains("stopped the running check"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            lock_released(&lock),
+            "the check's grandchild is still running"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left behind: {left:?}");
+        // No process of this run is left: none has the private temp folder
+        // (it is in every check's command line) anywhere in its arguments.
+        #[cfg(target_os = "linux")]
+        {
+            let marker = tmp.path().to_string_lossy().into_owned();
+            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                assert!(
+                    !String::from_utf8_lossy(&cmdline).contains(&marker),
+                    "process {:?} survived the interrupt",
+                    entry.file_name()
+                );
+            }
+        }
+        eprintln!("clean exit {:.3} s after the signal", took.as_secs_f64());
+    }
+
+    #[test]
+    fn ctrl_c_during_a_check_leaves_nothing_running() {
+        interrupt_during_a_hanging_check(libc::SIGINT, 130);
+    }
+
+    #[test]
+    fn sigterm_during_a_check_leaves_nothing_running() {
+        interrupt_during_a_hanging_check(libc::SIGTERM, 143);
+    }
+
+    #[test]
+    fn sighup_during_a_check_leaves_nothing_running() {
+        interrupt_during_a_hanging_check(libc::SIGHUP, 129);
+    }
+}
+
+/// A check whose code starts a daemon (a child in a session of its own that
+/// starts a grandchild and exits) still leaves nothing running (Linux: the
+/// grader adopts and kills orphans).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_daemon_started_by_a_check_dies_with_it() {
+    let state = tempfile::tempdir().unwrap();
+    let lock = state.path().join("daemon.lock");
+    fixture(state.path())
+        .env("FIXTURE_MODE", "daemon")
+        .env("FIXTURE_LOCK_FILE", &lock)
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("✓ A check that passes"));
+    let pid = std::fs::read_to_string(&lock).unwrap_or_default();
+    assert!(!pid.is_empty(), "the daemon never started");
+    assert!(
+        lock_released(&lock),
+        "the daemon (pid {pid}) outlived its check"
+    );
+}
+
+#[test]
+fn a_result_file_written_by_the_code_under_test_is_rejected() {
+    let state = tempfile::tempdir().unwrap();
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "forge")
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(pass_count(&out.stdout), 1, "only `passes` may pass");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fails = &v["steps"][0]["checks"][1];
+    assert_eq!(fails["status"], "fail", "{fails}");
+    assert!(
+        fails["message"]
+            .as_str()
+            .unwrap()
+            .contains("not written by the check harness"),
+        "{fails}"
+    );
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert!(progress.contains("checks_passed = 1"), "{progress}");
+}
+
+#[test]
+fn a_runaway_allocation_is_reported_as_too_much_memory() {
+    let state = tempfile::tempdir().unwrap();
+    fixture(state.path())
+        .env("FIXTURE_MODE", "allocate")
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "used more than 256 MiB of memory, the limit for one check",
+        ));
+}
+
+/// A pipe whose reading end is already closed: every write to it fails, as
+/// when `head -1` has exited.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+#[test]
+fn a_closed_stdout_ends_list_quietly() {
+    let state = tempfile::tempdir().unwrap();
+    let out = StdCommand::cargo_bin("xtask")
+        .unwrap()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .env_remove("COURSE_ROOT")
+        .env("COURSE_STATE_DIR", state.path())
+        .arg("list")
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.trim().is_empty(), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+    }
+    #[cfg(not(unix))]
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_closed_stdout_during_a_check_leaves_nothing_running() {
+    let state = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std_fixture(state.path())
+        .env("TMPDIR", tmp.path())
+        .args(["check", "step1"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.status.success());
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+}
+
+#[test]
+fn a_stamps_folder_that_cannot_be_written_costs_a_rebuild_not_the_verdict() {
+    let state = tempfile::tempdir().unwrap();
+    // A file where the folder should be: writing into it fails, even as root.
+    std::fs::write(state.path().join("build-stamps"), "not a folder").unwrap();
+    for _ in 0..2 {
+        fixture(state.path())
+            .args(["check", "step1"])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("1 of 4 checks passed."))
+            .stderr(predicate::str::contains("cannot record this build"));
+    }
+}
+
+#[test]
+fn a_damaged_progress_file_is_moved_aside_and_named() {
+    let state = tempfile::tempdir().unwrap();
+    let damaged = "this is [not toml, but it is somebody's record";
+    std::fs::write(state.path().join("progress.toml"), damaged).unwrap();
+    let out = fixture(state.path())
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let aside: Vec<PathBuf> = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".damaged.toml"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), damaged);
+    let name = aside[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(stderr.contains("is damaged") && stderr.contains(&name), "{stderr}");
+    // The new file has this check's record.
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert!(progress.contains("[steps.step1-fixture]"), "{progress}");
+}
+
+fn attendee_report(name: &str, failing: &[&str]) -> String {
+    serde_json::json!({
+        "schema": "threads-course/attendee-report",
+        "schema_version": 1,
+        "tool_version": "0.1.0",
+        "name": name,
+        "generated_at": "2026-12-03T09:00:00Z",
+        "steps": [{
+            "id": "step1-fixture",
+            "status": "in-progress",
+            "checks_passed": 1,
+            "checks_total": 4,
+            "failing": failing,
+            "compile_error": false,
+            "first_checked": "2026-12-03T08:00:00Z",
+            "last_checked": "2026-12-03T09:00:00Z",
+            "passed_at": null
+        }]
+    })
+    .to_string()
+}
+
+#[test]
+fn class_report_shows_hostile_names_harmlessly_and_counts_each_check_once() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let long = "L".repeat(70_000);
+    let forged = "Eve\r\nMallory        ✓  \x1b[2J\x1b]0;owned\x07";
+    std::fs::write(
+        dir.path().join("a.json"),
+        attendee_report(&long, &["fails", "fails", "fails"]),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.json"), attendee_report(forged, &["aborts"])).unwrap();
+    std::fs::write(dir.path().join("c.json"), "{ not a report").unwrap();
+    let html = dir.path().join("class.html");
+    let out = fixture(state.path())
+        .arg("class-report")
+        .arg(dir.path())
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(!stdout.contains('\x1b') && !stdout.contains('\r'), "{stdout:?}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // One line per attendee: the CR/LF in a name does not start a row.
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("0/1"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows.iter().all(|r| r.chars().count() < 100), "{stdout}");
+    assert!(stdout.contains("Eve\\r\\nMallory"), "{stdout}");
+    assert!(stdout.contains("LLL…"), "{stdout}");
+    // `fails` is listed three times in one report: one attendee, counted
+    // once (it ties with `aborts`, and comes first in the course).
+    assert!(
+        stdout.contains("step1-fixture / fails") && stdout.contains("fails for 1 of 2 attendees"),
+        "{stdout}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains('\x1b') && !page.contains(&long), "the page shows the names raw");
+    assert!(page.contains("Eve\\r\\nMallory"));
+}
