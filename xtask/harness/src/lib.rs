@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod affinity;
 pub mod children;
 pub mod containment;
 pub mod runner;
