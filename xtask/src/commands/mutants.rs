@@ -26,22 +26,25 @@
 //! deleted before each mutant, so every mutant is really compiled: the build
 //! must report the exercise crate as compiled, or the mutant is an error.
 //!
-//! On Linux every mutant is graded a second time with the grader pinned to
-//! one CPU (the check processes inherit the pin), and the verdict must not
-//! change.
+//! Each mutant is built once. On Linux its checks then run twice, at the
+//! same time: once free to use every CPU, once from a grader thread pinned
+//! to one CPU (the check processes inherit the pin). Both must give the same
+//! verdict; the load each run puts on the other is one the verdicts must not
+//! notice anyway.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use check_harness::affinity;
+use check_harness::{affinity, runner};
 use course::{Course, Step};
 use serde::Serialize;
 
 use crate::build::{self, Built, Target};
-use crate::grade::{self, StepResult};
+use crate::grade;
 use crate::repo::Repo;
 use crate::report;
 use crate::ui::{paint, BAD, BOLD, DIM, NOTE, OK};
@@ -173,6 +176,8 @@ struct Run {
     got: String,
     /// The checks that did not pass, with their status (fail, timeout, crash).
     failing: Vec<String>,
+    /// What each failing check said, in the same order.
+    messages: Vec<String>,
     seconds: f64,
 }
 
@@ -358,60 +363,58 @@ fn grade_mutant(
     }
 
     let mut runs = Vec::new();
-    let pins: &[bool] = if cfg!(target_os = "linux") {
-        &[false, true]
-    } else {
-        &[false]
-    };
-    for &pin in pins {
-        let guard = if pin {
-            match affinity::pin_to_one_cpu() {
-                Some(g) => Some(g),
-                None => {
-                    problems.push("could not pin the grader to one CPU".into());
-                    continue;
-                }
+    match built {
+        Built::Failed { diagnostics } => {
+            let first = diagnostics
+                .first()
+                .map(|d| report::strip_ansi(&d.rendered))
+                .unwrap_or_default();
+            problems.push(format!(
+                "does not compile (a mutant must compile and fail at run time):\n{}",
+                first.trim_end()
+            ));
+            runs.push(Run {
+                cpus: "all-cpus",
+                got: "compile-error".to_string(),
+                failing: Vec::new(),
+                messages: Vec::new(),
+                seconds: 0.0,
+            });
+        }
+        Built::Ok { exe, .. } => {
+            // The same binary, graded on all CPUs and, at the same time on
+            // another thread, pinned to one CPU. Running both at once is a
+            // load the verdicts must not notice anyway.
+            let pinned = cfg!(target_os = "linux");
+            let (free, one) = std::thread::scope(|s| {
+                let one = pinned.then(|| {
+                    s.spawn(|| {
+                        let guard = affinity::pin_to_one_cpu();
+                        guard
+                            .as_ref()
+                            .map(|_| run_checks(ws, step, &exe, "one-cpu"))
+                    })
+                });
+                let free = run_checks(ws, step, &exe, "all-cpus");
+                (
+                    free,
+                    one.map(|h| h.join().expect("the pinned grading panicked")),
+                )
+            });
+            runs.push(free);
+            match one {
+                Some(Some(run)) => runs.push(run),
+                Some(None) => problems.push("could not pin the grader to one CPU".into()),
+                None => {}
             }
-        } else {
-            None
-        };
-        let t = Instant::now();
-        let result = grade::grade(ws, step, Target::Exercise, false, &mut grade::Quiet)?;
-        drop(guard);
-        let (got, failing) = match &result {
-            StepResult::Ran { checks } => {
-                let failing: Vec<String> = checks
-                    .iter()
-                    .filter(|c| !c.passed())
-                    .map(|c| format!("{} ({})", c.info.id, c.report.verdict.status()))
-                    .collect();
-                for c in checks
-                    .iter()
-                    .filter(|c| c.report.verdict.status() == "error")
-                {
-                    problems.push(format!("`{}` could not run: {}", c.info.id, c.message()));
-                }
-                let got = if failing.is_empty() { "pass" } else { "fail" };
-                (got.to_string(), failing)
+        }
+    }
+    for run in &runs {
+        for (f, m) in run.failing.iter().zip(&run.messages) {
+            if f.ends_with("(error)") {
+                problems.push(format!("`{f}` could not run: {m}"));
             }
-            StepResult::CompileError { diagnostics } => {
-                let first = diagnostics
-                    .first()
-                    .map(|d| report::strip_ansi(&d.rendered))
-                    .unwrap_or_default();
-                problems.push(format!(
-                    "does not compile (a mutant must compile and fail at run time):\n{}",
-                    first.trim_end()
-                ));
-                ("compile-error".to_string(), Vec::new())
-            }
-        };
-        runs.push(Run {
-            cpus: if pin { "one-cpu" } else { "all-cpus" },
-            got,
-            failing,
-            seconds: t.elapsed().as_secs_f64(),
-        });
+        }
     }
 
     for run in &runs {
@@ -483,6 +486,34 @@ fn grade_mutant(
     })
 }
 
+/// Runs every check of `step` on `exe` as the grader does (one process per
+/// check, the manifest's time limits, the grader's environment).
+fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
+    let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
+    let t = Instant::now();
+    let mut failing = Vec::new();
+    let mut messages = Vec::new();
+    for info in &step.checks {
+        let limit = step.timeout(&ws.course, info);
+        let graded = grade::Graded {
+            info: info.clone(),
+            limit,
+            report: runner::run_check(exe, &info.id, limit, &env),
+        };
+        if !graded.passed() {
+            failing.push(format!("{} ({})", info.id, graded.report.verdict.status()));
+            messages.push(graded.message());
+        }
+    }
+    Run {
+        cpus,
+        got: if failing.is_empty() { "pass" } else { "fail" }.to_string(),
+        failing,
+        messages,
+        seconds: t.elapsed().as_secs_f64(),
+    }
+}
+
 fn describe_runs(v: &MutantVerdict) -> (String, String) {
     let got = v
         .runs
@@ -500,7 +531,7 @@ fn describe_runs(v: &MutantVerdict) -> (String, String) {
 
 fn print_row(v: &MutantVerdict) {
     let (got, failing) = describe_runs(v);
-    let seconds: f64 = v.build_seconds + v.runs.iter().map(|r| r.seconds).sum::<f64>();
+    let seconds = v.build_seconds + v.runs.iter().map(|r| r.seconds).fold(0.0, f64::max);
     let expected = match v.expected {
         Expect::Wrong => format!("wrong, {}", v.rejected_by.join(", ")),
         Expect::Right => "right".to_string(),
