@@ -1,5 +1,5 @@
 //! mutant: wrong
-//! rejected-by: stays-responsive
+//! rejected-by: stays-responsive, result-once
 //! mistake: runs a thread job on the loop itself, so nothing else is answered while it runs
 
 use std::any::Any;

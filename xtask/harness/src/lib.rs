@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub mod affinity;
 pub mod children;
 pub mod containment;
+pub mod cpu;
 pub mod runner;
 pub mod sync;
 
