@@ -97,6 +97,16 @@ enum Command {
     Verify {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Grade the mutant suite (checks/*/mutants/*.rs) instead: every wrong
+        /// answer is rejected by the check it names, every right answer passes.
+        #[arg(long)]
+        mutants: bool,
+        /// With `--mutants`: only this step's mutants (`step3`, ...), and only
+        /// the mutants whose file name contains `--only`.
+        #[arg(long, requires = "mutants")]
+        step: Option<String>,
+        #[arg(long, requires = "mutants")]
+        only: Option<String>,
     },
     /// For maintainers: record the exercises' original files (after changing an exercise).
     Freeze,
@@ -174,7 +184,18 @@ fn main() -> ExitCode {
         }
         Command::Reset { step } => commands::reset::run(&step),
         Command::Solution { step, diff, yes } => commands::solution::run(&step, diff, yes),
-        Command::Verify { format } => commands::verify::run(format),
+        Command::Verify {
+            format,
+            mutants,
+            step,
+            only,
+        } => {
+            if mutants {
+                commands::mutants::run(format, step.as_deref(), only.as_deref())
+            } else {
+                commands::verify::run(format)
+            }
+        }
         Command::Freeze => commands::freeze::run(),
         Command::Book { open } => commands::book::run(open),
         Command::Doctor => commands::doctor::run(),

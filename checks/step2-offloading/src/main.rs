@@ -10,17 +10,24 @@
 //! lets it act as the worker first. When a check sets `STEP2_CHECK_GATE`,
 //! the worker also waits for a byte from the check before it works: the same
 //! latch, across a process boundary.
+//!
+//! "Waits instead of spinning" is told apart by CPU time, not by a stopwatch:
+//! while the loop has nothing to do but wait, the check burns a known amount
+//! of its own CPU time and reads how much the loop's thread used meanwhile
+//! (see `check_harness::cpu`).
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use check_harness::cpu::{self, ThreadClock};
 use check_harness::sync::{within, Latch};
 use check_harness::{ensure, fail, Check, CheckResult};
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step2_offloading as subject;
@@ -31,8 +38,12 @@ use subject::{heavy_work, Event, Reply};
 
 /// Set by a check for its worker children: the address to wait on.
 const GATE_ENV: &str = "STEP2_CHECK_GATE";
+/// Set by `child-same-result` for its worker children: a file the worker
+/// creates when it was started through a shell.
+const SHELL_PROBE_ENV: &str = "STEP2_CHECK_SHELL_PROBE";
 
 fn main() {
+    note_a_shell_if_worker();
     wait_at_gate_if_worker();
     subject::worker::run_if_requested();
     check_harness::main(&[
@@ -43,6 +54,19 @@ fn main() {
         Check::new("child-same-result", child_same_result),
         Check::new("child-off-the-loop", child_off_the_loop),
     ]);
+}
+
+/// In a worker child started during `child-same-result`: the check removed
+/// `PWD` from its environment, and a shell (sh, bash, dash, zsh) puts it
+/// back for the programs it starts. A worker that sees `PWD` was started
+/// through a shell; it says so in the probe file, then works as usual.
+fn note_a_shell_if_worker() {
+    let is_worker = std::env::args().nth(1).as_deref() == Some(subject::worker::WORKER_ARG);
+    if let (true, Some(probe)) = (is_worker, std::env::var_os(SHELL_PROBE_ENV)) {
+        if std::env::var_os("PWD").is_some() {
+            let _ = std::fs::write(probe, "started through a shell");
+        }
+    }
 }
 
 /// In a worker child started during `child-off-the-loop`: connect to the
@@ -64,6 +88,14 @@ struct Loop {
     events: Option<Sender<Event>>,
     replies: Receiver<Reply>,
     handle: Option<JoinHandle<()>>,
+    /// The CPU clock of the loop's thread (Linux only).
+    clock: Option<ThreadClock>,
+    /// Jobs whose Done already came back.
+    done: HashSet<u64>,
+    /// Skip a second Done for the same job. Only `result-once` judges how
+    /// often a result comes back; the other checks look past a duplicate so
+    /// that a result sent twice is reported by the check that names it.
+    skip_duplicates: bool,
 }
 
 /// What the loop did next.
@@ -81,14 +113,21 @@ impl Loop {
     fn start() -> Loop {
         let (events, ev_rx) = unbounded();
         let (rep_tx, replies) = unbounded();
+        let (clock_tx, clock_rx) = std::sync::mpsc::channel();
         let handle = thread::Builder::new()
             .name("event-loop".into())
-            .spawn(move || subject::run(ev_rx, rep_tx))
+            .spawn(move || {
+                let _ = clock_tx.send(ThreadClock::current());
+                subject::run(ev_rx, rep_tx)
+            })
             .expect("spawn the loop's thread");
         Loop {
             events: Some(events),
             replies,
             handle: Some(handle),
+            clock: clock_rx.recv().ok().flatten(),
+            done: HashSet::new(),
+            skip_duplicates: true,
         }
     }
 
@@ -109,22 +148,50 @@ impl Loop {
     /// that says so. (Its waiting thread is left behind, so a check never
     /// asks again after `Silent`.)
     fn next(&mut self) -> Next {
-        let replies = self.replies.clone();
-        match within(LIMIT, move || replies.recv()) {
-            Some(Ok(reply)) => Next::Reply(reply),
-            None => Next::Silent,
-            Some(Err(_)) => self.ended(),
+        loop {
+            let replies = self.replies.clone();
+            let next = match within(LIMIT, move || replies.recv()) {
+                Some(Ok(reply)) => Next::Reply(reply),
+                None => Next::Silent,
+                Some(Err(_)) => self.ended(),
+            };
+            if let Next::Reply(Reply::Done { id, .. }) = &next {
+                if !self.done.insert(*id) && self.skip_duplicates {
+                    continue;
+                }
+            }
+            return next;
         }
     }
 
-    /// Waits a moment during which a correct loop sends nothing; `Silent`
-    /// is the good answer here, and the check goes on afterwards.
-    fn quiet_for(&mut self, moment: Duration) -> Next {
-        match self.replies.recv_timeout(moment) {
-            Ok(reply) => Next::Reply(reply),
-            Err(RecvTimeoutError::Timeout) => Next::Silent,
-            Err(RecvTimeoutError::Disconnected) => self.ended(),
-        }
+    /// While the loop has nothing to do but wait (its input closed, every
+    /// job held at the check's gate): burns `amount` of this thread's own
+    /// CPU time, watching for a reply or the end of `run`. `Silent` is the
+    /// good answer, with the CPU time the loop's thread used meanwhile.
+    fn idle_while_waiting(&mut self, amount: Duration) -> (Next, Option<Duration>) {
+        let before = self.clock.and_then(|c| c.cpu_time());
+        let mut seen = None;
+        cpu::burn_own_cpu(amount, || match self.replies.try_recv() {
+            Ok(reply) => {
+                seen = Some(Ok(reply));
+                true
+            }
+            Err(TryRecvError::Disconnected) => {
+                seen = Some(Err(()));
+                true
+            }
+            Err(TryRecvError::Empty) => false,
+        });
+        let used = match (before, self.clock.and_then(|c| c.cpu_time())) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+            _ => None,
+        };
+        let next = match seen {
+            None => Next::Silent,
+            Some(Ok(reply)) => Next::Reply(reply),
+            Some(Err(())) => self.ended(),
+        };
+        (next, used)
     }
 
     /// The replies channel closed: `run` returned or panicked.
@@ -225,18 +292,35 @@ fn result_once() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(3));
     let mut lp = Loop::start();
+    lp.skip_duplicates = false;
     for id in 1..=3 {
         lp.send(Event::OnThread {
             id,
             job: gated_job(&gate, &started, id * 10),
         });
     }
-    // Close the input while all three jobs are still waiting.
+    // All three jobs run (and wait for the check) before the input closes.
+    ensure!(
+        started.wait(LIMIT),
+        "3 jobs were sent, but only {} of them started running within {LIMIT:?}: hand each job to a thread of its own",
+        3 - started.remaining()
+    );
     lp.close();
-    // The loop must not return now: three results are still to come. (A
-    // moment of silence is what a correct loop gives here.)
-    match lp.quiet_for(Duration::from_millis(250)) {
-        Next::Silent => {}
+    // The loop must not return now: three results are still to come. While
+    // it waits for them, the check burns 100 ms of its own CPU time; the
+    // loop's thread, woken by the close, gets its turn meanwhile (on one CPU
+    // as on many), and should spend it going back to sleep.
+    const BURN: Duration = Duration::from_millis(100);
+    let (next, used) = lp.idle_while_waiting(BURN);
+    match next {
+        Next::Silent => {
+            if let Some(used) = used {
+                ensure!(
+                    used < BURN / 4,
+                    "the input was closed and 3 jobs were still running; while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time with nothing to do: it spins (polls in a loop, try_recv or select! with a default) instead of waiting.\nBlock on the channel of finished jobs (recv, or select! without default) until a result comes."
+                );
+            }
+        }
         Next::Ended => fail!(
             "the input was closed while 3 jobs were still running, and run() returned at once: their results were lost.\nKeep count of the jobs you started and wait for them before returning."
         ),
@@ -249,6 +333,9 @@ fn result_once() -> CheckResult {
     let mut done = Vec::new();
     for _ in 0..3 {
         match lp.next() {
+            Next::Reply(Reply::Done { id, .. }) if done.iter().any(|(seen, _)| *seen == id) => {
+                fail!("job {id}'s result came back twice: each finished job is one Done, sent once")
+            }
             Next::Reply(Reply::Done { id, result }) => done.push((id, result)),
             Next::Reply(other) => fail!("expected only Done replies, got {other:?}"),
             Next::Silent => fail!(
@@ -309,25 +396,47 @@ fn panic_is_an_error() -> CheckResult {
 fn child_same_result() -> CheckResult {
     const N: u64 = 20_000;
     let expected = heavy_work(N);
+    // A shell puts PWD back into the environment of what it starts (see
+    // `note_a_shell_if_worker`). No other thread runs yet.
+    let probe = std::env::temp_dir().join(format!("step2-shell-probe-{}", std::process::id()));
+    let _ = std::fs::remove_file(&probe);
+    std::env::remove_var("PWD");
+    std::env::set_var(SHELL_PROBE_ENV, &probe);
     let mut lp = Loop::start();
     lp.send(Event::OnThread {
         id: 1,
         job: Box::new(|| heavy_work(N)),
     });
     lp.send(Event::InChild { id: 2, n: N });
-    lp.close();
+    // The input stays open until both results are in: returning early when
+    // it closes is `result-once`'s business, not this check's.
     let mut done = Vec::new();
     for _ in 0..2 {
         match lp.next() {
             Next::Reply(Reply::Done { id, result }) => done.push((id, result)),
             Next::Reply(other) => fail!("expected only Done replies, got {other:?}"),
-            Next::Silent | Next::Ended => fail!(
-                "one job on a thread, one in a child process (heavy_work({N})); only {} result(s) came back: {done:?}",
-                done.len()
-            ),
+            Next::Silent | Next::Ended => {
+                let missing = if done.iter().any(|(id, _)| *id == 1) {
+                    "the job on a thread came back, the one in a child process (id 2) did not: start the worker, wait for it on a helper thread, and send its result back as a Finished"
+                } else if done.iter().any(|(id, _)| *id == 2) {
+                    "the job in a child process came back, the one on a thread (id 1) did not"
+                } else {
+                    "neither came back"
+                };
+                fail!(
+                    "one job on a thread, one in a child process (heavy_work({N})): {missing} (waited {LIMIT:?})"
+                )
+            }
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
+    if std::fs::remove_file(&probe).is_ok() {
+        fail!(
+            "the worker was started through a shell (sh -c or the like): a shell between the loop and the worker parses a command string, and any text in it becomes shell syntax.\nStart std::env::current_exe() itself with Command::new, and pass {:?} and the number with .arg, one argument each.",
+            subject::worker::WORKER_ARG
+        );
+    }
+    lp.close();
     done.sort();
     match &done[..] {
         [(1, Ok(a)), (2, Ok(b))] if *a == expected && *b == expected => {}
@@ -360,7 +469,7 @@ fn child_off_the_loop() -> CheckResult {
     }
     let Some(accepted) = within(LIMIT, move || listener.accept()) else {
         fail!(
-            "the loop answered the pings, but no worker process started: run this same program (std::env::current_exe()) with the argument {:?}",
+            "the loop answered the pings, but no worker process started (or it did not get the worker argument as an argument of its own): run this same program (std::env::current_exe()) with .arg({:?}) and .arg(n.to_string())",
             subject::worker::WORKER_ARG
         );
     };

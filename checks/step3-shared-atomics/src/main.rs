@@ -141,10 +141,16 @@ fn no_lost_updates() -> CheckResult {
     const THREADS: usize = 8;
     const ADDS: u64 = 100_000;
     // One add and one snapshot on this thread first, so that a `todo!()`
-    // is reported once, not by each of the eight threads.
+    // is reported once, not by each of the eight threads (or by a signal
+    // handler, where a panic cannot unwind).
     let warm_up = Histogram::new();
-    warm_up.add(1, 1);
+    warm_up.add(42, 1);
     let _ = warm_up.snapshot();
+
+    // First the proof that does not depend on the number of CPUs: one add
+    // interrupted, at an unpredictable instruction, by another add.
+    #[cfg(unix)]
+    interrupted::adds_survive_interruption()?;
 
     let histogram = Histogram::new();
     std::thread::scope(|s| {
@@ -190,6 +196,118 @@ fn no_lost_updates() -> CheckResult {
         got.get(7)
     );
     Ok(())
+}
+
+/// An add interrupted by another add, on ONE thread: a timer signal arrives
+/// every few microseconds while a loop calls `add(42, 1)`, and the signal
+/// handler calls `add(42, 1)` too. Wherever the signal lands, the handler's
+/// add runs to its end before the interrupted add continues, exactly as
+/// another thread's add would if the OS switched threads at that
+/// instruction. A load followed by a store loses the handler's add whenever
+/// a signal lands between the two, whatever the number of CPUs: the
+/// interruptions come from a timer, not from threads overlapping on
+/// different cores. With hundreds of interruptions at random instructions,
+/// a window of even a few per cent is hit (a miss on every one of 500 is
+/// less likely than 1 in 10^10 for a 5 % window).
+///
+/// An add that takes a lock waits for itself here (the interrupted add holds
+/// the lock the handler's add waits for): that is reported as such.
+#[cfg(unix)]
+mod interrupted {
+    use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+    use check_harness::{ensure, fail, CheckResult};
+
+    use super::Histogram;
+
+    /// The histogram the handler adds to (null while no test runs).
+    static TARGET: AtomicPtr<Histogram> = AtomicPtr::new(std::ptr::null_mut());
+    /// Handler adds that returned.
+    static HANDLED: AtomicU64 = AtomicU64::new(0);
+    /// How many interruptions the test waits for.
+    const SIGNALS: u64 = 500;
+
+    extern "C" fn on_alarm(_signal: libc::c_int) {
+        let target = TARGET.load(Ordering::SeqCst);
+        if !target.is_null() {
+            // SAFETY: TARGET points at a leaked Histogram, never freed.
+            unsafe { (*target).add(42, 1) };
+            HANDLED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn alarm_mask(how: libc::c_int) {
+        // SAFETY: plain calls on a local signal set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGALRM);
+            libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+        }
+    }
+
+    fn timer(micros: libc::suseconds_t) {
+        let tick = libc::timeval {
+            tv_sec: 0,
+            tv_usec: micros,
+        };
+        let value = libc::itimerval {
+            it_interval: tick,
+            it_value: tick,
+        };
+        // SAFETY: setitimer reads the struct we pass; the old value is not wanted.
+        unsafe { libc::setitimer(libc::ITIMER_REAL, &value, std::ptr::null_mut()) };
+    }
+
+    pub fn adds_survive_interruption() -> CheckResult {
+        let histogram: &'static Histogram = Box::leak(Box::new(Histogram::new()));
+        // Only the looping thread may take the signal: block it here first,
+        // so that the thread spawned below starts with it blocked too.
+        alarm_mask(libc::SIG_BLOCK);
+        // SAFETY: the handler only does atomic operations and calls `add`,
+        // whose warm-up call already ran without a panic.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut());
+        }
+        TARGET.store(
+            histogram as *const Histogram as *mut Histogram,
+            Ordering::SeqCst,
+        );
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut adds = 0u64;
+            alarm_mask(libc::SIG_UNBLOCK);
+            timer(20);
+            while HANDLED.load(Ordering::SeqCst) < SIGNALS {
+                histogram.add(42, 1);
+                adds += 1;
+            }
+            timer(0);
+            alarm_mask(libc::SIG_BLOCK);
+            let _ = done.send(adds);
+        });
+        // A time limit only to turn a self-deadlock into a clear message.
+        let Ok(adds) = finished.recv_timeout(super::LIMIT) else {
+            fail!(
+                "add(42, 1) never returned when another add(42, 1) ran while it was still in progress (on the same thread: a signal handler interrupted it, after {} interruptions had gone through).\nadd must never wait: a Mutex or a spin lock here waits for a lock that the interrupted add is holding. Use one atomic read-modify-write (fetch_add) on the counter.",
+                HANDLED.load(Ordering::SeqCst)
+            );
+        };
+        TARGET.store(std::ptr::null_mut(), Ordering::SeqCst);
+        let handled = HANDLED.load(Ordering::SeqCst);
+        let expected = adds + handled;
+        let got = histogram.snapshot().get(42).copied().unwrap_or(0);
+        ensure!(
+            got == expected,
+            "a loop called add(42, 1) {adds} times and was interrupted {handled} times by a signal whose handler also called add(42, 1): expected {expected}, got {got}, so {} add(s) were lost.\nAn add that reads the counter and then writes it back loses the other add whenever something runs between the read and the write (here a signal handler; in real programs another thread, on any number of CPUs). Make the read and the write one indivisible step: fetch_add.",
+            expected.saturating_sub(got)
+        );
+        Ok(())
+    }
 }
 
 fn outlives_the_call() -> CheckResult {

@@ -24,9 +24,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod affinity;
 pub mod children;
 pub mod cleanup;
 pub mod containment;
+pub mod cpu;
 pub mod runner;
 pub mod seal;
 pub mod sync;

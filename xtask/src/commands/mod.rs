@@ -9,6 +9,7 @@ pub mod freeze;
 pub mod gen_autograde;
 pub mod hint;
 pub mod list;
+pub mod mutants;
 pub mod report;
 pub mod reset;
 pub mod score;

@@ -1,6 +1,7 @@
 //! `cargo xtask verify`: for maintainers and CI. Every reference solution
 //! passes all its checks; every untouched exercise compiles and fails every
 //! one of its checks at run time; the recorded originals are up to date.
+//! With `--mutants`, the mutant suite instead (see `mutants.rs`).
 
 use std::process::ExitCode;
 

@@ -1,0 +1,643 @@
+//! `cargo xtask verify --mutants`: the checks are proven by the wrong answers
+//! they reject.
+//!
+//! Each step may keep mutants in `checks/<step>/mutants/*.rs`: full
+//! replacements for the exercise's `src/lib.rs`, each either a plausible
+//! wrong answer (one conceptual mistake) or an alternative right answer. The
+//! first lines of a mutant say which, in `//!` lines of the form `key: value`:
+//!
+//! ```text
+//! //! mutant: wrong
+//! //! rejected-by: no-lost-updates
+//! //! mistake: a load followed by a store instead of fetch_add
+//! ```
+//!
+//! `mutant` is `wrong` or `right`. A wrong mutant names in `rejected-by`
+//! every check that must reject it (comma-separated, the main one first);
+//! every other check must pass, so a mistake is reported by the check that
+//! names it and not by an unrelated one. A right mutant must pass every check.
+//!
+//! Mutants are graded as a learner's exercise is graded (the same build
+//! through `build::build_checks`, the same runner, the same time limits), but
+//! never in the learner's slot: the course is copied into a scratch workspace
+//! under `target/mutants/`, whose exercise slot receives each mutant in turn.
+//! Nothing of the learner's is read back or written. The grader's build state
+//! (`COURSE_STATE_DIR`) points into the scratch workspace, and its stamps are
+//! deleted before each mutant, so every mutant is really compiled: the build
+//! must report the exercise crate as compiled, or the mutant is an error.
+//!
+//! Each mutant is built once. On Linux its checks then run twice, at the
+//! same time: once free to use every CPU, once from a grader thread pinned
+//! to one CPU (the check processes inherit the pin). Both must give the same
+//! verdict; the load each run puts on the other is one the verdicts must not
+//! notice anyway.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use check_harness::{affinity, runner};
+use course::{Course, Step};
+use serde::Serialize;
+
+use crate::build::{self, Built, Target};
+use crate::grade;
+use crate::repo::Repo;
+use crate::report;
+use crate::ui::{paint, BAD, BOLD, DIM, NOTE, OK};
+use crate::Format;
+
+/// What a mutant's header says it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Wrong,
+    Right,
+}
+
+/// One mutant file and its header.
+#[derive(Debug, Clone)]
+pub struct Mutant {
+    pub step: String,
+    pub name: String,
+    pub path: PathBuf,
+    pub expect: Expect,
+    /// The checks that must reject it (empty for a right answer).
+    pub rejected_by: Vec<String>,
+    pub mistake: String,
+    pub source: String,
+}
+
+/// Reads the header of a mutant's source. Errors name what is missing.
+pub fn parse_header(source: &str) -> Result<(Expect, Vec<String>, String)> {
+    let mut expect = None;
+    let mut rejected_by = Vec::new();
+    let mut mistake = String::new();
+    for line in source.lines() {
+        let Some(rest) = line.strip_prefix("//!") else {
+            break;
+        };
+        let Some((key, value)) = rest.trim().split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "mutant" => {
+                expect = Some(match value {
+                    "wrong" => Expect::Wrong,
+                    "right" => Expect::Right,
+                    other => bail!("`mutant: {other}`: expected `wrong` or `right`"),
+                })
+            }
+            "rejected-by" => {
+                rejected_by.extend(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                );
+            }
+            "mistake" | "design" => mistake = value.to_string(),
+            _ => {}
+        }
+    }
+    let Some(expect) = expect else {
+        bail!("no `//! mutant: wrong` or `//! mutant: right` line at the top");
+    };
+    match expect {
+        Expect::Wrong if rejected_by.is_empty() => {
+            bail!("a wrong mutant needs a `//! rejected-by: <check-id>` line")
+        }
+        Expect::Right if !rejected_by.is_empty() => {
+            bail!("a right mutant must not name `rejected-by` checks")
+        }
+        _ => {}
+    }
+    if mistake.is_empty() {
+        bail!("no `//! mistake: ...` (or `//! design: ...` for a right answer) line");
+    }
+    Ok((expect, rejected_by, mistake))
+}
+
+/// Every mutant of `step`, sorted by file name.
+pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
+    let dir = root.join(step.checks_crate()).join("mutants");
+    let mut mutants = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(mutants);
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let (expect, rejected_by, mistake) =
+            parse_header(&source).with_context(|| format!("in {}", path.display()))?;
+        for id in &rejected_by {
+            if !step.checks.iter().any(|c| &c.id == id) {
+                bail!(
+                    "{} names `rejected-by: {id}`, but {} has no such check",
+                    path.display(),
+                    step.id
+                );
+            }
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        mutants.push(Mutant {
+            step: step.id.clone(),
+            name,
+            path,
+            expect,
+            rejected_by,
+            mistake,
+            source,
+        });
+    }
+    Ok(mutants)
+}
+
+/// One grading of one mutant.
+#[derive(Debug, Clone, Serialize)]
+struct Run {
+    /// `all-cpus` or `one-cpu`.
+    cpus: &'static str,
+    /// `pass`, `fail` (some check failed) or `compile-error`.
+    got: String,
+    /// The checks that did not pass, with their status (fail, timeout, crash).
+    failing: Vec<String>,
+    /// What each failing check said, in the same order.
+    messages: Vec<String>,
+    seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct MutantVerdict {
+    step: String,
+    mutant: String,
+    /// The mutant's file.
+    file: PathBuf,
+    expected: Expect,
+    rejected_by: Vec<String>,
+    mistake: String,
+    runs: Vec<Run>,
+    build_seconds: f64,
+    ok: bool,
+    problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct MutantsJson {
+    schema_version: u32,
+    kind: &'static str,
+    ok: bool,
+    mutants: Vec<MutantVerdict>,
+}
+
+/// The scratch workspace: a copy of the course without build output, git
+/// or the grader's state. Files are copied only when their bytes differ, so
+/// the scratch build stays incremental from one run to the next.
+fn scratch_workspace(repo: &Repo) -> Result<PathBuf> {
+    let ws = repo.root.join("target").join("mutants").join("ws");
+    std::fs::create_dir_all(&ws)?;
+    sync_tree(&repo.root, &ws, Path::new(""))?;
+    Ok(ws)
+}
+
+fn skipped(relative: &Path) -> bool {
+    let s = relative.to_string_lossy().replace('\\', "/");
+    matches!(
+        s.as_str(),
+        "target" | ".git" | ".course" | "book/book" | "node_modules"
+    ) || s.ends_with("/target")
+}
+
+fn sync_tree(from_root: &Path, to_root: &Path, relative: &Path) -> Result<()> {
+    let from = from_root.join(relative);
+    for entry in
+        std::fs::read_dir(&from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let rel = relative.join(entry.file_name());
+        if skipped(&rel) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let target = to_root.join(&rel);
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            sync_tree(from_root, to_root, &rel)?;
+        } else if kind.is_file() {
+            write_if_changed(&target, &std::fs::read(entry.path())?)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Result<ExitCode> {
+    let repo = Repo::open()?;
+    let only_step = only_step
+        .map(|s| repo.step(s))
+        .transpose()?
+        .map(|s| s.id.clone());
+    let human = format == Format::Human;
+    let ws_root = scratch_workspace(&repo)?;
+    let state = ws_root.join(".course");
+    // The grader keeps its build stamps and kept binaries in the state
+    // directory: point it into the scratch workspace, never at the learner's.
+    std::env::set_var("COURSE_STATE_DIR", &state);
+    std::env::remove_var("CARGO_TARGET_DIR");
+    let ws = Repo {
+        course: Course::load(&ws_root).map_err(anyhow::Error::msg)?,
+        root: ws_root.clone(),
+    };
+    let started = Instant::now();
+    let mut verdicts = Vec::new();
+    for step in &repo.course.steps {
+        if only_step.as_ref().is_some_and(|id| *id != step.id) {
+            continue;
+        }
+        let mut mutants = load(&repo.root, step)?;
+        if let Some(only) = only {
+            mutants.retain(|m| m.name.contains(only));
+        }
+        if mutants.is_empty() {
+            continue;
+        }
+        let ws_step = ws
+            .course
+            .steps
+            .iter()
+            .find(|s| s.id == step.id)
+            .context("the scratch workspace's manifest lost a step")?;
+        let slot = ws_root
+            .join(&step.exercise_crate)
+            .join("src")
+            .join("lib.rs");
+        for mutant in &mutants {
+            if human {
+                anstream::println!(
+                    "{} {} {}",
+                    paint(NOTE, "Grading"),
+                    step.short_id(),
+                    mutant.name
+                );
+            }
+            let verdict = grade_mutant(&ws, ws_step, &slot, &state, mutant)?;
+            if human {
+                print_row(&verdict);
+            }
+            verdicts.push(verdict);
+        }
+        // Leave the scratch slot as the course has it.
+        write_if_changed(
+            &slot,
+            &std::fs::read(repo.path(&step.exercise_crate).join("src/lib.rs"))?,
+        )?;
+    }
+    let ok = !verdicts.is_empty() && verdicts.iter().all(|v| v.ok);
+    if human {
+        print_summary(&verdicts, started.elapsed().as_secs_f64());
+    } else {
+        report::print_json(&MutantsJson {
+            schema_version: report::SCHEMA_VERSION,
+            kind: "verify-mutants",
+            ok,
+            mutants: verdicts,
+        });
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn grade_mutant(
+    ws: &Repo,
+    step: &Step,
+    slot: &Path,
+    state: &Path,
+    mutant: &Mutant,
+) -> Result<MutantVerdict> {
+    let mut problems = Vec::new();
+    write_if_changed(slot, mutant.source.as_bytes())?;
+    // No stamp may make the build skip cargo: this mutant must be compiled.
+    let _ = std::fs::remove_dir_all(state.join("build-stamps"));
+    let exercise_target = step
+        .exercise_crate
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace('-', "_");
+    let mut compiled_exercise = false;
+    let build_started = Instant::now();
+    let built = build::build_checks(ws, step, Target::Exercise, false, &mut |name| {
+        if name.replace('-', "_") == exercise_target {
+            compiled_exercise = true;
+        }
+    })?;
+    let build_seconds = build_started.elapsed().as_secs_f64();
+    if matches!(built, Built::Ok { .. }) && !compiled_exercise {
+        problems.push(format!(
+            "the build did not recompile {} after the mutant was written: its verdict would be another file's",
+            step.exercise_crate
+        ));
+    }
+
+    let mut runs = Vec::new();
+    match built {
+        Built::Failed { diagnostics } => {
+            let first = diagnostics
+                .first()
+                .map(|d| report::strip_ansi(&d.rendered))
+                .unwrap_or_default();
+            problems.push(format!(
+                "does not compile (a mutant must compile and fail at run time):\n{}",
+                first.trim_end()
+            ));
+            runs.push(Run {
+                cpus: "all-cpus",
+                got: "compile-error".to_string(),
+                failing: Vec::new(),
+                messages: Vec::new(),
+                seconds: 0.0,
+            });
+        }
+        Built::Ok { exe, .. } => {
+            // The same binary, graded on all CPUs and, at the same time on
+            // another thread, pinned to one CPU. Running both at once is a
+            // load the verdicts must not notice anyway.
+            let pinned = cfg!(target_os = "linux");
+            let (free, one) = std::thread::scope(|s| {
+                let one = pinned.then(|| {
+                    s.spawn(|| {
+                        let guard = affinity::pin_to_one_cpu();
+                        guard
+                            .as_ref()
+                            .map(|_| run_checks(ws, step, &exe, "one-cpu"))
+                    })
+                });
+                let free = run_checks(ws, step, &exe, "all-cpus");
+                (
+                    free,
+                    one.map(|h| h.join().expect("the pinned grading panicked")),
+                )
+            });
+            runs.push(free);
+            match one {
+                Some(Some(run)) => runs.push(run),
+                Some(None) => problems.push("could not pin the grader to one CPU".into()),
+                None => {}
+            }
+        }
+    }
+    for run in &runs {
+        for (f, m) in run.failing.iter().zip(&run.messages) {
+            if f.ends_with("(error)") {
+                problems.push(format!("`{f}` could not run: {m}"));
+            }
+        }
+    }
+
+    for run in &runs {
+        let failed: BTreeSet<&str> = run
+            .failing
+            .iter()
+            .map(|f| f.split(' ').next().unwrap_or(""))
+            .collect();
+        let on = if run.cpus == "one-cpu" {
+            " on one CPU"
+        } else {
+            ""
+        };
+        match mutant.expect {
+            Expect::Right => {
+                if !run.failing.is_empty() {
+                    problems.push(format!(
+                        "a right answer fails{on}: {}",
+                        run.failing.join(", ")
+                    ));
+                }
+            }
+            Expect::Wrong => {
+                if run.got == "pass" {
+                    problems.push(format!("a wrong answer passes every check{on}"));
+                    continue;
+                }
+                if run.got != "fail" {
+                    continue;
+                }
+                let named: BTreeSet<&str> = mutant.rejected_by.iter().map(String::as_str).collect();
+                let missing: Vec<&str> = named.difference(&failed).copied().collect();
+                let extra: Vec<&str> = failed.difference(&named).copied().collect();
+                if !missing.is_empty() {
+                    problems.push(format!(
+                        "not rejected by {}{on}, which its header names",
+                        missing.join(", ")
+                    ));
+                }
+                if !extra.is_empty() {
+                    problems.push(format!(
+                        "also rejected by {}{on}, which its header does not name",
+                        extra.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    if let [a, b] = &runs[..] {
+        if a.failing != b.failing {
+            problems.push(format!(
+                "the verdict depends on the number of CPUs: [{}] on all CPUs, [{}] on one",
+                a.failing.join(", "),
+                b.failing.join(", ")
+            ));
+        }
+    }
+    Ok(MutantVerdict {
+        step: mutant.step.clone(),
+        mutant: mutant.name.clone(),
+        file: mutant.path.clone(),
+        expected: mutant.expect.clone(),
+        rejected_by: mutant.rejected_by.clone(),
+        mistake: mutant.mistake.clone(),
+        ok: problems.is_empty(),
+        runs,
+        build_seconds,
+        problems,
+    })
+}
+
+/// Runs every check of `step` on `exe` as the grader does (one process per
+/// check, the manifest's time limits, the grader's environment).
+fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
+    let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
+    let t = Instant::now();
+    let mut failing = Vec::new();
+    let mut messages = Vec::new();
+    for info in &step.checks {
+        let limit = step.timeout(&ws.course, info);
+        let graded = grade::Graded {
+            info: info.clone(),
+            limit,
+            report: runner::run_check(exe, &info.id, limit, &env),
+        };
+        if !graded.passed() {
+            failing.push(format!("{} ({})", info.id, graded.report.verdict.status()));
+            messages.push(graded.message());
+        }
+    }
+    Run {
+        cpus,
+        got: if failing.is_empty() { "pass" } else { "fail" }.to_string(),
+        failing,
+        messages,
+        seconds: t.elapsed().as_secs_f64(),
+    }
+}
+
+fn describe_runs(v: &MutantVerdict) -> (String, String) {
+    let got = v
+        .runs
+        .iter()
+        .map(|r| r.got.as_str())
+        .collect::<Vec<_>>()
+        .join("/");
+    let failing = v
+        .runs
+        .first()
+        .map(|r| r.failing.join(", "))
+        .unwrap_or_default();
+    (got, failing)
+}
+
+fn print_row(v: &MutantVerdict) {
+    let (got, failing) = describe_runs(v);
+    let seconds = v.build_seconds + v.runs.iter().map(|r| r.seconds).fold(0.0, f64::max);
+    let expected = match v.expected {
+        Expect::Wrong => format!("wrong, {}", v.rejected_by.join(", ")),
+        Expect::Right => "right".to_string(),
+    };
+    let result = if v.ok {
+        paint(OK, "ok")
+    } else {
+        paint(BAD, "PROBLEM")
+    };
+    anstream::println!(
+        "  {:<34} {:<38} {:<10} {:<40} {:>6.1}s {result}",
+        v.mutant,
+        expected,
+        got,
+        if failing.is_empty() { "-" } else { &failing },
+        seconds
+    );
+    for p in &v.problems {
+        anstream::println!("      {} {p}", paint(DIM, "-"));
+    }
+}
+
+fn print_summary(verdicts: &[MutantVerdict], seconds: f64) {
+    println!();
+    anstream::println!(
+        "{}",
+        paint(
+            BOLD,
+            format!(
+                "{:<24} {:>6} {:>6} {:>9}",
+                "step", "wrong", "right", "problems"
+            )
+        )
+    );
+    let mut steps: Vec<&str> = verdicts.iter().map(|v| v.step.as_str()).collect();
+    steps.dedup();
+    for step in steps {
+        let of: Vec<&MutantVerdict> = verdicts.iter().filter(|v| v.step == step).collect();
+        anstream::println!(
+            "{:<24} {:>6} {:>6} {:>9}",
+            step,
+            of.iter().filter(|v| v.expected == Expect::Wrong).count(),
+            of.iter().filter(|v| v.expected == Expect::Right).count(),
+            of.iter().filter(|v| !v.ok).count()
+        );
+    }
+    let bad = verdicts.iter().filter(|v| !v.ok).count();
+    println!();
+    if verdicts.is_empty() {
+        anstream::println!(
+            "{} no mutants found under checks/*/mutants/",
+            paint(BAD, "not verified:")
+        );
+    } else if bad == 0 {
+        anstream::println!(
+            "{} {} mutants: every wrong answer is rejected by the check it names, every right answer passes ({seconds:.0} s).",
+            paint(OK, "verified:"),
+            verdicts.len()
+        );
+    } else {
+        anstream::println!(
+            "{} {bad} of {} mutants have problems ({seconds:.0} s).",
+            paint(BAD, "not verified:"),
+            verdicts.len()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_header_names_its_checks() {
+        let (expect, by, mistake) = parse_header(
+            "//! mutant: wrong\n//! rejected-by: a, b\n//! mistake: it forgets\nuse x;\n",
+        )
+        .unwrap();
+        assert_eq!(expect, Expect::Wrong);
+        assert_eq!(by, ["a", "b"]);
+        assert_eq!(mistake, "it forgets");
+    }
+
+    #[test]
+    fn headers_that_say_too_little_are_refused() {
+        assert!(parse_header("//! mutant: wrong\n//! mistake: x\n").is_err());
+        assert!(parse_header("//! mutant: right\n//! rejected-by: a\n//! design: x\n").is_err());
+        assert!(parse_header("//! mistake: x\n").is_err());
+        assert!(parse_header("//! mutant: maybe\n//! mistake: x\n").is_err());
+        // The header ends at the first line that is not `//!`.
+        assert!(parse_header("//! mutant: right\n\n//! design: x\n").is_err());
+    }
+
+    #[test]
+    fn build_output_and_state_are_not_copied() {
+        for p in [
+            "target",
+            ".git",
+            ".course",
+            "book/book",
+            "xtask/bench/target",
+        ] {
+            assert!(skipped(Path::new(p)), "{p}");
+        }
+        for p in ["exercises", "checks/step1-blocking/mutants", "book/src"] {
+            assert!(!skipped(Path::new(p)), "{p}");
+        }
+    }
+}
