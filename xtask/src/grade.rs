@@ -96,11 +96,8 @@ pub fn grade(
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
     let mut checks = Vec::new();
     for info in &step.checks {
-        let limit = step.timeout(&repo.course, info);
-        let limits = runner::Limits {
-            time: limit,
-            memory: Some(step.memory_limit(&repo.course, info)),
-        };
+        let limits = limits(repo, step, info);
+        let limit = limits.time;
         let report = runner::run_check(&exe, &info.id, &limits, &env);
         let graded = Graded {
             info: info.clone(),
@@ -111,6 +108,14 @@ pub fn grade(
         checks.push(graded);
     }
     Ok(StepResult::Ran { checks })
+}
+
+/// The time and memory limits the manifest gives one check.
+pub fn limits(repo: &Repo, step: &Step, info: &CheckInfo) -> runner::Limits {
+    runner::Limits {
+        time: step.timeout(&repo.course, info),
+        memory: Some(step.memory_limit(&repo.course, info)),
+    }
 }
 
 /// The checks binary and the manifest must list the same checks: a check

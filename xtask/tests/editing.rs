@@ -196,8 +196,14 @@ fn watch_checks_once_then_only_when_the_bytes_change() {
     );
     // Other bytes are, and are checked once.
     let _edit = edit(RIGHT);
-    assert!(watch.wait_for("Checking 1. A fixture step"), "the edit was not checked");
-    assert!(watch.wait_for("2 of 4 checks passed."), "the check did not see the edit");
+    assert!(
+        watch.wait_for("Checking 1. A fixture step"),
+        "the edit was not checked"
+    );
+    assert!(
+        watch.wait_for("2 of 4 checks passed."),
+        "the check did not see the edit"
+    );
     assert_eq!(
         watch.checks_during(Duration::from_secs(3)),
         0,
@@ -212,7 +218,10 @@ fn watch_poll_sees_an_edit() {
     let watch = Watch::start(&["step1", "--poll"], Stdio::null());
     assert!(watch.wait_for("Watching exercises/step1-fixture"));
     let _edit = edit(RIGHT);
-    assert!(watch.wait_for("Checking 1. A fixture step"), "--poll missed the edit");
+    assert!(
+        watch.wait_for("Checking 1. A fixture step"),
+        "--poll missed the edit"
+    );
     assert!(watch.wait_for("2 of 4 checks passed."));
 }
 
@@ -225,7 +234,10 @@ fn watch_manual_checks_again_on_enter_only() {
     let mut stdin = watch.child.stdin.take().unwrap();
     stdin.write_all(b"\n").unwrap();
     stdin.flush().unwrap();
-    assert!(watch.wait_for("Checking 1. A fixture step"), "Enter did not re-check");
+    assert!(
+        watch.wait_for("Checking 1. A fixture step"),
+        "Enter did not re-check"
+    );
     assert!(watch.wait_for("Press Enter"));
     drop(stdin);
     assert!(watch.wait_for("Standard input closed"));

@@ -296,7 +296,10 @@ fn a_damaged_progress_file_is_moved_aside_and_named() {
     assert_eq!(aside.len(), 1, "{stderr}");
     assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), damaged);
     let name = aside[0].file_name().unwrap().to_string_lossy().into_owned();
-    assert!(stderr.contains("is damaged") && stderr.contains(&name), "{stderr}");
+    assert!(
+        stderr.contains("is damaged") && stderr.contains(&name),
+        "{stderr}"
+    );
     // The new file has this check's record.
     let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
     assert!(progress.contains("[steps.step1-fixture]"), "{progress}");
@@ -335,7 +338,11 @@ fn class_report_shows_hostile_names_harmlessly_and_counts_each_check_once() {
         attendee_report(&long, &["fails", "fails", "fails"]),
     )
     .unwrap();
-    std::fs::write(dir.path().join("b.json"), attendee_report(forged, &["aborts"])).unwrap();
+    std::fs::write(
+        dir.path().join("b.json"),
+        attendee_report(forged, &["aborts"]),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("c.json"), "{ not a report").unwrap();
     let html = dir.path().join("class.html");
     let out = fixture(state.path())
@@ -348,13 +355,13 @@ fn class_report_shows_hostile_names_harmlessly_and_counts_each_check_once() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(!stdout.contains('\x1b') && !stdout.contains('\r'), "{stdout:?}");
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     // One line per attendee: the CR/LF in a name does not start a row.
-    let rows: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("0/1"))
-        .collect();
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains("0/1")).collect();
     assert_eq!(rows.len(), 2, "{stdout}");
     assert!(rows.iter().all(|r| r.chars().count() < 100), "{stdout}");
     assert!(stdout.contains("Eve\\r\\nMallory"), "{stdout}");
@@ -366,6 +373,9 @@ fn class_report_shows_hostile_names_harmlessly_and_counts_each_check_once() {
         "{stdout}"
     );
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(!page.contains('\x1b') && !page.contains(&long), "the page shows the names raw");
+    assert!(
+        !page.contains('\x1b') && !page.contains(&long),
+        "the page shows the names raw"
+    );
     assert!(page.contains("Eve\\r\\nMallory"));
 }

@@ -84,6 +84,13 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
     let mut printer = LivePrinter {
         human,
         compiled_any: false,
+        own_crates: [
+            step.id.clone(),
+            format!("{}-solution", step.id),
+            step.checks_package(),
+        ]
+        .map(|name| name.replace('-', "_"))
+        .to_vec(),
     };
     let result = grade::grade(repo, step, target, colour, &mut printer)?;
     if human {
@@ -126,6 +133,9 @@ fn ensure_exercise_files(repo: &Repo, step: &Step) -> Result<()> {
 struct LivePrinter {
     human: bool,
     compiled_any: bool,
+    /// The step's own crates (exercise and checks), `-` as `_`: rebuilding
+    /// only those is an ordinary rebuild, not a first build.
+    own_crates: Vec<String>,
 }
 
 impl grade::Progress for LivePrinter {
@@ -133,7 +143,8 @@ impl grade::Progress for LivePrinter {
         if !self.human {
             return;
         }
-        if !self.compiled_any {
+        let dependency = !self.own_crates.contains(&crate_name.replace('-', "_"));
+        if !self.compiled_any && dependency {
             anstream::eprintln!(
                 "{}",
                 paint(

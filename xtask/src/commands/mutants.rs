@@ -494,11 +494,11 @@ fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
     let mut failing = Vec::new();
     let mut messages = Vec::new();
     for info in &step.checks {
-        let limit = step.timeout(&ws.course, info);
+        let limits = grade::limits(ws, step, info);
         let graded = grade::Graded {
             info: info.clone(),
-            limit,
-            report: runner::run_check(exe, &info.id, limit, &env),
+            limit: limits.time,
+            report: runner::run_check(exe, &info.id, &limits, &env),
         };
         if !graded.passed() {
             failing.push(format!("{} ({})", info.id, graded.report.verdict.status()));
