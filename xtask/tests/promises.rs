@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
@@ -50,23 +50,6 @@ fn lock_released(file: &Path) -> bool {
     rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
 }
 
-/// Blocks until `file` holds a pid (the fixture's grandchild has its lock).
-fn wait_for_pid(file: &Path, grader: &mut std::process::Child) -> String {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if let Ok(pid) = std::fs::read_to_string(file) {
-            if !pid.is_empty() {
-                return pid;
-            }
-        }
-        if let Ok(Some(status)) = grader.try_wait() {
-            panic!("the grader ended ({status}) before the check started its grandchild");
-        }
-        assert!(Instant::now() < deadline, "the hanging check never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn pass_count(out: &[u8]) -> u64 {
     let v: Value = serde_json::from_slice(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)));
@@ -77,6 +60,30 @@ fn pass_count(out: &[u8]) -> u64 {
 mod interrupts {
     use super::*;
 
+    /// A named pipe in `dir`; the fixture's grandchild writes its pid into it
+    /// once it holds its lock (see FIXTURE_READY_FIFO in the fixture).
+    fn ready_pipe(dir: &Path) -> PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        let path = dir.join("ready.fifo");
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path it is given.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        path
+    }
+
+    /// Blocks until the grandchild says it is ready (the limit only catches
+    /// a hang).
+    fn wait_until_ready(fifo: &Path) -> String {
+        let fifo = fifo.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Opening for reading blocks until the writer opens it.
+            let _ = tx.send(std::fs::read_to_string(fifo).unwrap_or_default());
+        });
+        rx.recv_timeout(Duration::from_secs(180))
+            .expect("the hanging check never started its grandchild")
+    }
+
     /// A terminal's Ctrl-C goes to the foreground process group; the grader
     /// runs in a group of its own here, and the signal goes to that group.
     fn interrupt_during_a_hanging_check(signal: libc::c_int, expected_code: i32) {
@@ -84,9 +91,11 @@ mod interrupts {
         let state = tempfile::tempdir().unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let lock = state.path().join("grandchild.lock");
-        let mut grader = std_fixture(state.path())
+        let fifo = ready_pipe(state.path());
+        let grader = std_fixture(state.path())
             .env("FIXTURE_MODE", "hang")
             .env("FIXTURE_LOCK_FILE", &lock)
+            .env("FIXTURE_READY_FIFO", &fifo)
             .env("TMPDIR", tmp.path())
             .args(["check", "step1"])
             .process_group(0)
@@ -95,12 +104,13 @@ mod interrupts {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_for_pid(&lock, &mut grader);
+        let pid = wait_until_ready(&fifo);
+        assert!(!pid.trim().is_empty());
         assert!(
             std::fs::read_dir(tmp.path()).unwrap().count() > 0,
             "the running check has temporary files"
         );
-        let sent = Instant::now();
+        let sent = std::time::Instant::now();
         // SAFETY: signals the grader's process group; no memory is touched.
         unsafe {
             libc::kill(-(grader.id() as libc::pid_t), signal);
