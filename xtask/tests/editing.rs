@@ -164,7 +164,18 @@ impl Watch {
 }
 
 impl Drop for Watch {
+    /// Stops the watch the way a learner does (SIGTERM, like Ctrl-C), so
+    /// that a check it is running is ended too; SIGKILL could not be
+    /// handled and would leave that check running.
     fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            // SAFETY: signals one process; no memory is touched.
+            unsafe {
+                libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        #[cfg(not(unix))]
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
