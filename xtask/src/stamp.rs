@@ -184,7 +184,7 @@ pub fn keep_binary(
         for entry in entries.flatten() {
             let file = entry.file_name();
             let file = file.to_string_lossy();
-            if file.starts_with(&prefix) && entry.path() != kept && !file.ends_with(".json") {
+            if file.starts_with(&prefix) && entry.path() != kept {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

@@ -7,8 +7,8 @@
 //! [`install_interrupt_handler`] makes SIGINT, SIGTERM and SIGHUP (Ctrl-C and
 //! closing the console on Windows) end them all, remove the files, print one
 //! line and exit with the signal's conventional status (130 for Ctrl-C).
-//! [`shutdown`] does the same for other reasons to stop, such as a closed
-//! stdout.
+//! [`stop_everything`] does the ending and removing for other reasons to
+//! stop, such as a closed stdout.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,17 +102,8 @@ pub fn listed_pids() -> Vec<u32> {
 }
 
 /// Ends every listed process and everything it started, removes every
-/// listed file, prints `why` (if not empty) on stderr and exits with `code`.
-pub fn shutdown(code: i32, why: &str) -> ! {
-    stop_everything();
-    if !why.is_empty() {
-        eprintln!("{why}");
-    }
-    std::process::exit(code)
-}
-
-/// The first half of [`shutdown`]: ends the processes and removes the
-/// files, and keeps anything new from starting. Returns what was ended.
+/// listed file, and keeps anything new from starting; the caller then exits.
+/// Returns how many processes it ended.
 pub fn stop_everything() -> usize {
     let mut reg = registry();
     reg.closing = true;

@@ -84,12 +84,6 @@ pub struct Limits {
     pub memory: Option<u64>,
 }
 
-impl Limits {
-    pub fn time(time: Duration) -> Limits {
-        Limits { time, memory: None }
-    }
-}
-
 /// Runs `<exe> --run <id>` in a fresh process group under `limits`, kills
 /// the whole group (and, on Linux, anything that escaped it) afterwards, and
 /// reads back the outcome. The check proves its outcome with a token handed
@@ -162,13 +156,13 @@ pub fn run_check(
     let waited = child.wait_timeout(limits.time);
     // Whatever happened, nothing the check started may keep running.
     containment::kill_group(&mut child);
-    let reaped = child.wait();
+    let _ = child.wait();
     drop(listed);
     containment::end_adopted(&cleanup::listed_pids());
-    let status = match (waited, reaped) {
-        (Ok(Some(status)), _) => status,
-        (Ok(None), _) => return report(Verdict::Timeout, files.output()),
-        (Err(e), _) => {
+    let status = match waited {
+        Ok(Some(status)) => status,
+        Ok(None) => return report(Verdict::Timeout, files.output()),
+        Err(e) => {
             return report(
                 Verdict::Error(format!("cannot wait for the check: {e}")),
                 files.output(),

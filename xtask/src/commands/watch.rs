@@ -67,7 +67,7 @@ pub fn run(step: Option<&str>, mode: Mode) -> Result<ExitCode> {
     loop {
         let step = repo.step(&current)?;
         let dir = repo.path(&step.exercise_crate);
-        source.follow(&dir)?;
+        source.follow(&dir);
         if check_now {
             // Taken before the check: a save during the build counts.
             seen = Some(snapshot(&repo, &dir));
@@ -197,17 +197,17 @@ impl Source {
     }
 
     /// Watches `dir` (and stops watching the previous one).
-    fn follow(&mut self, dir: &Path) -> Result<()> {
+    fn follow(&mut self, dir: &Path) {
         let Source::Native {
             debouncer,
             watched,
             tx,
         } = self
         else {
-            return Ok(());
+            return;
         };
         if watched.as_deref() == Some(dir) {
-            return Ok(());
+            return;
         }
         if let Some(old) = watched.take() {
             let _ = debouncer.watcher().unwatch(&old);
@@ -222,7 +222,6 @@ impl Source {
                 *self = Source::poll(tx.clone());
             }
         }
-        Ok(())
     }
 
     fn waiting_line(&self, crate_dir: &str) -> String {
