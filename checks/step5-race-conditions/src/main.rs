@@ -24,6 +24,7 @@ fn main() {
         Check::new("claim-retry", claim_retry),
         Check::new("no-overdraft", no_overdraft),
         Check::new("consistent-total", consistent_total),
+        Check::new("both-directions", both_directions),
     ]);
 }
 
@@ -40,13 +41,21 @@ struct Tally {
 
 /// Runs `scenario` once per possible interleaving of its threads. The
 /// scenario returns `None` when that run ended right, or what went wrong.
+///
+/// `setting` says in a few words what the scenario's threads do; it is part
+/// of the message when the threads deadlock.
 #[cfg(loom)]
-fn explore<F>(scenario: F) -> Result<Tally, check_harness::Failure>
+fn explore<F>(setting: &'static str, scenario: F) -> Result<Tally, check_harness::Failure>
 where
     F: Fn() -> Option<String> + Send + Sync + 'static,
 {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
+    // loom reports a deadlock with a panic that cannot unwind, which would
+    // end this process before any message; the harness lets us say it.
+    *deadlock::SETTING.lock().unwrap_or_else(|e| e.into_inner()) = setting;
+    deadlock::RUNS.store(0, std::sync::atomic::Ordering::Relaxed);
+    check_harness::on_fatal_panic(Some(deadlock::explain));
     let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
     let record = tally.clone();
     // Every setting written out, so LOOM_* variables in the environment
@@ -58,6 +67,7 @@ where
     builder.checkpoint_file = None;
     let explored = catch_unwind(AssertUnwindSafe(|| {
         builder.check(move || {
+            deadlock::RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let verdict = scenario();
             let mut t = record.lock().unwrap_or_else(|e| e.into_inner());
             t.runs += 1;
@@ -67,6 +77,7 @@ where
             }
         })
     }));
+    check_harness::on_fatal_panic(None);
     let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
     if let Err(payload) = explored {
         let message = payload
@@ -75,7 +86,7 @@ where
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "a panic without a message".into());
         fail!(
-            "after {} interleavings, one of them went wrong with a panic: {message}\n(a `deadlock` here means the threads ended up waiting for each other forever in that interleaving)",
+            "after {} interleavings, one of them went wrong with a panic: {message}",
             tally.runs
         );
     }
@@ -92,13 +103,59 @@ where
 }
 
 #[cfg(not(loom))]
-fn explore<F>(_scenario: F) -> Result<Tally, check_harness::Failure>
+fn explore<F>(_setting: &'static str, _scenario: F) -> Result<Tally, check_harness::Failure>
 where
     F: Fn() -> Option<String> + Send + Sync + 'static,
 {
     fail!(
         "these checks need the loom model checker, and this build does not have it. Run them with `cargo xtask check step5`, which builds with `--cfg loom` (by hand: RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run -p step5-race-conditions-checks)."
     )
+}
+
+/// Turning loom's deadlock panic into a message about the learner's code.
+#[cfg(loom)]
+mod deadlock {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Mutex;
+
+    /// What the scenario being explored does, in words.
+    pub static SETTING: Mutex<&str> = Mutex::new("");
+    /// Interleavings started so far, the deadlocked one included.
+    pub static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    /// loom's message is `deadlock; threads = [(Id(0), Blocked), ...]`.
+    pub fn explain(message: &str) -> Option<String> {
+        let states = message.strip_prefix("deadlock; threads = ")?;
+        let setting = *SETTING.lock().unwrap_or_else(|e| e.into_inner());
+        let runs = RUNS.load(std::sync::atomic::Ordering::Relaxed);
+        let threads: Vec<String> = states
+            .split("(Id(")
+            .skip(1)
+            .map(|entry| {
+                let (id, rest) = entry.split_once(')').unwrap_or((entry, ""));
+                let state: String = rest
+                    .trim_start_matches([',', ' '])
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .collect();
+                let role = if id == "0" {
+                    "the scenario's main thread, which joins the others"
+                } else {
+                    "a thread calling your code"
+                };
+                let state = match state.as_str() {
+                    "Blocked" => "waiting",
+                    "Terminated" => "finished",
+                    _ => "able to run",
+                };
+                format!("  thread {id} ({role}): {state}")
+            })
+            .collect();
+        Some(format!(
+            "deadlock: {setting}. In interleaving {runs} that loom tried, every thread still running was waiting for another one, so none could ever go on:\n{}\nA thread waits like this in `lock()` on a Mutex that another thread holds, or that it already holds itself (std's Mutex is not reentrant), or in `join()` on a thread that waits. When a call needs two locks, every caller must take them in the same order.",
+            threads.join("\n")
+        ))
+    }
 }
 
 /// Spawns a model thread running `f` (loom's thread under `--cfg loom`).
@@ -121,7 +178,7 @@ where
 }
 
 fn lost_update() -> CheckResult {
-    let tally = explore(|| {
+    let tally = explore("two threads each call hit() once on one Counter", || {
         let counter = Arc::new(Counter::new());
         both(&counter, |counter| counter.hit());
         let count = counter.get();
@@ -138,7 +195,7 @@ fn lost_update() -> CheckResult {
 }
 
 fn claim_once() -> CheckResult {
-    let tally = explore(|| {
+    let tally = explore("two threads each call claim_any() on one seat", || {
         let seats = Arc::new(Seats::new(1));
         let got = both(&seats, |seats| seats.claim_any());
         let winners = got.iter().filter(|g| **g == Some(0)).count();
@@ -156,7 +213,7 @@ fn claim_once() -> CheckResult {
 }
 
 fn claim_retry() -> CheckResult {
-    let tally = explore(|| {
+    let tally = explore("two threads each call claim_any() on two seats", || {
         let seats = Arc::new(Seats::new(2));
         let mut got = both(&seats, |seats| seats.claim_any());
         got.sort();
@@ -174,20 +231,23 @@ fn claim_retry() -> CheckResult {
 }
 
 fn no_overdraft() -> CheckResult {
-    let tally = explore(|| {
-        let bank = Arc::new(Bank::new(100, 0));
-        let moved = both(&bank, |bank| {
-            bank.transfer(Account::Checking, Account::Savings, 60)
-        });
-        let balances = bank.balances();
-        let right = moved.iter().filter(|m| **m).count() == 1 && balances == [40, 60];
-        (!right).then(|| {
-            format!(
-                "the transfers returned {} and {}, and the balances ended as {balances:?}",
-                moved[0], moved[1]
-            )
-        })
-    })?;
+    let tally = explore(
+        "two threads each move 60 from checking (100) to savings",
+        || {
+            let bank = Arc::new(Bank::new(100, 0));
+            let moved = both(&bank, |bank| {
+                bank.transfer(Account::Checking, Account::Savings, 60)
+            });
+            let balances = bank.balances();
+            let right = moved.iter().filter(|m| **m).count() == 1 && balances == [40, 60];
+            (!right).then(|| {
+                format!(
+                    "the transfers returned {} and {}, and the balances ended as {balances:?}",
+                    moved[0], moved[1]
+                )
+            })
+        },
+    )?;
     ensure!(
         tally.bad == 0,
         "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom tried all {} interleavings; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
@@ -199,32 +259,68 @@ fn no_overdraft() -> CheckResult {
 }
 
 fn consistent_total() -> CheckResult {
-    let tally = explore(|| {
-        let bank = Arc::new(Bank::new(100, 100));
-        let mover = spawn({
-            let bank = bank.clone();
-            move || bank.transfer(Account::Checking, Account::Savings, 30)
-        });
-        // The main thread looks while the transfer runs.
-        let seen = bank.balances();
-        let moved = join(mover);
-        let end = bank.balances();
-        let total = seen[0].wrapping_add(seen[1]);
-        if total != 200 {
-            Some(format!(
-                "a look in the middle saw {seen:?}, a total of {total}"
-            ))
-        } else if !moved || end != [70, 130] {
-            Some(format!(
-                "the transfer returned {moved} and the balances ended as {end:?}"
-            ))
-        } else {
-            None
-        }
-    })?;
+    let tally = explore(
+        "one thread moves 30 from checking to savings while another reads balances()",
+        || {
+            let bank = Arc::new(Bank::new(100, 100));
+            let mover = spawn({
+                let bank = bank.clone();
+                move || bank.transfer(Account::Checking, Account::Savings, 30)
+            });
+            // The main thread looks while the transfer runs.
+            let seen = bank.balances();
+            let moved = join(mover);
+            let end = bank.balances();
+            let total = seen[0].wrapping_add(seen[1]);
+            if total != 200 {
+                Some(format!(
+                    "a look in the middle saw {seen:?}, a total of {total}"
+                ))
+            } else if !moved || end != [70, 130] {
+                Some(format!(
+                    "the transfer returned {moved} and the balances ended as {end:?}"
+                ))
+            } else {
+                None
+            }
+        },
+    )?;
     ensure!(
         tally.bad == 0,
         "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom tried all {} interleavings; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn both_directions() -> CheckResult {
+    let tally = explore(
+        "one thread moves 30 from checking to savings while another moves 50 from savings to checking",
+        || {
+            let bank = Arc::new(Bank::new(100, 100));
+            let there = spawn({
+                let bank = bank.clone();
+                move || bank.transfer(Account::Checking, Account::Savings, 30)
+            });
+            let back = spawn({
+                let bank = bank.clone();
+                move || bank.transfer(Account::Savings, Account::Checking, 50)
+            });
+            let moved = [join(there), join(back)];
+            let end = bank.balances();
+            (moved != [true, true] || end != [120, 80]).then(|| {
+                format!(
+                    "the transfers returned {} and {}, and the balances ended as {end:?}",
+                    moved[0], moved[1]
+                )
+            })
+        },
+    )?;
+    ensure!(
+        tally.bad == 0,
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking. Both have the money, so both must succeed and the balances must end as [120, 80].\nloom tried all {} interleavings; in {} of them {}.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()

@@ -1,0 +1,136 @@
+//! mutant: wrong
+//! rejected-by: lost-update
+//! mistake: believes the strongest ordering makes a load and a store one step
+
+//! Reference solution of step 5, communication differences: *race
+//! conditions*. Chapter: book/src/step5-race-conditions.md.
+//!
+//! Same public API as the exercise; every racy read-then-write is now one
+//! indivisible step.
+
+/// The synchronization types this crate uses: std's normally, loom's copies
+/// under `--cfg loom` (the grader's build).
+pub mod sync {
+    #[cfg(loom)]
+    pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    #[cfg(loom)]
+    pub use loom::sync::{Arc, Mutex, MutexGuard};
+    #[cfg(loom)]
+    pub use loom::thread;
+
+    #[cfg(not(loom))]
+    pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    #[cfg(not(loom))]
+    pub use std::sync::{Arc, Mutex, MutexGuard};
+    #[cfg(not(loom))]
+    pub use std::thread;
+}
+
+use sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+
+/// A hit counter shared by many threads.
+#[derive(Debug, Default)]
+pub struct Counter {
+    hits: AtomicUsize,
+}
+
+impl Counter {
+    pub fn new() -> Counter {
+        Counter {
+            hits: AtomicUsize::new(0),
+        }
+    }
+
+    /// Adds one hit: read and write in one indivisible step.
+    pub fn hit(&self) {
+        // Relaxed is enough: nothing else is published through this counter.
+        let now = self.hits.load(Ordering::SeqCst);
+        self.hits.store(now + 1, Ordering::SeqCst);
+    }
+
+    pub fn get(&self) -> usize {
+        self.hits.load(Ordering::Relaxed)
+    }
+}
+
+/// A row of seats; each is taken at most once.
+#[derive(Debug)]
+pub struct Seats {
+    taken: Vec<AtomicBool>,
+}
+
+impl Seats {
+    pub fn new(n: usize) -> Seats {
+        Seats {
+            taken: (0..n).map(|_| AtomicBool::new(false)).collect(),
+        }
+    }
+
+    /// Takes the lowest-numbered free seat.
+    pub fn claim_any(&self) -> Option<usize> {
+        for (number, seat) in self.taken.iter().enumerate() {
+            // Succeeds only if the seat is still free at this very moment;
+            // if another thread got there first, move on to the next seat.
+            if seat
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Some(number);
+            }
+        }
+        None
+    }
+
+    pub fn taken(&self) -> usize {
+        self.taken
+            .iter()
+            .filter(|seat| seat.load(Ordering::Acquire))
+            .count()
+    }
+}
+
+/// One of the bank's two accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account {
+    Checking,
+    Savings,
+}
+
+impl Account {
+    fn index(self) -> usize {
+        match self {
+            Account::Checking => 0,
+            Account::Savings => 1,
+        }
+    }
+}
+
+/// Two balances behind ONE lock: the rule "the total is right" spans both,
+/// so both change together while the lock is held.
+#[derive(Debug)]
+pub struct Bank {
+    balances: Mutex<[u64; 2]>,
+}
+
+impl Bank {
+    pub fn new(checking: u64, savings: u64) -> Bank {
+        Bank {
+            balances: Mutex::new([checking, savings]),
+        }
+    }
+
+    pub fn transfer(&self, from: Account, to: Account, amount: u64) -> bool {
+        let mut balances = self.balances.lock().unwrap_or_else(|e| e.into_inner());
+        // Check and act under the same lock.
+        if balances[from.index()] < amount {
+            return false;
+        }
+        balances[from.index()] -= amount;
+        balances[to.index()] += amount;
+        true
+    }
+
+    pub fn balances(&self) -> [u64; 2] {
+        *self.balances.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
