@@ -158,7 +158,7 @@ pub fn run_check(
     containment::kill_group(&mut child);
     let _ = child.wait();
     drop(listed);
-    containment::end_adopted(&cleanup::listed_pids());
+    cleanup::end_orphans();
     let status = match waited {
         Ok(Some(status)) => status,
         Ok(None) => return report(Verdict::Timeout, files.output()),
