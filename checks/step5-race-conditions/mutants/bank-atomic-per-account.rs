@@ -1,5 +1,5 @@
 //! mutant: wrong
-//! rejected-by: consistent-total
+//! rejected-by: consistent-total, both-directions
 //! mistake: one atomic per account; each change is indivisible, but the money is out of one account before it is in the other
 
 //! Reference solution of step 5, communication differences: *race

@@ -1,5 +1,5 @@
 //! mutant: wrong
-//! rejected-by: consistent-total
+//! rejected-by: consistent-total, both-directions
 //! mistake: transfers hold both account locks, but balances() reads one account, lets go, then reads the other
 
 //! Reference solution of step 5, communication differences: *race

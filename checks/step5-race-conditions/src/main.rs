@@ -297,7 +297,7 @@ fn consistent_total() -> CheckResult {
 
 fn both_directions() -> CheckResult {
     let tally = explore(
-        "one thread moves 30 from checking to savings while another moves 50 from savings to checking",
+        "one thread moves 30 from checking to savings while another moves 50 from savings to checking, and a third reads balances()",
         || {
             let bank = Arc::new(Bank::new(100, 100));
             let there = spawn({
@@ -308,19 +308,28 @@ fn both_directions() -> CheckResult {
                 let bank = bank.clone();
                 move || bank.transfer(Account::Savings, Account::Checking, 50)
             });
+            // The main thread looks while both run, so this scenario needs
+            // a design that works both ways, not just one that cannot
+            // deadlock.
+            let seen = bank.balances();
             let moved = [join(there), join(back)];
             let end = bank.balances();
-            (moved != [true, true] || end != [120, 80]).then(|| {
-                format!(
+            let total = seen[0].wrapping_add(seen[1]);
+            if total != 200 {
+                Some(format!("a look in the middle saw {seen:?}, a total of {total}"))
+            } else if moved != [true, true] || end != [120, 80] {
+                Some(format!(
                     "the transfers returned {} and {}, and the balances ended as {end:?}",
                     moved[0], moved[1]
-                )
-            })
+                ))
+            } else {
+                None
+            }
         },
     )?;
     ensure!(
         tally.bad == 0,
-        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking. Both have the money, so both must succeed and the balances must end as [120, 80].\nloom tried all {} interleavings; in {} of them {}.",
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom tried all {} interleavings; in {} of them {}.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
