@@ -41,6 +41,8 @@ fn std_fixture(state: &Path) -> StdCommand {
 
 /// Whether the process that locked `file` is gone: the OS releases a lock
 /// only when its holder dies. The wait is bounded only to catch a hang.
+/// Only the Unix tests (interrupts, daemons) use it.
+#[cfg(unix)]
 fn lock_released(file: &Path) -> bool {
     let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();

@@ -5,8 +5,6 @@
 //! Four threads report their process id and their thread id. The process id
 //! is the same for all of them; only the thread id differs.
 
-use std::thread;
-
 fn main() {
     show_ids();
     linux_task_count();
@@ -50,6 +48,7 @@ fn show_ids() {
 /// live under the one process id.
 #[cfg(target_os = "linux")]
 fn linux_task_count() {
+    use std::thread;
     let barrier = std::sync::Barrier::new(4);
     let threads = thread::scope(|s| {
         for _ in 0..3 {

@@ -36,6 +36,9 @@ impl Worker {
         })
     }
 
+    /// The child's process id; only the Linux memory benchmark reads it
+    /// (from /proc), so it exists only there.
+    #[cfg(target_os = "linux")]
     pub fn id(&self) -> u32 {
         self.child.id()
     }

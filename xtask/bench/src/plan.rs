@@ -10,6 +10,9 @@ pub struct Plan {
     pub spawns_per_sample: usize,
     pub process_samples: usize,
     /// Memory: rounds, idle threads per round, idle children per round.
+    /// Only Linux measures memory (from /proc); elsewhere the rounds are
+    /// not run, and the report shows only the counts.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub memory_rounds: usize,
     pub idle_threads: usize,
     pub idle_children: usize,

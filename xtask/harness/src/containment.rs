@@ -233,7 +233,8 @@ mod windows {
         JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOB_OBJECT_LIMIT_PROCESS_MEMORY,
     };
     use windows_sys::Win32::System::Threading::{
-        GetCurrentProcess, OpenProcess, TerminateProcess, PROCESS_TERMINATE,
+        GetCurrentProcess, OpenProcess, TerminateProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE,
+        PROCESS_TERMINATE,
     };
 
     /// Creates a job that kills its processes when its last handle closes
@@ -273,13 +274,18 @@ mod windows {
         Ok(())
     }
 
-    /// Ends the process `pid` (its job then ends its descendants).
+    /// Ends the process `pid` (its job then ends its descendants) and, like
+    /// the Unix side, returns once it is dead: `TerminateProcess` only starts
+    /// the ending, and files the process holds open cannot be removed until
+    /// it is over. The wait is bounded (10 s) so that an interrupt never
+    /// hangs on a process that will not die.
     pub fn terminate(pid: u32) {
         // SAFETY: plain Win32 calls on a handle we open and close here.
         unsafe {
-            let handle = OpenProcess(PROCESS_TERMINATE, FALSE, pid);
+            let handle = OpenProcess(PROCESS_TERMINATE | PROCESS_SYNCHRONIZE, FALSE, pid);
             if !handle.is_null() {
                 TerminateProcess(handle, 1);
+                WaitForSingleObject(handle, 10_000);
                 CloseHandle(handle);
             }
         }
