@@ -94,8 +94,7 @@ pub fn temp_path(path: PathBuf) -> Registered {
 /// so a check that another thread starts meanwhile (the mutant suite grades
 /// two at once) is never taken for an orphan. Returns how many it ended.
 pub fn end_orphans() -> usize {
-    let mut ended = 0;
-    for _ in 0..10_000 {
+    containment::in_rounds(|| {
         let reg = registry();
         let keep: Vec<u32> = reg
             .entries
@@ -105,14 +104,9 @@ pub fn end_orphans() -> usize {
                 Entry::Path(_) => None,
             })
             .collect();
-        let round = containment::end_adopted_round(&keep);
-        drop(reg);
-        if round == 0 {
-            break;
-        }
-        ended += round;
-    }
-    ended
+        // `reg` is held until the round is over.
+        containment::end_adopted_round(&keep)
+    })
 }
 
 /// Ends every listed process and everything it started, removes every

@@ -168,11 +168,16 @@ pub fn adopt_orphans() {
 /// otherwise use [`end_adopted_round`] with the list of running processes
 /// held still, as [`crate::cleanup::end_orphans`] does.
 pub fn end_adopted(keep: &[u32]) -> usize {
+    in_rounds(|| end_adopted_round(keep))
+}
+
+/// Runs `round` until it ends nothing, and adds up what it ended. Every
+/// round kills at least one process; a fork bomb cannot outrun SIGKILL for
+/// long, but the rounds are bounded all the same.
+pub fn in_rounds(mut round: impl FnMut() -> usize) -> usize {
     let mut ended = 0;
-    // Every round kills at least one process; a fork bomb cannot outrun
-    // SIGKILL for long, but bound the rounds all the same.
     for _ in 0..10_000 {
-        match end_adopted_round(keep) {
+        match round() {
             0 => break,
             n => ended += n,
         }
