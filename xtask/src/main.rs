@@ -97,7 +97,7 @@ enum Command {
     Verify {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// Grade the mutant suite (checks/*/mutants/*.rs) instead: every wrong
+        /// Grade the mutant suite (checks/*/mutants/*.patch) instead: every wrong
         /// answer is rejected by the check it names, every right answer passes.
         #[arg(long)]
         mutants: bool,

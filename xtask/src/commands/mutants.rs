@@ -1,21 +1,36 @@
 //! `cargo xtask verify --mutants`: the checks are proven by the wrong answers
 //! they reject.
 //!
-//! Each step may keep mutants in `checks/<step>/mutants/*.rs`: full
-//! replacements for the exercise's `src/lib.rs`, each either a plausible
+//! Each step may keep mutants in `checks/<step>/mutants/*.patch`: each a
+//! unified diff against the step's reference solution
+//! (`solutions/<step>/src/lib.rs`), so that the solution stays the one source
+//! of truth and a mutant is only its mistake. A mutant is either a plausible
 //! wrong answer (one conceptual mistake) or an alternative right answer. The
-//! first lines of a mutant say which, in `//!` lines of the form `key: value`:
+//! lines before the diff say which, in the form `key: value`:
 //!
 //! ```text
-//! //! mutant: wrong
-//! //! rejected-by: no-lost-updates
-//! //! mistake: a load followed by a store instead of fetch_add
+//! mutant: wrong
+//! rejected-by: no-lost-updates
+//! mistake: a load followed by a store instead of fetch_add
+//!
+//! --- solutions/step3-shared-atomics/src/lib.rs
+//! +++ mutant
+//! @@ -40,7 +40,8 @@
+//! ...
 //! ```
 //!
 //! `mutant` is `wrong` or `right`. A wrong mutant names in `rejected-by`
 //! every check that must reject it (comma-separated, the main one first);
 //! every other check must pass, so a mistake is reported by the check that
 //! names it and not by an unrelated one. A right mutant must pass every check.
+//! A right answer uses `design:` for what makes it different.
+//!
+//! To write one: copy the solution, make the change, then
+//! `diff -u --label solutions/<step>/src/lib.rs --label mutant
+//! solutions/<step>/src/lib.rs copy.rs` after the header lines. The diff is
+//! applied exactly (no fuzz): when the solution changes under a mutant so
+//! that it no longer applies, the suite stops with an error naming it, as it
+//! would for a mutant that does not compile.
 //!
 //! Mutants are graded as a learner's exercise is graded (the same build
 //! through `build::build_checks`, the same runner, the same time limits), but
@@ -71,17 +86,34 @@ pub struct Mutant {
     pub source: String,
 }
 
-/// Reads the header of a mutant's source. Errors name what is missing.
-pub fn parse_header(source: &str) -> Result<(Expect, Vec<String>, String)> {
+/// Splits a mutant file into its header (the lines before the diff) and
+/// the diff itself, which starts at the first `--- ` line.
+pub fn split_patch(text: &str) -> Result<(&str, &str)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("--- ") {
+            return Ok((&text[..offset], &text[offset..]));
+        }
+        offset += line.len();
+    }
+    bail!("no unified diff in it (no `--- solutions/<step>/src/lib.rs` line)")
+}
+
+/// Reads the header of a mutant (the `key: value` lines before its diff).
+/// Errors name what is missing.
+pub fn parse_header(header: &str) -> Result<(Expect, Vec<String>, String)> {
     let mut expect = None;
     let mut rejected_by = Vec::new();
     let mut mistake = String::new();
-    for line in source.lines() {
-        let Some(rest) = line.strip_prefix("//!") else {
-            break;
-        };
-        let Some((key, value)) = rest.trim().split_once(':') else {
+    for line in header.lines() {
+        let line = line.trim();
+        if line.is_empty() {
             continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            bail!(
+                "`{line}`: header lines are `key: value` (mutant, rejected-by, mistake or design)"
+            );
         };
         let value = value.trim();
         match key.trim() {
@@ -102,15 +134,15 @@ pub fn parse_header(source: &str) -> Result<(Expect, Vec<String>, String)> {
                 );
             }
             "mistake" | "design" => mistake = value.to_string(),
-            _ => {}
+            other => bail!("unknown header key `{other}` (mutant, rejected-by, mistake or design)"),
         }
     }
     let Some(expect) = expect else {
-        bail!("no `//! mutant: wrong` or `//! mutant: right` line at the top");
+        bail!("no `mutant: wrong` or `mutant: right` line at the top");
     };
     match expect {
         Expect::Wrong if rejected_by.is_empty() => {
-            bail!("a wrong mutant needs a `//! rejected-by: <check-id>` line")
+            bail!("a wrong mutant needs a `rejected-by: <check-id>` line")
         }
         Expect::Right if !rejected_by.is_empty() => {
             bail!("a right mutant must not name `rejected-by` checks")
@@ -118,29 +150,59 @@ pub fn parse_header(source: &str) -> Result<(Expect, Vec<String>, String)> {
         _ => {}
     }
     if mistake.is_empty() {
-        bail!("no `//! mistake: ...` (or `//! design: ...` for a right answer) line");
+        bail!("no `mistake: ...` (or `design: ...` for a right answer) line");
     }
     Ok((expect, rejected_by, mistake))
 }
 
-/// Every mutant of `step`, sorted by file name.
+/// Applies a mutant's diff to the solution's source, exactly.
+pub fn apply_patch(solution: &str, diff: &str) -> Result<String> {
+    let patch =
+        diffy::Patch::from_str(diff).map_err(|e| anyhow::anyhow!("not a unified diff: {e}"))?;
+    if patch.hunks().is_empty() {
+        bail!("the diff has no hunks: the mutant would be the solution itself");
+    }
+    let source = diffy::apply(solution, &patch).map_err(|e| {
+        anyhow::anyhow!(
+            "the diff no longer applies to the solution ({e}); the solution changed under it: \
+             remake the mutant from the current solution"
+        )
+    })?;
+    if source == solution {
+        bail!("the diff changes nothing: the mutant would be the solution itself");
+    }
+    Ok(source)
+}
+
+/// Every mutant of `step`, sorted by file name, each applied to the step's
+/// solution.
 pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
     let dir = root.join(step.checks_crate()).join("mutants");
     let mut mutants = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(mutants);
     };
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.retain(|p| p.is_file());
     paths.sort();
+    let solution_path = root.join(step.solution_crate()).join("src").join("lib.rs");
+    let solution = std::fs::read_to_string(&solution_path)
+        .with_context(|| format!("cannot read {}", solution_path.display()))?;
     for path in paths {
-        let source = std::fs::read_to_string(&path)
+        if path.extension().is_none_or(|e| e != "patch") {
+            bail!(
+                "{}: every file in {} must be a mutant, `<name>.patch` (a diff against {})",
+                path.display(),
+                dir.display(),
+                solution_path.display()
+            );
+        }
+        let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        let (header, diff) =
+            split_patch(&text).with_context(|| format!("in {}", path.display()))?;
         let (expect, rejected_by, mistake) =
-            parse_header(&source).with_context(|| format!("in {}", path.display()))?;
+            parse_header(header).with_context(|| format!("in {}", path.display()))?;
         for id in &rejected_by {
             if !step.checks.iter().any(|c| &c.id == id) {
                 bail!(
@@ -150,6 +212,8 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
                 );
             }
         }
+        let source =
+            apply_patch(&solution, diff).with_context(|| format!("in {}", path.display()))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -606,10 +670,10 @@ mod tests {
 
     #[test]
     fn a_wrong_header_names_its_checks() {
-        let (expect, by, mistake) = parse_header(
-            "//! mutant: wrong\n//! rejected-by: a, b\n//! mistake: it forgets\nuse x;\n",
-        )
-        .unwrap();
+        let text = "mutant: wrong\nrejected-by: a, b\nmistake: it forgets\n\n--- s\n+++ m\n";
+        let (header, diff) = split_patch(text).unwrap();
+        assert!(diff.starts_with("--- s\n"));
+        let (expect, by, mistake) = parse_header(header).unwrap();
         assert_eq!(expect, Expect::Wrong);
         assert_eq!(by, ["a", "b"]);
         assert_eq!(mistake, "it forgets");
@@ -617,12 +681,43 @@ mod tests {
 
     #[test]
     fn headers_that_say_too_little_are_refused() {
-        assert!(parse_header("//! mutant: wrong\n//! mistake: x\n").is_err());
-        assert!(parse_header("//! mutant: right\n//! rejected-by: a\n//! design: x\n").is_err());
-        assert!(parse_header("//! mistake: x\n").is_err());
-        assert!(parse_header("//! mutant: maybe\n//! mistake: x\n").is_err());
-        // The header ends at the first line that is not `//!`.
-        assert!(parse_header("//! mutant: right\n\n//! design: x\n").is_err());
+        assert!(parse_header("mutant: wrong\nmistake: x\n").is_err());
+        assert!(parse_header("mutant: right\nrejected-by: a\ndesign: x\n").is_err());
+        assert!(parse_header("mistake: x\n").is_err());
+        assert!(parse_header("mutant: maybe\nmistake: x\n").is_err());
+        assert!(parse_header("mutant: right\ndesign: x\nrejected_by: a\n").is_err());
+        assert!(parse_header("mutant: right\ndesign: x\nsome prose\n").is_err());
+        assert!(split_patch("mutant: right\ndesign: x\n").is_err());
+    }
+
+    const SOLUTION: &str = "fn a() {}\nfn b() {\n    one();\n}\nfn c() {}\n";
+
+    #[test]
+    fn a_diff_is_applied_to_the_solution() {
+        let diff = "--- s\n+++ m\n@@ -2,3 +2,3 @@\n fn b() {\n-    one();\n+    two();\n }\n";
+        let source = apply_patch(SOLUTION, diff).unwrap();
+        assert_eq!(source, "fn a() {}\nfn b() {\n    two();\n}\nfn c() {}\n");
+    }
+
+    #[test]
+    fn a_diff_that_no_longer_applies_is_an_error() {
+        // The solution changed under the mutant: its context line is gone.
+        let diff = "--- s\n+++ m\n@@ -2,3 +2,3 @@\n fn b(x: u8) {\n-    one();\n+    two();\n }\n";
+        let err = apply_patch(SOLUTION, diff).unwrap_err().to_string();
+        assert!(err.contains("no longer applies"), "{err}");
+        // And a diff that changes nothing is not a mutant.
+        assert!(apply_patch(SOLUTION, "--- s\n+++ m\n").is_err());
+    }
+
+    #[test]
+    fn every_mutant_in_the_course_applies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let course = Course::load(root).unwrap();
+        let mut count = 0;
+        for step in &course.steps {
+            count += load(root, step).unwrap().len();
+        }
+        assert!(count > 0);
     }
 
     #[test]
