@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use check_harness::{ensure, fail, sync::within, Check, CheckResult};
+use check_harness::{ensure, fail, sync::within_after, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step6_isolation as subject;
@@ -20,6 +20,8 @@ use step6_isolation_solution as subject;
 
 use subject::worker::{self, JobFn};
 use subject::{Job, Outcome, Report, Supervisor};
+
+mod shared;
 
 /// The risky jobs the worker knows.
 const JOBS: &[(&str, JobFn)] = &[
@@ -33,20 +35,24 @@ const JOBS: &[(&str, JobFn)] = &[
 ];
 
 fn echo(input: &str) -> String {
+    shared::finished("echo");
     format!("echo:{input}")
 }
 
 fn square(input: &str) -> String {
+    shared::finished("square");
     let n: u64 = input.trim().parse().unwrap_or(0);
     (n * n).to_string()
 }
 
 /// Which process ran the job: tells workers apart.
 fn pid(_: &str) -> String {
+    shared::finished("pid");
     std::process::id().to_string()
 }
 
 fn panic_job(_: &str) -> String {
+    shared::linger_before_exit();
     // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
     // environment, printing one takes long enough on a busy machine to run
     // into the supervisor's time limit. The panic itself is real.
@@ -68,11 +74,15 @@ fn hang_job(_: &str) -> String {
 
 /// Writes a line that is not a reply, and then the real reply after it.
 fn garbage_job(_: &str) -> String {
+    shared::finished("garbage");
     println!("%%% not a reply %%%");
     "late".to_string()
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some(worker::ROLE) {
+        shared::before_ready();
+    }
     worker::run_if_requested(JOBS);
     check_harness::main(&[
         Check::new("reuse-worker", reuse_worker),
@@ -80,6 +90,7 @@ fn main() {
         Check::new("hang-killed", hang_killed),
         Check::new("protocol-error", protocol_error),
         Check::new("restart-limit", restart_limit),
+        Check::new("slow-start", slow_start),
     ]);
 }
 
@@ -96,16 +107,49 @@ fn jobs(list: &[(&str, &str)]) -> Vec<Job> {
         .collect()
 }
 
+/// Once the last job has run, how long `run_all` may still take: sending
+/// the reply, reading it, and shutting the last worker down take
+/// milliseconds; this only catches a hang at the end, sooner than
+/// [`CHECK_LIMIT`] would.
+const END_GRACE: Duration = Duration::from_secs(3);
+
 /// Runs the supervisor on its own thread, under the check's limit, then makes
 /// sure it left no process behind.
 fn supervise(max_restarts: usize, list: &[(&str, &str)]) -> Result<Report, check_harness::Failure> {
+    supervise_with(&shared::Shared::new(), max_restarts, list)
+}
+
+fn supervise_with(
+    shared: &shared::Shared,
+    max_restarts: usize,
+    list: &[(&str, &str)],
+) -> Result<Report, check_harness::Failure> {
     let supervisor = Supervisor {
         time_limit: JOB_LIMIT,
         max_restarts,
     };
     let jobs = jobs(list);
     let names: Vec<&str> = list.iter().map(|(name, _)| *name).collect();
-    let Some(report) = within(CHECK_LIMIT, move || supervisor.run_all(&jobs)) else {
+    // The jobs that answer, in order: once the last of them has run in a
+    // worker, only the reply and the shut-down are left.
+    let answering: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| ["echo", "square", "pid"].contains(n))
+        .collect();
+    let last_answers = names.last().is_some_and(|n| answering.contains(n));
+    let all_ran = || last_answers && shared.finished_jobs().len() >= answering.len();
+    let Some(report) = within_after(
+        CHECK_LIMIT,
+        move || supervisor.run_all(&jobs),
+        &all_ran,
+        END_GRACE,
+    ) else {
+        if all_ran() {
+            fail!(
+                "every job of run_all({names:?}) has run in a worker, but run_all did not return {END_GRACE:?} after the last one. It is stuck at the end: is it waiting for the last worker to exit while that worker's stdin is still open? A worker leaves its loop only when its stdin closes, so `shut_down` must close (drop) stdin before it waits."
+            );
+        }
         fail!(
             "run_all({names:?}) did not return within {CHECK_LIMIT:?}, although each job may take only {JOB_LIMIT:?}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?"
         );
@@ -165,8 +209,37 @@ fn reuse_worker() -> CheckResult {
     Ok(())
 }
 
+/// [`supervise`], where each `panic` job first closes its worker's stdout
+/// and stays alive until the check lets go: a supervisor that asks once
+/// whether the process has exited (try_wait) gets "not yet", one that waits
+/// gets the exit status. The check lets go once the supervisor has started
+/// another worker (it has made up its mind about the dying one), or after
+/// [`EXIT_HOLD`].
+fn supervise_crashes(
+    max_restarts: usize,
+    list: &[(&str, &str)],
+) -> Result<Report, check_harness::Failure> {
+    let shared = shared::Shared::new();
+    let gate = shared.hold_exits();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let held = std::time::Instant::now();
+            while shared.starts() < 2 && held.elapsed() < EXIT_HOLD {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(gate);
+        });
+        supervise_with(&shared, max_restarts, list)
+    })
+}
+
+/// How long a `panic` job's worker may stay alive after closing its stdout,
+/// at most: a supervisor that waits for the process is blocked in `wait`
+/// until then.
+const EXIT_HOLD: Duration = Duration::from_secs(2);
+
 fn crash_status() -> CheckResult {
-    let report = supervise(
+    let report = supervise_crashes(
         5,
         &[
             ("pid", ""),
@@ -183,7 +256,12 @@ fn crash_status() -> CheckResult {
             "a panic ends a Rust process with exit code 101; the `panic` job's outcome says {status}"
         ),
         other => fail!(
-            "the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got {other:?}"
+            "the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got {other:?}.{}",
+            if matches!(other, Outcome::Crashed(_)) {
+                ""
+            } else {
+                " The check kept that worker alive for a moment after it closed its stdout, as a dying process may be: end-of-file on its output does not mean the process has exited yet. Did you ask once whether it exited (try_wait) instead of waiting for it (wait)?"
+            }
         ),
     }
     match &o[3] {
@@ -274,16 +352,21 @@ fn protocol_error() -> CheckResult {
 }
 
 fn restart_limit() -> CheckResult {
-    let report = supervise(
+    let report = supervise_crashes(
         1,
         &[("panic", ""), ("panic", ""), ("echo", "a"), ("echo", "b")],
     )?;
     let o = &report.outcomes;
     ensure!(
         matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)),
-        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}",
+        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}.{}",
         o[0],
-        o[1]
+        o[1],
+        if o[..2].iter().any(|x| matches!(x, Outcome::ProtocolError(_))) {
+            " The check kept each `panic` worker alive for a moment after it closed its stdout: end-of-file on its output does not mean the process has exited yet. Wait for it (wait), do not ask once (try_wait)."
+        } else {
+            ""
+        }
     );
     ensure!(
         o[2] == Outcome::NotRun && o[3] == Outcome::NotRun,
@@ -294,6 +377,33 @@ fn restart_limit() -> CheckResult {
     ensure!(
         report.restarts == 1,
         "one restart was allowed and used; the report says {}",
+        report.restarts
+    );
+    Ok(())
+}
+
+/// How long the check holds back the first worker's `ready`: twice
+/// the job's time limit, so a supervisor that counts the start against the
+/// job's limit, or gives the start a limit of its own shorter than this,
+/// gives up on a worker that was only slow.
+const START_HOLD: Duration = Duration::from_secs(2);
+
+fn slow_start() -> CheckResult {
+    let shared = shared::Shared::new();
+    // Every worker stops before its `ready` line until the check lets go.
+    let gate = shared.hold_starts();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(START_HOLD);
+        drop(gate);
+    });
+    let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
+    let _ = release.join();
+    let report = report?;
+    let o = &report.outcomes;
+    ensure!(
+        ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0,
+        "the check held the worker back for {START_HOLD:?} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        o,
         report.restarts
     );
     Ok(())

@@ -58,6 +58,28 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    within_after(limit, f, || false, limit)
+}
+
+/// Like [`within`], with a second, shorter limit for the last part of the
+/// work: once `done()` says everything the check asked for has happened
+/// (it is asked every 50 ms), `f` has at most `grace` more to return.
+///
+/// For work whose end the check can see from outside (the last job has
+/// run, say) but whose return it cannot: a hang after that point is then
+/// reported in `grace`, not at the end of the whole `limit`. Both are time
+/// limits that only catch a hang; pick them far above what a right answer
+/// needs.
+pub fn within_after<T, F>(
+    limit: Duration,
+    f: F,
+    mut done: impl FnMut() -> bool,
+    grace: Duration,
+) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name(WITHIN_THREAD.into())
@@ -65,9 +87,21 @@ where
             let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
         })
         .expect("spawn a thread");
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => Some(value),
-        Ok(Err(payload)) => std::panic::resume_unwind(payload),
-        Err(_) => None,
+    let started = std::time::Instant::now();
+    let mut deadline = started + limit;
+    let mut seen_done = false;
+    loop {
+        // Past the deadline: `f` did not return in time.
+        let left = deadline.checked_duration_since(std::time::Instant::now())?;
+        match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+            Ok(Ok(value)) => return Some(value),
+            Ok(Err(payload)) => std::panic::resume_unwind(payload),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if !seen_done && done() {
+            seen_done = true;
+            deadline = deadline.min(std::time::Instant::now() + grace);
+        }
     }
 }
