@@ -7,6 +7,11 @@
 //! at once" is proven by N of them being held at the same moment, and "never
 //! more than N" by the (N+1)-th never showing up while they are held.
 //!
+//! "Never showing up" is proven by [`check_harness::settle`]: on Linux the
+//! check waits until every thread of the pool (and every child) is asleep
+//! and stays asleep, so nothing more can happen until the check acts; what
+//! it sees then is final. Elsewhere it decides after a short pause.
+//!
 //! For the process pool this binary is also the child: started with the
 //! child argument, it runs `controlled_job`, which reports to the check and
 //! waits for its go-ahead over the pipes the check keeps (stdin and stderr).
@@ -19,9 +24,10 @@ use std::process::{Child, ChildStderr, ChildStdin, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use check_harness::sync::{within, Latch};
+use check_harness::settle::{settled, Settled};
+use check_harness::sync::Latch;
 use check_harness::{ensure, fail, Check, CheckResult, Failure};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -47,10 +53,41 @@ fn main() {
 /// anywhere near it.
 const LIMIT: Duration = Duration::from_secs(8);
 
-/// How long a check keeps N jobs held while it watches for an (N+1)-th, or
-/// for a `submit` that should be waiting. A correct pool passes however long
-/// this is; it only has to be long enough for a wrong one to show itself.
-const WINDOW: Duration = Duration::from_millis(200);
+/// How long [`settle`] waits for the pool to fall asleep. A pool whose
+/// threads wait (on a channel, a join, a pipe) settles in milliseconds; one
+/// that never does is spinning.
+const SETTLE_LIMIT: Duration = Duration::from_secs(3);
+
+/// Waits until nothing more will happen in this process and in `children`
+/// without the check acting (see the module's documentation). True if that
+/// was proven; false on a platform that cannot tell (after a short pause)
+/// or when the pool kept running.
+fn settle(children: &dyn Fn() -> Option<Vec<u32>>) -> bool {
+    settled(children, SETTLE_LIMIT) == Settled::Yes
+}
+
+/// No child processes to watch: a thread pool.
+fn no_children() -> Option<Vec<u32>> {
+    Some(Vec::new())
+}
+
+/// Waits until `done()`, or until it is proven that it will not become true
+/// before the check acts (everything settled without it), or [`LIMIT`].
+/// Returns `done()` at that point.
+fn until_or_settled(children: &dyn Fn() -> Option<Vec<u32>>, done: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    loop {
+        if done() {
+            return true;
+        }
+        if settle(children) {
+            return done();
+        }
+        if started.elapsed() >= LIMIT {
+            return done();
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Thread pool
@@ -80,23 +117,23 @@ impl Gauge {
 
 fn results_once() -> CheckResult {
     const JOBS: usize = 30;
-    let gauge = Arc::new(Gauge::default());
     let (tx, rx) = mpsc::channel();
-    let g = gauge.clone();
-    let Some(joined) = within(LIMIT, move || {
+    let Some(joined) = finishes(move || {
         let pool = ThreadPool::new(3, 2);
         for id in 0..JOBS {
-            let (tx, g) = (tx.clone(), g.clone());
+            let tx = tx.clone();
             pool.submit(move || {
-                g.enter();
                 let _ = tx.send(id);
-                g.leave();
             });
         }
         pool.shutdown()
     }) else {
-        fail!("submitting {JOBS} jobs to ThreadPool::new(3, 2) and calling shutdown() did not finish within {LIMIT:?}. Do the workers take jobs off the queue? Does shutdown close the queue before it joins them?");
+        fail!("submitting {JOBS} jobs to ThreadPool::new(3, 2) and calling shutdown() got stuck: every thread was waiting and none could go on. Do the workers take jobs off the queue? Does shutdown close the queue before it joins them?");
     };
+    // Jobs that run on threads the pool did not join finish by themselves:
+    // once nothing moves any more, every job that will ever run has run.
+    // (Whether shutdown waits for them is the check shutdown-joins.)
+    settle(&no_children);
     let mut seen: Vec<usize> = rx.try_iter().collect();
     seen.sort_unstable();
     let missing: Vec<usize> = (0..JOBS).filter(|id| !seen.contains(id)).collect();
@@ -113,11 +150,6 @@ fn results_once() -> CheckResult {
     ensure!(
         joined == 3,
         "a pool of 3 workers should join 3 workers at shutdown; shutdown() returned {joined}"
-    );
-    ensure!(
-        gauge.most() <= 3,
-        "a pool of 3 workers ran {} jobs at the same moment",
-        gauge.most()
     );
     Ok(())
 }
@@ -185,6 +217,35 @@ fn recv_or_panic<T>(
     }
 }
 
+/// Runs `f` on a thread of its own and waits for it to return, until it is
+/// proven stuck (everything settled while it had not returned) or [`LIMIT`].
+/// `None` if it did not return.
+fn finishes<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    returns(&start(f))
+}
+
+/// Waits for a [`start`]ed closure to return, until it is proven stuck or
+/// [`LIMIT`]. `None` if it did not return.
+fn returns<T>(running: &mpsc::Receiver<std::thread::Result<T>>) -> Option<T> {
+    let result = std::cell::RefCell::new(None);
+    until_or_settled(&no_children, || {
+        let mut result = result.borrow_mut();
+        if result.is_none() {
+            *result = try_recv_or_panic(running);
+        }
+        result.is_some()
+    });
+    result.into_inner()
+}
+
+/// The result of a [`start`]ed closure if it has returned by now.
+fn try_recv_or_panic<T>(rx: &mpsc::Receiver<std::thread::Result<T>>) -> Option<T> {
+    match rx.try_recv().ok()? {
+        Ok(value) => Some(value),
+        Err(payload) => resume_unwind(payload),
+    }
+}
+
 fn runs_n_at_once() -> CheckResult {
     let held = Held::new(3);
     let pool = ThreadPool::new(3, 2);
@@ -192,11 +253,16 @@ fn runs_n_at_once() -> CheckResult {
     for _ in 0..5 {
         pool.submit(held.job());
     }
-    let all_three = held.first_n.wait(LIMIT);
-    let a_fourth = held.one_more.wait(WINDOW);
-    let started = 5 - held.one_more.remaining().min(5);
+    let all_three = until_or_settled(&no_children, || held.first_n.remaining() == 0);
+    // Three are held. Once nothing moves any more, a pool with more than
+    // three workers has started a 4th job, and a right one never will.
+    settle(&no_children);
+    let started = held.gauge.running.load(Ordering::SeqCst);
+    let a_fourth = held.one_more.remaining() == 0;
     held.release.count_down();
-    let joined = within(LIMIT, move || pool.shutdown());
+    let joined = finishes(move || pool.shutdown());
+    // Jobs on threads the pool did not join finish by themselves.
+    settle(&no_children);
     ensure!(
         all_three,
         "ThreadPool::new(3, 2) got five jobs that each hold their worker until released; only {started} of them were running at once, expected 3. Are there really 3 worker threads, all taking jobs from the same queue?"
@@ -207,7 +273,7 @@ fn runs_n_at_once() -> CheckResult {
     );
     ensure!(
         joined.is_some(),
-        "after the held jobs were released, shutdown() did not return within {LIMIT:?}"
+        "after the held jobs were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before it joins the workers?"
     );
     ensure!(
         held.gauge.most() == 3 && held.finished.load(Ordering::SeqCst) == 5,
@@ -224,7 +290,7 @@ fn back_pressure() -> CheckResult {
     for _ in 0..3 {
         pool.submit(held.job());
     }
-    if !held.first_n.wait(LIMIT) {
+    if !until_or_settled(&no_children, || held.first_n.remaining() == 0) {
         held.release.count_down();
         fail!("three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check runs-n-at-once)");
     }
@@ -237,7 +303,7 @@ fn back_pressure() -> CheckResult {
             }
         }
     });
-    if filling.recv_timeout(LIMIT).is_err() {
+    if returns(&filling).is_none() {
         held.release.count_down();
         fail!("with all 3 workers busy, 2 more jobs should fit in a queue of capacity 2, but submit() waited. Make the channel's capacity `queue_capacity`.");
     }
@@ -246,20 +312,24 @@ fn back_pressure() -> CheckResult {
         let (pool, job) = (pool.clone(), held.job());
         move || pool.submit(job)
     });
-    let returned_early = recv_or_panic(&extra, WINDOW).is_ok();
+    // Once nothing moves any more, a bounded queue still holds that submit,
+    // and an unbounded one has let it through.
+    settle(&no_children);
+    let returned_early = try_recv_or_panic(&extra).is_some();
     held.release.count_down();
     ensure!(
         !returned_early,
         "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. The queue is not bounded, so a fast producer could pile up jobs without limit."
     );
     ensure!(
-        recv_or_panic(&extra, LIMIT).is_ok(),
-        "once the workers were released, the waiting submit() should have gone through, but it did not return within {LIMIT:?}"
+        returns(&extra).is_some(),
+        "once the workers were released, the waiting submit() should have gone through, but it got stuck"
     );
     let Ok(pool) = Arc::try_unwrap(pool) else {
         fail!("internal: the pool is still shared");
     };
-    let joined = within(LIMIT, move || pool.shutdown());
+    let joined = finishes(move || pool.shutdown());
+    settle(&no_children);
     ensure!(
         joined == Some(3) && held.finished.load(Ordering::SeqCst) == 6,
         "after release, shutdown() should finish all 6 jobs and join 3 workers; it returned {joined:?} and {} jobs finished",
@@ -320,14 +390,14 @@ fn shutdown_joins() -> CheckResult {
     let shutting = start(move || pool.shutdown());
     // The three held jobs cannot finish yet, so shutdown() must still be
     // waiting for them.
-    if let Ok(joined) = recv_or_panic(&shutting, WINDOW) {
+    settle(&no_children);
+    if let Some(joined) = try_recv_or_panic(&shutting) {
         held.release.count_down();
         fail!("shutdown() returned {joined} while 3 jobs were still running and 4 were queued. It must wait for the workers to finish the queue: join every worker before returning.");
     }
     held.release.count_down();
-    let joined = match recv_or_panic(&shutting, LIMIT) {
-        Ok(joined) => joined,
-        Err(_) => fail!("shutdown() did not return within {LIMIT:?} after the workers were released. Does it close the queue (drop the sender) before joining? A worker waits for jobs until the queue is closed."),
+    let Some(joined) = returns(&shutting) else {
+        fail!("after the workers were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before joining? A worker waits for jobs until the queue is closed.");
     };
     let ran = done.load(Ordering::SeqCst);
     ensure!(
@@ -351,6 +421,34 @@ fn shutdown_joins() -> CheckResult {
 // Process pool
 // ---------------------------------------------------------------------------
 
+/// How much each child prints: more than any pipe holds (64 KiB on Linux,
+/// less on macOS and Windows), so a pool that waits for a child before it
+/// reads the child's output deadlocks every time, not only when a child
+/// happens to print a lot.
+const OUTPUT_BYTES: usize = 256 * 1024;
+
+/// What the child for `input` prints, all of it: lines of filler, then its
+/// result line. Its result is this, trimmed.
+fn child_output(input: &str) -> String {
+    let line = format!("{input} is working\n");
+    let mut out = line.repeat(OUTPUT_BYTES / line.len() + 1);
+    out.push_str(&format!("done:{input}"));
+    out
+}
+
+/// A child's result for a message: its length and how it ends.
+fn shown(text: &str) -> String {
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(24)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{} bytes ending in {tail:?}", text.len())
+}
+
 /// What runs in each child: tell the check it may count us as finished only
 /// when the check says so, over the pipes it keeps (stdin from the check,
 /// stderr to the check).
@@ -364,7 +462,15 @@ fn controlled_job(input: &str) -> String {
     // print its result and exit.
     line.clear();
     let _ = stdin.lock().read_line(&mut line);
-    format!("done:{input}")
+    let output = child_output(input);
+    let (filler, result) = output.rsplit_once('\n').unwrap_or(("", &output));
+    // The filler goes out here; it blocks once the pipe is full until the
+    // pool reads. "written" tells the check it got through.
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{filler}").and_then(|_| out.flush());
+    drop(out);
+    eprintln!("written");
+    result.to_string()
 }
 
 /// The check's view of the children: how many the pool started, how many
@@ -373,9 +479,19 @@ fn controlled_job(input: &str) -> String {
 struct Census {
     spawned: usize,
     finished: usize,
+    /// Children that got all but their last line out (see [`controlled_job`]).
+    written: usize,
+    /// The process ids of the children started so far.
+    pids: Vec<u32>,
+    /// Children being started right now (see [`counting_spawn`]).
+    starting: usize,
     most_alive: usize,
     too_many: Option<String>,
     released: bool,
+    /// Children (numbered from 1 in the order they were started) let go
+    /// one by one, and those that have reported finishing.
+    go: HashSet<usize>,
+    finished_ones: HashSet<usize>,
     /// The pool returned (or panicked): stop waiting for more children.
     pool_done: bool,
 }
@@ -405,9 +521,10 @@ fn counting_spawn(
     limit: usize,
 ) -> impl Fn(&str) -> io::Result<Child> + Sync + Send + 'static {
     move |input: &str| {
-        {
+        let serial = {
             let mut census = lock(&shared);
             census.spawned += 1;
+            census.starting += 1;
             let alive = census.spawned - census.finished;
             census.most_alive = census.most_alive.max(alive);
             if alive > limit && census.too_many.is_none() {
@@ -418,38 +535,51 @@ fn counting_spawn(
                 ));
             }
             shared.1.notify_all();
-        }
+            census.spawned
+        };
         let mut cmd = worker::command(input);
         cmd.stdin(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn()?;
+        let spawned = cmd.spawn();
+        let mut census = lock(&shared);
+        census.starting -= 1;
+        let mut child = spawned?;
+        census.pids.push(child.id());
+        drop(census);
         let (Some(stdin), Some(stderr)) = (child.stdin.take(), child.stderr.take()) else {
             return Err(io::Error::other("the check's pipes were not set up"));
         };
         let shared = shared.clone();
-        std::thread::spawn(move || control(stdin, stderr, shared));
+        std::thread::spawn(move || control(serial, stdin, stderr, shared));
         Ok(child)
     }
 }
 
 /// Holds one child until the check releases it, then counts its finish.
-fn control(mut stdin: ChildStdin, stderr: ChildStderr, shared: Shared) {
+fn control(serial: usize, mut stdin: ChildStdin, stderr: ChildStderr, shared: Shared) {
     {
         let census = lock(&shared);
         let _unused = shared
             .1
-            .wait_while(census, |c| !c.released)
+            .wait_while(census, |c| !c.released && !c.go.contains(&serial))
             .unwrap_or_else(|e| e.into_inner());
     }
     let _ = writeln!(stdin, "go").and_then(|_| stdin.flush());
     let mut lines = BufReader::new(stderr).lines();
     let said_done = lines.by_ref().map_while(Result::ok).any(|l| l == "done");
     if said_done {
-        lock(&shared).finished += 1;
+        let mut census = lock(&shared);
+        census.finished += 1;
+        census.finished_ones.insert(serial);
         shared.1.notify_all();
     }
     let _ = writeln!(stdin, "bye").and_then(|_| stdin.flush());
     // Keep reading so the child never blocks writing to its stderr.
-    for _ in lines {}
+    for line in lines.map_while(Result::ok) {
+        if line == "written" {
+            lock(&shared).written += 1;
+            shared.1.notify_all();
+        }
+    }
 }
 
 /// What one run of a process pool looked like from the check's side.
@@ -488,40 +618,102 @@ fn spawn_per_job(
         .collect()
 }
 
-/// Runs `pool` over `inputs` with at most `limit` children, holding the
-/// first `limit` children until they are all alive (or until LIMIT).
-fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: bool) -> Result<Seen, Failure> {
+/// How the check lets the children of a pool finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// Hold them until `limit` are alive at once (or the pool can start no
+    /// more), then let every child go.
+    UntilFull,
+    /// Let them go one at a time, the one started last first, each once
+    /// nothing else moves: so they finish in an order the check chose, never
+    /// the order of the inputs.
+    NewestFirst,
+}
+
+/// The newest child that is alive and not yet let go.
+fn newest_held(c: &Census) -> Option<usize> {
+    (1..=c.spawned)
+        .rev()
+        .find(|n| !c.finished_ones.contains(n) && !c.go.contains(n))
+}
+
+/// Runs `pool` over `inputs` with at most `limit` children, holding them as
+/// `hold` says.
+fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<Seen, Failure> {
     let shared: Shared = Arc::default();
-    lock(&shared).released = !hold;
     let spawn = counting_spawn(shared.clone(), limit);
     let done = PoolDone(shared.clone());
     let running = start(move || {
         let _done = done;
         pool(&inputs, limit, &spawn)
     });
-    let reached = if hold {
-        let census = lock(&shared);
-        let (census, _) = shared
-            .1
-            .wait_timeout_while(census, LIMIT, |c| {
-                c.spawned - c.finished < limit && c.too_many.is_none() && !c.pool_done
-            })
-            .unwrap_or_else(|e| e.into_inner());
-        let reached = census.spawned - census.finished >= limit;
-        // N are held: give a pool without a limit the chance to start one
-        // more. (A correct pool passes however long this window is.)
-        let (mut census, _) = shared
-            .1
-            .wait_timeout_while(census, WINDOW, |c| {
-                reached && c.too_many.is_none() && !c.pool_done
-            })
-            .unwrap_or_else(|e| e.into_inner());
-        census.released = true;
-        shared.1.notify_all();
-        reached
-    } else {
-        true
+    // The children to watch; none while one is being started (its id is
+    // not known yet, and the thread starting it sleeps meanwhile).
+    let pids = || {
+        let c = lock(&shared);
+        (c.starting == 0).then(|| c.pids.clone())
     };
+    let reached = match hold {
+        Hold::NewestFirst => {
+            loop {
+                // Wait for a child to let go, once the pool has started all it
+                // will start for now.
+                let some_held = || {
+                    let c = lock(&shared);
+                    c.pool_done || newest_held(&c).is_some()
+                };
+                if !until_or_settled(&pids, some_held) {
+                    break;
+                }
+                settle(&pids);
+                let Some(next) = newest_held(&lock(&shared)) else {
+                    break;
+                };
+                lock(&shared).go.insert(next);
+                shared.1.notify_all();
+                let finished = || {
+                    let c = lock(&shared);
+                    c.finished_ones.contains(&next) || c.pool_done
+                };
+                until_or_settled(&pids, finished);
+            }
+            lock(&shared).released = true;
+            shared.1.notify_all();
+            true
+        }
+        Hold::UntilFull => {
+            let full = || {
+                let c = lock(&shared);
+                c.spawned - c.finished >= limit || c.too_many.is_some() || c.pool_done
+            };
+            until_or_settled(&pids, full);
+            let reached = {
+                let c = lock(&shared);
+                c.spawned - c.finished >= limit
+            };
+            // N are held. Once nothing moves any more, a pool without a limit has
+            // started one more child, and a right one never will.
+            if reached {
+                settle(&pids);
+            }
+            lock(&shared).released = true;
+            shared.1.notify_all();
+            reached
+        }
+    };
+    if !until_or_settled(&pids, || lock(&shared).pool_done) {
+        let c = lock(&shared);
+        let stuck = c.spawned - c.written;
+        if stuck > 0 {
+            fail!(
+                "run_in_processes is stuck, and so are {stuck} of its children: each child prints {} KiB, more than a pipe holds, and a child that has filled its pipe waits until someone reads it. It cannot exit before that, so wait() on it never returns. Read the child's stdout to the end first, then wait().",
+                OUTPUT_BYTES / 1024
+            );
+        }
+        fail!(
+            "run_in_processes did not return after every child was allowed to finish and had printed its output. Does it wait for every child, and return once all are done?"
+        );
+    }
     let results = match recv_or_panic(&running, LIMIT) {
         Ok(results) => results,
         Err(_) => fail!(
@@ -544,18 +736,18 @@ fn inputs(n: usize) -> Vec<String> {
 fn process_limit() -> CheckResult {
     // First, the measurement itself: the spawn-one-per-job pool must be
     // caught, or this check could not catch yours either.
-    let naive = observe(spawn_per_job, inputs(6), 3, true)?;
+    let naive = observe(spawn_per_job, inputs(6), 3, Hold::UntilFull)?;
     ensure!(
         naive.too_many.is_some(),
         "internal: the check's own spawn-per-job pool was not caught exceeding 3 children (it reached {}); please report this",
         naive.most_alive
     );
     eprintln!(
-        "the spawn-per-job pool was caught: {}",
+        "self-test of this check, not your code: its own spawn-per-job pool was caught: {}",
         naive.too_many.unwrap_or_default()
     );
 
-    let seen = observe(learner_pool, inputs(8), 3, true)?;
+    let seen = observe(learner_pool, inputs(8), 3, Hold::UntilFull)?;
     if let Some(what) = &seen.too_many {
         fail!("run_in_processes(8 jobs, max_alive = 3): {what}; at most 3 children may be alive at once (the most seen was {}). Starting one child per job with no limit is exactly what falls over under load.", seen.most_alive);
     }
@@ -572,18 +764,20 @@ fn process_limit() -> CheckResult {
 
 fn process_results() -> CheckResult {
     let jobs = inputs(6);
-    let seen = observe(learner_pool, jobs.clone(), 2, false)?;
+    let seen = observe(learner_pool, jobs.clone(), 2, Hold::NewestFirst)?;
     ensure!(
         seen.results.len() == jobs.len(),
         "6 jobs went in, {} results came out; expected one result per job, in order",
         seen.results.len()
     );
     for (input, result) in jobs.iter().zip(&seen.results) {
-        let expected = format!("done:{input}");
+        let expected = child_output(input);
         match result {
             Ok(text) => ensure!(
                 *text == expected,
-                "the child for {input:?} printed {expected:?}, but its result is {text:?}. Results must come back in the order of the inputs, each exactly once (trim the trailing newline)."
+                "the child for {input:?} printed {}, but its result is {}. Results must come back in the order of the inputs, each exactly once: all that the child printed, trimmed.",
+                shown(&expected),
+                shown(text)
             ),
             Err(e) => fail!("the job {input:?} failed: {e}"),
         }

@@ -31,6 +31,7 @@ pub mod containment;
 pub mod cpu;
 pub mod runner;
 pub mod seal;
+pub mod settle;
 pub mod sync;
 
 /// What a check returns: `Ok(())` when it passed.
