@@ -40,10 +40,8 @@ use subject::{heavy_work, Event, Reply};
 const GATE_ENV: &str = "STEP2_CHECK_GATE";
 /// Set by `child-same-result` for its worker children: a file the worker
 /// creates when it was started through a shell.
-const SHELL_PROBE_ENV: &str = "STEP2_CHECK_SHELL_PROBE";
-
 fn main() {
-    note_a_shell_if_worker();
+    check_harness::shell_probe::note_if_started_by_shell(subject::worker::WORKER_ARG);
     wait_at_gate_if_worker();
     subject::worker::run_if_requested();
     check_harness::main(&[
@@ -54,19 +52,6 @@ fn main() {
         Check::new("child-same-result", child_same_result),
         Check::new("child-off-the-loop", child_off_the_loop),
     ]);
-}
-
-/// In a worker child started during `child-same-result`: the check removed
-/// `PWD` from its environment, and a shell (sh, bash, dash, zsh) puts it
-/// back for the programs it starts. A worker that sees `PWD` was started
-/// through a shell; it says so in the probe file, then works as usual.
-fn note_a_shell_if_worker() {
-    let is_worker = std::env::args().nth(1).as_deref() == Some(subject::worker::WORKER_ARG);
-    if let (true, Some(probe)) = (is_worker, std::env::var_os(SHELL_PROBE_ENV)) {
-        if std::env::var_os("PWD").is_some() {
-            let _ = std::fs::write(probe, "started through a shell");
-        }
-    }
 }
 
 /// In a worker child started during `child-off-the-loop`: connect to the
@@ -396,12 +381,9 @@ fn panic_is_an_error() -> CheckResult {
 fn child_same_result() -> CheckResult {
     const N: u64 = 20_000;
     let expected = heavy_work(N);
-    // A shell puts PWD back into the environment of what it starts (see
-    // `note_a_shell_if_worker`). No other thread runs yet.
-    let probe = std::env::temp_dir().join(format!("step2-shell-probe-{}", std::process::id()));
-    let _ = std::fs::remove_file(&probe);
-    std::env::remove_var("PWD");
-    std::env::set_var(SHELL_PROBE_ENV, &probe);
+    // A worker started through a shell will say so. No other thread runs
+    // yet.
+    let probe = check_harness::shell_probe::ShellProbe::arm();
     let mut lp = Loop::start();
     lp.send(Event::OnThread {
         id: 1,
@@ -430,7 +412,7 @@ fn child_same_result() -> CheckResult {
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
-    if std::fs::remove_file(&probe).is_ok() {
+    if probe.found_a_shell() {
         fail!(
             "the worker was started through a shell (sh -c or the like): a shell between the loop and the worker parses a command string, and any text in it becomes shell syntax.\nStart std::env::current_exe() itself with Command::new, and pass {:?} and the number with .arg, one argument each.",
             subject::worker::WORKER_ARG

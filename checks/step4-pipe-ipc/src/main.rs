@@ -21,6 +21,8 @@ use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcErr
 
 fn main() {
     misbehave_if_requested();
+    check_harness::shell_probe::note_if_started_by_shell(worker::WORKER_ARG);
+    linger_at_exit_if_worker();
     worker::run_if_requested();
     check_harness::main(&[
         Check::new("worker-alone", worker_alone),
@@ -38,6 +40,31 @@ fn main() {
 const CHECK_WORKER: &str = "--step4-check-worker";
 /// How many jobs the crashing worker answers before it dies.
 const ANSWERED_BEFORE_CRASH: usize = 3;
+
+/// The gate that keeps a worker alive after its pipes closed, until its
+/// parent waits for it (see [`check_harness::gate::close_pipes_and_linger`]).
+/// While a check holds it, `wait()` gets the exit status and a single
+/// `try_wait()` hears "still running", every time.
+const EXIT_GATE: &str = "COURSE_STEP4_EXIT_GATE";
+
+/// In the worker role (the learner's `worker_command`, this binary), lingers
+/// at exit as [`EXIT_GATE`] says. The worker's loop is the course's own code
+/// and ends with `process::exit`, so the lingering hooks in there: an
+/// `atexit` handler, on Unix. (Windows runs no such handlers on
+/// `process::exit`; there the worker simply exits, as before.)
+fn linger_at_exit_if_worker() {
+    #[cfg(unix)]
+    if std::env::args().nth(1).as_deref() == Some(worker::WORKER_ARG) {
+        extern "C" fn linger() {
+            check_harness::gate::close_pipes_and_linger(EXIT_GATE);
+        }
+        // SAFETY: registers a handler that takes no arguments and does not
+        // unwind (close_pipes_and_linger does not panic).
+        unsafe {
+            libc::atexit(linger);
+        }
+    }
+}
 
 fn misbehave_if_requested() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,7 +88,11 @@ fn misbehave_if_requested() {
                     std::thread::park();
                 }
             }
-            ("crash", _) if n == ANSWERED_BEFORE_CRASH => std::process::exit(3),
+            ("crash", _) if n == ANSWERED_BEFORE_CRASH => {
+                let _ = out.flush();
+                check_harness::gate::close_pipes_and_linger(EXIT_GATE);
+                std::process::exit(3)
+            }
             (_, Ok(Ok(text))) => {
                 let _ = writeln!(out, "{text}");
                 let _ = out.flush();
@@ -288,6 +319,8 @@ fn large_messages() -> CheckResult {
 }
 
 fn clean_exit() -> CheckResult {
+    // The worker stays alive after its output ends until run_jobs waits.
+    let _gate = check_harness::gate::Gate::hold(EXIT_GATE);
     for count in [5, 0] {
         let finished = run_within(
             jobs(count, 20),
@@ -348,7 +381,9 @@ fn malformed_line() -> CheckResult {
 
 fn worker_crash() -> CheckResult {
     // The worker answers 3 jobs and then exits with code 3. The jobs are big
-    // enough that the parent is still writing when it dies.
+    // enough that the parent is still writing when it dies. Its pipes close
+    // first, and it stays alive until run_jobs_with waits for it.
+    let _gate = check_harness::gate::Gate::hold(EXIT_GATE);
     let result = within(LIMIT, || {
         run_jobs_with(check_worker("crash"), jobs(40, 8 * 1024))
     });
@@ -386,6 +421,21 @@ fn worker_crash() -> CheckResult {
 }
 
 fn no_shell() -> CheckResult {
+    // First, how run_jobs really starts its worker: one started through a
+    // shell says so. No other thread runs yet.
+    let probe = check_harness::shell_probe::ShellProbe::arm();
+    // Whatever else run_jobs does is the other checks' business: this one
+    // only needs its worker to have started.
+    let running = std::thread::spawn(|| run_jobs(jobs(1, 20)));
+    let started = std::time::Instant::now();
+    while probe.workers_seen().is_empty() && !running.is_finished() && started.elapsed() < LIMIT {
+        // Paces the looking; the verdict is what the worker wrote.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    ensure!(
+        !probe.found_a_shell(),
+        "run_jobs started the worker through a shell (sh -c or the like): a shell between the parent and the worker parses a command string, and any text in it becomes shell syntax. Start the worker with worker_command(): the program itself, with its arguments one by one."
+    );
     let cmd = subject::worker_command()?;
     let program = std::path::PathBuf::from(cmd.get_program());
     let args: Vec<String> = cmd

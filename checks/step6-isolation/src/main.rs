@@ -209,34 +209,19 @@ fn reuse_worker() -> CheckResult {
     Ok(())
 }
 
-/// [`supervise`], where each `panic` job first closes its worker's stdout
-/// and stays alive until the check lets go: a supervisor that asks once
-/// whether the process has exited (try_wait) gets "not yet", one that waits
-/// gets the exit status. The check lets go once the supervisor has started
-/// another worker (it has made up its mind about the dying one), or after
-/// [`EXIT_HOLD`].
+/// [`supervise`], where each `panic` job first closes its worker's pipes
+/// and stays alive until the supervisor waits for it: a supervisor that
+/// asks once whether the process has exited (try_wait) gets "not yet", one
+/// that waits gets the exit status (see
+/// [`check_harness::gate::close_pipes_and_linger`]).
 fn supervise_crashes(
     max_restarts: usize,
     list: &[(&str, &str)],
 ) -> Result<Report, check_harness::Failure> {
     let shared = shared::Shared::new();
-    let gate = shared.hold_exits();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let held = std::time::Instant::now();
-            while shared.starts() < 2 && held.elapsed() < EXIT_HOLD {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            drop(gate);
-        });
-        supervise_with(&shared, max_restarts, list)
-    })
+    let _gate = check_harness::gate::Gate::hold(shared::EXIT_GATE);
+    supervise_with(&shared, max_restarts, list)
 }
-
-/// How long a `panic` job's worker may stay alive after closing its stdout,
-/// at most: a supervisor that waits for the process is blocked in `wait`
-/// until then.
-const EXIT_HOLD: Duration = Duration::from_secs(2);
 
 fn crash_status() -> CheckResult {
     let report = supervise_crashes(
@@ -391,10 +376,11 @@ const START_HOLD: Duration = Duration::from_secs(2);
 fn slow_start() -> CheckResult {
     let shared = shared::Shared::new();
     // Every worker stops before its `ready` line until the check lets go.
-    let gate = shared.hold_starts();
+    let mut gate = check_harness::gate::Gate::hold(shared::START_GATE);
     let release = std::thread::spawn(move || {
         std::thread::sleep(START_HOLD);
-        drop(gate);
+        gate.release();
+        gate
     });
     let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
     let _ = release.join();

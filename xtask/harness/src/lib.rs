@@ -29,9 +29,11 @@ pub mod children;
 pub mod cleanup;
 pub mod containment;
 pub mod cpu;
+pub mod gate;
 pub mod runner;
 pub mod seal;
 pub mod settle;
+pub mod shell_probe;
 pub mod sync;
 
 /// What a check returns: `Ok(())` when it passed.

@@ -26,7 +26,7 @@
 //! pause: the check then decides on what it saw by the end of that pause,
 //! which is what every platform did before.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What [`settled`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,7 @@ pub fn settled(children: &dyn Fn() -> Option<Vec<u32>>, limit: Duration) -> Sett
 #[cfg(target_os = "linux")]
 mod linux {
     use super::*;
+    use std::time::Instant;
 
     /// One thread as the scheduler sees it.
     #[derive(Debug, Clone, PartialEq, Eq)]
