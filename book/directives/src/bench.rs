@@ -20,6 +20,10 @@
 //! MB/s, `messages_per_s` million messages/s, `_speedup` ×; anything else
 //! is a bare number.
 //!
+//! `rerun:KEY` reads the same KEY from `measure/rerun.json` (a second full run
+//! on the same machine, to show how steady the figures are); in general
+//! `NAME:KEY` reads `measure/NAME.json`.
+//!
 //! Any key that is not in the file, an ambiguous or empty selection, or a
 //! value that is not a number is an error naming the directive and what was
 //! there instead, so a renamed field or a typo fails the build.
@@ -36,31 +40,65 @@ const PREFIX: &str = "{{#course-bench";
 /// The statistics every measured quantity records.
 const STATS: &[&str] = &["median", "q1", "q3", "min", "max", "samples"];
 
-/// A recorded bench run.
+/// The recorded bench runs: `measure/bench.json`, and any other run
+/// (`rerun.json`) next to it, by file stem.
 #[derive(Debug, Clone)]
 pub struct Bench {
+    runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone)]
+struct Run {
+    /// The file stem: `bench`, `rerun`.
+    name: String,
     data: Value,
     /// Where it was read from, for error messages.
     origin: String,
 }
 
 impl Bench {
-    /// Reads `measure/bench.json` under the book's `src` folder.
+    /// Reads `measure/bench.json` under the book's `src` folder, and every
+    /// other `.json` file in `measure/`.
     pub fn load(src: &Path) -> Result<Bench, String> {
-        let path = src.join(FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Bench::parse(&text, &path.display().to_string())
+        let main = src.join(FILE);
+        let dir = main.parent().unwrap_or(src);
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        if !files.contains(&main) {
+            return Err(format!("{} is missing", main.display()));
+        }
+        let mut bench = Bench { runs: Vec::new() };
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let name = path.file_stem().unwrap_or_default().to_string_lossy();
+            bench.add(&name, &text, &path.display().to_string())?;
+        }
+        Ok(bench)
     }
 
-    /// A bench run from its JSON text; `origin` names it in errors.
+    /// A bench run (`bench.json`) from its JSON text; `origin` names it in
+    /// errors.
     pub fn parse(text: &str, origin: &str) -> Result<Bench, String> {
+        let mut bench = Bench { runs: Vec::new() };
+        bench.add("bench", text, origin)?;
+        Ok(bench)
+    }
+
+    /// Adds the run `name` (what `NAME:KEY` picks) from its JSON text.
+    pub fn add(&mut self, name: &str, text: &str, origin: &str) -> Result<(), String> {
         let data = serde_json::from_str(text)
             .map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
-        Ok(Bench {
+        self.runs.push(Run {
+            name: name.to_string(),
             data,
             origin: origin.to_string(),
-        })
+        });
+        Ok(())
     }
 }
 
@@ -158,9 +196,14 @@ pub fn render(directive: &str, bench: &Bench) -> Result<String, String> {
     }
 }
 
-/// The value at `key` in the recorded run.
+/// The value at `key` in the recorded run (`NAME:KEY`: in run `NAME`).
 fn lookup<'a>(bench: &'a Bench, key: &str) -> Result<&'a Value, String> {
-    let mut at = &bench.data;
+    let (name, key) = key.split_once(':').unwrap_or(("bench", key));
+    let run = bench.runs.iter().find(|r| r.name == name).ok_or_else(|| {
+        let names: Vec<&str> = bench.runs.iter().map(|r| r.name.as_str()).collect();
+        format!("no run `{name}`; runs: {}", names.join(", "))
+    })?;
+    let mut at = &run.data;
     let mut path = String::new();
     for segment in key.split('.') {
         let (name, selectors) = match segment.find('[') {
@@ -176,10 +219,7 @@ fn lookup<'a>(bench: &'a Bench, key: &str) -> Result<&'a Value, String> {
                 Value::Object(map) => map.keys().cloned().collect::<Vec<_>>().join(", "),
                 _ => "none (it is not an object)".into(),
             };
-            format!(
-                "`{path}` is not in {}; keys there: {known}",
-                bench.origin
-            )
+            format!("`{path}` is not in {}; keys there: {known}", run.origin)
         })?;
         if selectors.is_empty() {
             continue;
@@ -200,7 +240,7 @@ fn lookup<'a>(bench: &'a Bench, key: &str) -> Result<&'a Value, String> {
         path.push_str(selectors);
         match matching.as_slice() {
             [one] => at = one,
-            [] => return Err(format!("no element of `{path}` in {}", bench.origin)),
+            [] => return Err(format!("no element of `{path}` in {}", run.origin)),
             many => {
                 return Err(format!(
                     "`{path}` matches {} elements; add a selector",
@@ -478,10 +518,22 @@ mod tests {
     }
 
     #[test]
-    fn the_recorded_run_has_every_key_the_format_promises() {
+    fn another_run_is_picked_by_its_name() {
+        let mut b = bench();
+        b.add("rerun", r#"{"spawn": {"process_per_thread": 21.4}}"#, "rerun.json")
+            .unwrap();
+        assert_eq!(text_with(&b, "{{#course-bench rerun:spawn.process_per_thread}}"), "21");
+        assert_eq!(text_with(&b, "{{#course-bench spawn.process_per_thread}}"), "25");
+        let e = expand("{{#course-bench again:spawn.process_per_thread}}", Some(&b)).unwrap_err();
+        assert!(e.contains("no run `again`; runs: bench, rerun"), "{e}");
+    }
+
+    #[test]
+    fn the_books_recorded_runs_load() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
-        let run = Bench::load(&src).unwrap();
-        assert!(text_with(&run, "{{#course-bench spawn.thread_us.median}}").ends_with(" µs"));
+        let runs = Bench::load(&src).unwrap();
+        assert!(text_with(&runs, "{{#course-bench spawn.thread_us.median}}").ends_with(" µs"));
+        assert!(text_with(&runs, "{{#course-bench rerun:spawn.thread_us.median}}").ends_with(" µs"));
     }
 
     fn text_with(bench: &Bench, s: &str) -> String {
