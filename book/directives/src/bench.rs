@@ -91,8 +91,8 @@ impl Bench {
 
     /// Adds the run `name` (what `NAME:KEY` picks) from its JSON text.
     pub fn add(&mut self, name: &str, text: &str, origin: &str) -> Result<(), String> {
-        let data = serde_json::from_str(text)
-            .map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
+        let data =
+            serde_json::from_str(text).map_err(|e| format!("{origin} is not valid JSON: {e}"))?;
         self.runs.push(Run {
             name: name.to_string(),
             data,
@@ -421,7 +421,10 @@ mod tests {
             text("took {{#course-bench spawn.thread_us.median}} each").unwrap(),
             "took 47 µs each"
         );
-        assert_eq!(text("{{#course-bench spawn.process_per_thread}}").unwrap(), "25");
+        assert_eq!(
+            text("{{#course-bench spawn.process_per_thread}}").unwrap(),
+            "25"
+        );
         assert_eq!(
             text("{{#course-bench scaling.points[workers=2].threads_speedup}}").unwrap(),
             "1.6×"
@@ -485,9 +488,13 @@ mod tests {
         let e = text("{{#course-bench spawn.thread_ms.median}}").unwrap_err();
         assert!(e.contains("`spawn.thread_ms` is not in test.json"), "{e}");
         assert!(e.contains("thread_us"), "{e}");
-        assert!(e.contains("{{#course-bench spawn.thread_ms.median}}"), "{e}");
-        let e = text("{{#course-bench communication.results[method=json-pipe].bytes_per_s.median}}")
-            .unwrap_err();
+        assert!(
+            e.contains("{{#course-bench spawn.thread_ms.median}}"),
+            "{e}"
+        );
+        let e =
+            text("{{#course-bench communication.results[method=json-pipe].bytes_per_s.median}}")
+                .unwrap_err();
         assert!(e.contains("no element"), "{e}");
         let e = text("{{#course-bench communication.results[method=raw-pipe].bytes_per_s.median}}")
             .unwrap_err();
@@ -496,7 +503,8 @@ mod tests {
         assert!(e.contains("set of statistics"), "{e}");
         let e = text("{{#course-bench plan}}").unwrap_err();
         assert!(e.contains("not a number"), "{e}");
-        let e = text("{{#course-bench spawn.thread_us.median spawn.process_us.median}}").unwrap_err();
+        let e =
+            text("{{#course-bench spawn.thread_us.median spawn.process_us.median}}").unwrap_err();
         assert!(e.contains("wrong arguments"), "{e}");
         assert!(text("{{#course-bench spawn.thread_us.median").is_err());
     }
@@ -520,10 +528,20 @@ mod tests {
     #[test]
     fn another_run_is_picked_by_its_name() {
         let mut b = bench();
-        b.add("rerun", r#"{"spawn": {"process_per_thread": 21.4}}"#, "rerun.json")
-            .unwrap();
-        assert_eq!(text_with(&b, "{{#course-bench rerun:spawn.process_per_thread}}"), "21");
-        assert_eq!(text_with(&b, "{{#course-bench spawn.process_per_thread}}"), "25");
+        b.add(
+            "rerun",
+            r#"{"spawn": {"process_per_thread": 21.4}}"#,
+            "rerun.json",
+        )
+        .unwrap();
+        assert_eq!(
+            text_with(&b, "{{#course-bench rerun:spawn.process_per_thread}}"),
+            "21"
+        );
+        assert_eq!(
+            text_with(&b, "{{#course-bench spawn.process_per_thread}}"),
+            "25"
+        );
         let e = expand("{{#course-bench again:spawn.process_per_thread}}", Some(&b)).unwrap_err();
         assert!(e.contains("no run `again`; runs: bench, rerun"), "{e}");
     }
@@ -533,7 +551,9 @@ mod tests {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
         let runs = Bench::load(&src).unwrap();
         assert!(text_with(&runs, "{{#course-bench spawn.thread_us.median}}").ends_with(" µs"));
-        assert!(text_with(&runs, "{{#course-bench rerun:spawn.thread_us.median}}").ends_with(" µs"));
+        assert!(
+            text_with(&runs, "{{#course-bench rerun:spawn.thread_us.median}}").ends_with(" µs")
+        );
     }
 
     fn text_with(bench: &Bench, s: &str) -> String {

@@ -57,6 +57,8 @@ fn main() {
              in the logic. fetch_add gave {kept}."
         );
     } else {
-        println!("\nNo update was lost this time; the load + store version is still wrong by design.");
+        println!(
+            "\nNo update was lost this time; the load + store version is still wrong by design."
+        );
     }
 }

@@ -192,7 +192,10 @@ fn main() {
     }
     println!("  raw bytes through a cat-like child:  {}", spread(&raw));
     for (size, rates) in sizes.iter().zip(&json) {
-        println!("  JSON lines of {size:>5} bytes of text:   {}", spread(rates));
+        println!(
+            "  JSON lines of {size:>5} bytes of text:   {}",
+            spread(rates)
+        );
     }
     let slower: Vec<f64> = raw.iter().zip(&json[0]).map(|(r, j)| r / j).collect();
     let (median, low, high) = stats(&slower);

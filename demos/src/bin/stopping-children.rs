@@ -91,7 +91,10 @@ mod unix {
         BufReader::new(child.stdout.as_mut().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let pid = line.trim().parse().expect("the child prints its child's pid");
+        let pid = line
+            .trim()
+            .parse()
+            .expect("the child prints its child's pid");
         (child, pid)
     }
 
@@ -101,7 +104,10 @@ mod unix {
         #[cfg(target_os = "linux")]
         if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
             // The state is the first field after the parenthesised name.
-            let state = stat.rsplit(')').next().and_then(|r| r.trim().chars().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.trim().chars().next());
             return state != Some('Z');
         }
         // SAFETY: signal 0 only checks that the process exists.
@@ -138,7 +144,9 @@ mod unix {
         match role {
             "polite" => {
                 // SAFETY: installs a handler that only stores to an atomic.
-                unsafe { libc::signal(libc::SIGTERM, on_sigterm as *const () as libc::sighandler_t) };
+                unsafe {
+                    libc::signal(libc::SIGTERM, on_sigterm as *const () as libc::sighandler_t)
+                };
                 ready();
                 while !TERM_ASKED.load(Ordering::SeqCst) {
                     sleep(Duration::from_millis(5));

@@ -105,7 +105,11 @@ fn compare(ways: &[(&str, &dyn Fn() -> u64)]) -> Vec<Vec<f64>> {
             let start = Instant::now();
             let result = way();
             times[i].push(start.elapsed().as_secs_f64());
-            assert_eq!(*answer.get_or_insert(result), result, "every way computes the same");
+            assert_eq!(
+                *answer.get_or_insert(result),
+                result,
+                "every way computes the same"
+            );
         }
     }
     for ((label, _), t) in ways.iter().zip(&times) {
@@ -162,7 +166,9 @@ fn main() {
         ("inline, one thread", &|| {
             (0..jobs).map(heavy_task).fold(0, u64::wrapping_add)
         }),
-        ("split across cores", &|| split_across_cores(jobs, heavy_task)),
+        ("split across cores", &|| {
+            split_across_cores(jobs, heavy_task)
+        }),
     ]);
     let speed_up = ratios(&t[0], &t[1]);
     println!(
