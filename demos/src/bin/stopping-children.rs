@@ -166,11 +166,10 @@ mod unix {
                 sleep(Duration::from_secs(1));
             },
             "parent" => {
-                let grandchild = me().args([ROLE_FLAG, "sleeper"]).spawn().unwrap();
+                let mut grandchild = me().args([ROLE_FLAG, "sleeper"]).spawn().unwrap();
                 println!("{}", grandchild.id());
-                loop {
-                    sleep(Duration::from_secs(1));
-                }
+                // Waits for ever: the sleeper never ends by itself.
+                let _ = grandchild.wait();
             }
             #[cfg(target_os = "linux")]
             "parent-pdeathsig" | "parent-plain" => {
