@@ -34,6 +34,8 @@ fn main() {
         Ok(c) => c,
         Err(e) => fail(&format!("{e}")),
     };
+    // Inside `src`, so the rerun-if-changed above covers it.
+    let bench = book_directives::bench::Bench::load(&src).unwrap_or_else(|e| fail(&e));
 
     let mut chapters: Vec<PathBuf> = std::fs::read_dir(&src)
         .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", src.display())))
@@ -62,7 +64,7 @@ fn main() {
             .replace('\\', "/");
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| fail(&format!("cannot read {shown}: {e}")));
-        let expanded = book_directives::expand_chapter(&text, &src, &course)
+        let expanded = book_directives::expand_chapter(&text, &src, &course, Some(&bench))
             .unwrap_or_else(|e| fail(&format!("{shown}: {e}")));
         for file in &expanded.included {
             println!("cargo::rerun-if-changed={}", file.display());

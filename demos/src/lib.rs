@@ -4,6 +4,7 @@
 //! Myth busters (book/src/myth-busters.md): `same-pid`, `child-memory`,
 //! `threads-not-always-faster`, `threads-dont-unblock`, `safe-rust-races`,
 //! `arc-mutex-not-enough`, `panicking-thread`.
+//! Production patterns (book/src/production-patterns.md): `stopping-children`.
 //! Common pitfalls (book/src/common-pitfalls.md): `pipe-deadlock`,
 //! `zombie-children`.
 //! Under the hood (book/src/under-the-hood.md): `pipe-capacity`, `fork-cost`.

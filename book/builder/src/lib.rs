@@ -180,7 +180,8 @@ fn check_includes(book: &MDBook) -> Result<(), Error> {
     }
 }
 
-/// The `{{#course-...}}` directives (see `book_directives::manifest`).
+/// The `{{#course-...}}` directives (see `book_directives::manifest`), the
+/// bench figures `{{#course-bench ...}}` first (`book_directives::bench`).
 pub struct CoursePreprocessor {
     course: Course,
 }
@@ -198,11 +199,21 @@ impl Preprocessor for CoursePreprocessor {
         Self::NAME
     }
 
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook::errors::Result<Book> {
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> mdbook::errors::Result<Book> {
+        // The recorded bench run, if this book has one: a chapter that quotes
+        // a figure without it fails below, with the reason.
+        let src = ctx.root.join(&ctx.config.book.src);
+        let bench = if src.join(book_directives::bench::FILE).is_file() {
+            Some(book_directives::bench::Bench::load(&src).map_err(mdbook::errors::Error::msg)?)
+        } else {
+            None
+        };
         let mut problems = Vec::new();
         book.for_each_mut(|item| {
             if let BookItem::Chapter(chapter) = item {
-                match book_directives::manifest::expand(&chapter.content, &self.course) {
+                let expanded = book_directives::bench::expand(&chapter.content, bench.as_ref())
+                    .and_then(|text| book_directives::manifest::expand(&text, &self.course));
+                match expanded {
                     Ok(text) => chapter.content = text,
                     Err(e) => {
                         let at = chapter

@@ -57,6 +57,17 @@ fn the_fixture_chapter_renders_directives_includes_and_admonitions() {
     assert!(!html.contains("fn hidden"));
     assert!(!html.contains("ANCHOR"));
 
+    // {{#course-bench}}: figures from the recorded run, and one written as is.
+    let runs = book_directives::bench::Bench::load(&common::book_dir().join("src")).unwrap();
+    for directive in [
+        "{{#course-bench spawn.thread_us.median}}",
+        "{{#course-bench spawn.process_us.median / spawn.thread_us.median}}",
+    ] {
+        let figure = book_directives::bench::render(directive, &runs).unwrap();
+        assert!(html.contains(&figure), "{figure} not in:\n{html}");
+    }
+    assert!(html.contains("<code>{{#course-bench spawn.thread_us.median}}</code>"));
+
     // {{#course-step}}: the exercise box, from the manifest.
     assert!(html.contains(&step1.exercise));
     assert!(html.contains(&step1.check_command()));
@@ -84,8 +95,8 @@ fn the_fixture_chapter_renders_directives_includes_and_admonitions() {
     assert!(html.contains(&book_directives::manifest::duration(total)));
     assert_eq!(
         html.matches("{{#course").count(),
-        1,
-        "only the escaped directive stays as written"
+        2,
+        "only the two escaped directives (minutes, bench) stay as written"
     );
     assert!(html.contains("<code>{{#course-minutes}}</code>"), "{html}");
 }
@@ -167,6 +178,14 @@ fn mistakes_in_a_chapter_fail_the_build() {
             "no step `step99-nothing`",
         ),
         ("{{#course-setp step1}}", "not a course directive"),
+        (
+            "{{#course-bench spawn.thread_ms.median}}",
+            "`spawn.thread_ms` is not in",
+        ),
+        (
+            "{{#course-bench communication.results[method=smoke-signals].round_trip_us.median}}",
+            "no element of `communication.results[method=smoke-signals]`",
+        ),
         (
             "```rust\n{{#include ../../demos/src/bin/missing.rs:main}}\n```",
             "missing.rs",

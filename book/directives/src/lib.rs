@@ -8,9 +8,12 @@
 //!   mdbook 0.4 does it (book-builder's tests compare the two);
 //! - [`manifest`]: the course's own `{{#course-...}}` directives, which render
 //!   parts of the manifest (`course.toml`) so that no chapter retypes it;
+//! - [`bench`]: `{{#course-bench ...}}`, a figure from the recorded bench run
+//!   (`book/src/measure/bench.json`), so that no chapter retypes a number;
 //! - [`blocks`]: finds the code blocks of a chapter, classifies them the way
 //!   rustdoc does, and rewrites a chapter for rustdoc.
 
+pub mod bench;
 pub mod blocks;
 pub mod include;
 pub mod manifest;
@@ -36,14 +39,17 @@ pub struct Expanded {
 }
 
 /// Expands the includes of `text` (a chapter whose directory is `base`) and
-/// then the course directives, like the builder's preprocessors do in order.
+/// then the course directives (the bench figures first), like the builder's
+/// preprocessors do in order.
 pub fn expand_chapter(
     text: &str,
     base: &Path,
     course: &course::Course,
+    bench: Option<&bench::Bench>,
 ) -> Result<Expanded, String> {
     let included = include::expand(text, base)?;
-    let text = manifest::expand(&included.text, course)?;
+    let text = bench::expand(&included.text, bench)?;
+    let text = manifest::expand(&text, course)?;
     Ok(Expanded {
         text,
         included: included.files,

@@ -15,6 +15,8 @@
 //!   each step, breaks, closing) with its start time from the beginning of
 //!   the session (`0:00`, `0:20`, ...), its minutes and, for a step, its
 //!   check command, and the end time.
+//! - `{{#course-bench ...}}`: a figure from the recorded bench run, expanded
+//!   before this pass by [`crate::bench`].
 //! - `\{{#course-...}}`: written as is, without the backslash. In a chapter,
 //!   write two backslashes: the include pass, which runs first, takes one.
 //!
@@ -98,7 +100,7 @@ pub fn render(directive: &str, course: &Course) -> Result<String, String> {
         )),
         _ => Err(format!(
             "`{directive}` is not a course directive; known: course-step ID, course-steps, \
-             course-minutes [IDS], course-schedule SCHEDULE-ID"
+             course-minutes [IDS], course-schedule SCHEDULE-ID, course-bench KEY (see the bench module)"
         )),
     }
 }

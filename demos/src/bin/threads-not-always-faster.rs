@@ -5,8 +5,11 @@
 //!
 //! The same 10,000 tiny tasks are run three ways: inline on one thread, one
 //! new thread per task, and split across as many threads as the machine has
-//! cores. Then one big job is run inline and split. The numbers are this
-//! machine's; the point is their ratio.
+//! cores. Then one big job is run inline and split. Every variant runs
+//! ROUNDS times, the variants taking turns, and the demo prints the median
+//! with the spread (fastest–slowest): on a busy machine one run says little,
+//! and the spread shows how little. The numbers are this machine's; the
+//! point is their ratio.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -70,12 +73,64 @@ fn heavy_task(n: u64) -> u64 {
     })
 }
 
-fn timed(label: &str, f: impl FnOnce() -> u64) -> (u64, Duration) {
-    let start = Instant::now();
-    let result = f();
-    let took = start.elapsed();
-    println!("{label:<44} {:>10}", ms(took));
-    (result, took)
+/// How many times each variant runs.
+const ROUNDS: usize = 5;
+
+/// The median and the extremes of some measurements.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Spread {
+        values.sort_by(f64::total_cmp);
+        Spread {
+            median: values[values.len() / 2],
+            min: values[0],
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// Runs each of `ways` ROUNDS times, taking turns, checks they agree, and
+/// prints the median time of each with its spread. Returns every time, in
+/// seconds, per way.
+fn compare(ways: &[(&str, &dyn Fn() -> u64)]) -> Vec<Vec<f64>> {
+    let mut times = vec![Vec::new(); ways.len()];
+    let mut answer = None;
+    for _ in 0..ROUNDS {
+        for (i, (_, way)) in ways.iter().enumerate() {
+            let start = Instant::now();
+            let result = way();
+            times[i].push(start.elapsed().as_secs_f64());
+            assert_eq!(
+                *answer.get_or_insert(result),
+                result,
+                "every way computes the same"
+            );
+        }
+    }
+    for ((label, _), t) in ways.iter().zip(&times) {
+        let s = Spread::of(t.clone());
+        println!(
+            "{label:<42} {:>10}  ({} to {})",
+            ms(secs(s.median)),
+            ms(secs(s.min)),
+            ms(secs(s.max))
+        );
+    }
+    times
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+/// Round by round, how many times longer `slow` took than `fast`.
+fn ratios(slow: &[f64], fast: &[f64]) -> Spread {
+    Spread::of(slow.iter().zip(fast).map(|(s, f)| s / f).collect())
 }
 
 fn main() {
@@ -85,32 +140,40 @@ fn main() {
         return;
     }
     let cores = thread::available_parallelism().map_or(2, |n| n.get());
-    println!("{TASKS} tiny tasks, {cores} cores\n");
-
-    let (a, t_inline) = timed("inline, one thread", inline);
-    let (b, t_spawn) = timed("one new thread per task", one_thread_per_task);
-    let (c, _) = timed("split across cores (one thread per core)", || {
-        split_across_cores(TASKS, tiny_task)
-    });
-    assert!(a == b && b == c, "all three ways compute the same sum");
+    println!("{TASKS} tiny tasks, {cores} cores, each way run {ROUNDS} times: median (fastest to slowest)\n");
+    let t = compare(&[
+        ("inline, one thread", &inline),
+        ("one new thread per task", &one_thread_per_task),
+        ("split across cores (one thread per core)", &|| {
+            split_across_cores(TASKS, tiny_task)
+        }),
+    ]);
+    let per_task = |t: &[f64]| us(secs(Spread::of(t.to_vec()).median / TASKS as f64));
+    let slower = ratios(&t[1], &t[0]);
     println!(
-        "-> with a thread per task, each task costs about {}; inline, about {}",
-        us(t_spawn / TASKS as u32),
-        us(t_inline / TASKS as u32)
+        "-> with a thread per task, each task costs about {}; inline, about {}:\n   \
+         {:.0} times slower (from {:.0} to {:.0} times, round by round)",
+        per_task(&t[1]),
+        per_task(&t[0]),
+        slower.median,
+        slower.min,
+        slower.max
     );
 
     let jobs = 4 * cores as u64;
     println!("\n{jobs} heavy tasks\n");
-    let (a, t1) = timed("inline, one thread", || {
-        (0..jobs).map(heavy_task).fold(0, u64::wrapping_add)
-    });
-    let (b, t2) = timed("split across cores", || {
-        split_across_cores(jobs, heavy_task)
-    });
-    assert_eq!(a, b);
+    let t = compare(&[
+        ("inline, one thread", &|| {
+            (0..jobs).map(heavy_task).fold(0, u64::wrapping_add)
+        }),
+        ("split across cores", &|| {
+            split_across_cores(jobs, heavy_task)
+        }),
+    ]);
+    let speed_up = ratios(&t[0], &t[1]);
     println!(
-        "-> speed-up {:.1}x on {cores} cores",
-        t1.as_secs_f64() / t2.as_secs_f64()
+        "-> speed-up {:.1}x on {cores} cores (from {:.1}x to {:.1}x, round by round)",
+        speed_up.median, speed_up.min, speed_up.max
     );
 
     let children = 50;

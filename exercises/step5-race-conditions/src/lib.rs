@@ -8,8 +8,8 @@
 //! threads use them at once. Each one has a *race condition*: a result that
 //! depends on how the threads happen to interleave.
 //!
-//! Fix `Counter`, `Seats` and `Bank` so that they are right in EVERY
-//! interleaving. Check your work with:
+//! Fix `Counter`, `Seats` and `Bank` so that they are right however the
+//! threads are scheduled. Check your work with:
 //!
 //! ```text
 //! cargo xtask check step5
@@ -17,8 +17,11 @@
 //!
 //! The grader does not run your code a million times hoping to hit the bad
 //! timing. It builds this crate with the `loom` model checker, which runs the
-//! checks' small scenarios once for every possible interleaving of the
-//! threads. A race condition that can happen, will happen there, every time.
+//! checks' small scenarios once for every possible schedule of the threads
+//! (within loom's model of memory: its docs say it treats `SeqCst` as
+//! `AcqRel` and does not explore load buffering; the races here need
+//! neither). A race condition that some schedule produces, will happen
+//! there, every time.
 //! For that to work, use the types from [`sync`] (this crate's `sync`
 //! module), never `std::sync` directly.
 //!
