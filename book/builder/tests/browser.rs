@@ -5,6 +5,10 @@
 //! - admonitions are styled (the admonish stylesheet is loaded and applied);
 //! - a collapsible answer (`<details>` from `collapsible=true`) opens on a click;
 //! - the search box finds [`SEARCH_TERM`];
+//! - no text of any SVG figure is drawn outside the figure (a clipped label);
+//! - on a phone-width screen the figures keep their size and scroll sideways
+//!   instead of shrinking their labels to a few pixels;
+//! - in the dark themes the figures (drawn on white) are dimmed and inverted;
 //! - a screenshot of [`SCREENSHOT_CHAPTER`] is saved as
 //!   `target/book-screenshot.png` (and one of the fixture chapter as
 //!   `target/book-screenshot-fixture.png`).
@@ -71,6 +75,9 @@ fn the_book_works_in_headless_chromium() {
     admonitions_are_styled(&tab, book.dir());
     a_collapsible_answer_opens_on_click(&tab, book.dir());
     search_finds_the_term(&tab, book.dir());
+    no_figure_label_is_clipped(&tab, book.dir());
+    figures_keep_their_size_on_a_phone(&tab, book.dir());
+    figures_are_dimmed_in_dark_themes(&tab, book.dir());
     screenshots(&tab, book.dir());
 
     let left = std::mem::take(&mut *problems.lock().unwrap());
@@ -176,13 +183,7 @@ fn chapters(dir: &Path) -> Vec<String> {
 }
 
 fn url(dir: &Path, page: &str) -> String {
-    let path = dir.join(format!("{page}.html"));
-    let path = path.to_string_lossy().replace('\\', "/");
-    if path.starts_with('/') {
-        format!("file://{path}")
-    } else {
-        format!("file:///{path}") // C:/...
-    }
+    file_url(&dir.join(format!("{page}.html")))
 }
 
 /// Opens a page and waits until book.js has run on it (the sidebar is filled
@@ -223,6 +224,164 @@ fn wait_for(tab: &Tab, js: &str, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(50)); // polling a page, not synchronizing code
     }
+}
+
+/// The SVG figures of the built book.
+fn figures(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for sub in ["images", "measure"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        found.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "svg")),
+        );
+    }
+    found.sort();
+    found
+}
+
+fn file_url(path: &Path) -> String {
+    let path = path.to_string_lossy().replace('\\', "/");
+    if path.starts_with('/') {
+        format!("file://{path}")
+    } else {
+        format!("file:///{path}")
+    }
+}
+
+/// Every text of every figure lies inside the figure, as the browser draws
+/// it (rotated labels included).
+fn no_figure_label_is_clipped(tab: &Tab, dir: &Path) {
+    let figures = figures(dir);
+    assert!(!figures.is_empty(), "no SVG figures in the built book");
+    let mut clipped = Vec::new();
+    for figure in &figures {
+        eval(tab, "window.__leaving_page = true");
+        tab.navigate_to(&file_url(figure))
+            .unwrap_or_else(|e| panic!("{} did not load: {e}", figure.display()));
+        wait_for(
+            tab,
+            "window.__leaving_page === undefined && document.readyState === 'complete'",
+            &format!("{} did not finish loading", figure.display()),
+        );
+        let outside = eval(
+            tab,
+            "(() => { const box = document.documentElement.getBoundingClientRect(); \
+              return [...document.querySelectorAll('text')].map(t => [t, t.getBoundingClientRect()]) \
+                .filter(([t, r]) => r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5 \
+                  || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)) \
+                .map(([t, r]) => `${t.textContent.trim()} (${Math.round(r.left)}..${Math.round(r.right)} of ${Math.round(box.width)})`); })()",
+        );
+        for text in outside.as_array().into_iter().flatten() {
+            clipped.push(format!(
+                "{}: {}",
+                figure.display(),
+                text.as_str().unwrap_or("?")
+            ));
+        }
+    }
+    assert!(
+        clipped.is_empty(),
+        "labels drawn outside their figure (clipped):\n  {}",
+        clipped.join("\n  ")
+    );
+}
+
+/// The pages with figures, and the figures on them that are SVG files.
+const FIGURE_PAGES: [&str; 2] = ["mental-model", "measure-it-yourself"];
+const SVG_IMAGES: &str = "[...document.querySelectorAll('main img')].filter(i => i.getAttribute('src').endsWith('.svg'))";
+
+/// On a 390 px wide screen, every figure is still drawn at least 600 px
+/// wide (its box scrolls sideways), so its labels stay readable.
+fn figures_keep_their_size_on_a_phone(tab: &Tab, dir: &Path) {
+    use headless_chrome::protocol::cdp::Emulation;
+    tab.call_method(Emulation::SetDeviceMetricsOverride {
+        width: 390,
+        height: 844,
+        device_scale_factor: 1.0,
+        mobile: true,
+        scale: None,
+        screen_width: None,
+        screen_height: None,
+        position_x: None,
+        position_y: None,
+        dont_set_visible_size: None,
+        screen_orientation: None,
+        viewport: None,
+        display_feature: None,
+        device_posture: None,
+    })
+    .unwrap();
+    let mut small = Vec::new();
+    for page in FIGURE_PAGES {
+        open(tab, dir, page);
+        assert_eq!(
+            eval(tab, "window.innerWidth"),
+            serde_json::json!(390),
+            "the phone-width emulation did not take"
+        );
+        wait_for(
+            tab,
+            &format!("{SVG_IMAGES}.every(i => i.complete && i.naturalWidth > 0)"),
+            &format!("the figures of {page}.html did not load"),
+        );
+        let shrunk = eval(
+            tab,
+            &format!(
+                "{SVG_IMAGES}.filter(i => i.getBoundingClientRect().width < 600) \
+                 .map(i => `${{i.getAttribute('src')}} is ${{Math.round(i.getBoundingClientRect().width)}} px wide`)"
+            ),
+        );
+        for s in shrunk.as_array().into_iter().flatten() {
+            small.push(format!("{page}.html: {}", s.as_str().unwrap_or("?")));
+        }
+    }
+    tab.call_method(Emulation::ClearDeviceMetricsOverride(None))
+        .unwrap();
+    assert!(
+        small.is_empty(),
+        "on a 390 px screen these figures shrink (their labels become unreadable): \
+         put them in a <div class=\"wide-figure\">:\n  {}",
+        small.join("\n  ")
+    );
+}
+
+/// In the navy, coal and ayu themes every figure is filtered (dimmed and
+/// inverted), not a bright white box on a dark page.
+fn figures_are_dimmed_in_dark_themes(tab: &Tab, dir: &Path) {
+    let mut bright = Vec::new();
+    for theme in ["navy", "coal", "ayu"] {
+        eval(
+            tab,
+            &format!("localStorage.setItem('mdbook-theme', '{theme}')"),
+        );
+        open(tab, dir, "measure-it-yourself");
+        assert_eq!(
+            eval(
+                tab,
+                &format!("document.documentElement.classList.contains('{theme}')")
+            ),
+            serde_json::json!(true),
+            "the {theme} theme was not applied"
+        );
+        let unfiltered = eval(
+            tab,
+            &format!("{SVG_IMAGES}.filter(i => getComputedStyle(i).filter === 'none').map(i => i.getAttribute('src'))"),
+        );
+        for s in unfiltered.as_array().into_iter().flatten() {
+            bright.push(format!("{theme}: {}", s.as_str().unwrap_or("?")));
+        }
+    }
+    eval(tab, "localStorage.setItem('mdbook-theme', 'light')");
+    assert!(
+        bright.is_empty(),
+        "figures shown unfiltered, white on a dark theme:\n  {}",
+        bright.join("\n  ")
+    );
 }
 
 fn every_chapter_loads_without_errors(tab: &Tab, dir: &Path, problems: &Mutex<Vec<String>>) {

@@ -52,6 +52,7 @@ fn bars(path: &Path, title: &str, axis: &str, bars: &[Bar]) -> Result<(), Box<dy
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
+        .margin_right(48)
         .x_label_area_size(40)
         .y_label_area_size(290)
         // An integer range includes its end: n bars are 0..n-1.
@@ -127,6 +128,7 @@ fn scaling(path: &Path, report: &Report) -> Result<(), Box<dyn Error>> {
     let mut chart = ChartBuilder::on(&root)
         .caption("Speed-up of one CPU-bound job", ("sans-serif", 20))
         .margin(12)
+        .margin_right(48)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(0.8..cores + 0.2, 0.0..cores + 0.5)?;
