@@ -316,10 +316,18 @@ fn back_pressure() -> CheckResult {
     // and an unbounded one has let it through.
     settle(&no_children);
     let returned_early = try_recv_or_panic(&extra).is_some();
+    // More jobs running than workers: the extra threads, not an unbounded
+    // queue, may be why submit returned.
+    let running = held.gauge.running.load(Ordering::SeqCst);
     held.release.count_down();
     ensure!(
         !returned_early,
-        "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. The queue is not bounded, so a fast producer could pile up jobs without limit."
+        "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. {}",
+        if running > 3 {
+            format!("The pool was running {running} jobs at once: more threads than its 3 workers run jobs (see the check runs-n-at-once), so this check cannot tell whether the queue is bounded.")
+        } else {
+            "The queue is not bounded, so a fast producer could pile up jobs without limit.".to_string()
+        }
     );
     ensure!(
         returns(&extra).is_some(),
@@ -330,9 +338,12 @@ fn back_pressure() -> CheckResult {
     };
     let joined = finishes(move || pool.shutdown());
     settle(&no_children);
+    let Some(joined) = joined else {
+        fail!("after the held jobs were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before it joins the workers?");
+    };
     ensure!(
-        joined == Some(3) && held.finished.load(Ordering::SeqCst) == 6,
-        "after release, shutdown() should finish all 6 jobs and join 3 workers; it returned {joined:?} and {} jobs finished",
+        joined == 3 && held.finished.load(Ordering::SeqCst) == 6,
+        "after release, shutdown() should finish all 6 jobs and join 3 workers; it returned {joined} and {} jobs finished",
         held.finished.load(Ordering::SeqCst)
     );
     Ok(())
@@ -775,9 +786,13 @@ fn process_results() -> CheckResult {
         match result {
             Ok(text) => ensure!(
                 *text == expected,
-                "the child for {input:?} printed {}, but its result is {}. Results must come back in the order of the inputs, each exactly once: all that the child printed, trimmed.",
+                "the child for {input:?} printed {}, but its result is {}.{} Results must come back in the order of the inputs, each exactly once: all that the child printed, trimmed.",
                 shown(&expected),
-                shown(text)
+                shown(text),
+                match jobs.iter().find(|other| child_output(other) == *text) {
+                    Some(other) => format!(" That is what the child for {other:?} printed: the children finished in another order than the inputs (the check let them finish newest first), and results must not follow that order."),
+                    None => String::new(),
+                }
             ),
             Err(e) => fail!("the job {input:?} failed: {e}"),
         }
