@@ -8,13 +8,16 @@
 //! Then you measure what that model costs: how long each event waited in the
 //! queue, and which handler made the others wait.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step1
 //! ```
 //!
-//! Stuck? `cargo xtask hint step1` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step1` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -114,7 +117,9 @@ pub struct Handled {
 impl Handled {
     /// How long the event sat in the queue before its handler started.
     pub fn waited(&self) -> Duration {
-        // TODO: one line.
+        // TODO. The checks compare it with the arrival and start times your
+        // loop recorded, to the millisecond.
+        // Chapter: "Waiting time, and who caused it".
         todo!("Handled::waited")
     }
 
@@ -153,12 +158,14 @@ impl<C: Clock> EventLoop<C> {
     /// Handles events in arrival order until the queue is empty, and returns
     /// what happened to each of them, in the order they were handled.
     pub fn run(&mut self) -> Vec<Handled> {
-        // TODO:
-        // - take the event at the front of the queue; stop when there is none;
-        // - note the time its handler starts (ask self.clock);
-        // - run the handler, giving it a Context that lends it the queue and
-        //   the clock, so it can post more events;
-        // - note when it finished, and record a Handled for the report.
+        // TODO. One handler at a time, each run to completion; an event a
+        // handler posts joins the back of the queue and is handled in this
+        // same call. The times come from `self.clock`, never the wall clock.
+        // The checks hand the loop a ManualClock and handlers that advance
+        // it, then compare every arrived/started/finished time and the order
+        // exactly; they also call run() on an empty loop and expect it to
+        // return at once with an empty report.
+        // Chapter: "The concept".
         todo!("EventLoop::run")
     }
 }
@@ -172,7 +179,9 @@ impl Context<'_> {
 
 /// Puts an event at the back of `queue`, stamped with the clock's time now.
 fn enqueue(queue: &mut VecDeque<Queued>, clock: &dyn Clock, name: &str, handler: Handler) {
-    // TODO: push a Queued to the back of the queue.
+    // TODO. The checks post an event from inside a handler, 5 ms into its
+    // run, and expect the report to say it arrived at 5 ms.
+    // Chapter: "The concept".
     todo!("enqueue")
 }
 
@@ -199,6 +208,11 @@ pub struct Blame {
 /// one, if two cause the same). The slowest handler is not always the
 /// culprit: a slow handler that runs while nobody waits delays no one.
 pub fn find_blocker(report: &[Handled]) -> Option<Blame> {
-    // TODO
+    // TODO. The checks pass reports they wrote by hand: a short handler
+    // that ran while three clicks waited next to a slower one that ran
+    // while nobody waited, two handlers that cause equal waiting, a report
+    // where nobody waited, and an empty one. The amount must be exact.
+    // Chapter: "Waiting time, and who caused it", and "A worked example of
+    // the blame rule" for the arithmetic.
     todo!("find_blocker")
 }
