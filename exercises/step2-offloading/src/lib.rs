@@ -11,13 +11,16 @@
 //! The loop reads two channels at once with crossbeam's `select!`: the events
 //! from outside, and the results of finished jobs.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step2
 //! ```
 //!
-//! Stuck? `cargo xtask hint step2` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step2` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -104,18 +107,16 @@ pub struct Finished {
 /// The event loop. Handles events until `events` is closed (every sender
 /// dropped) and every job it started has reported back, then returns.
 pub fn run(events: Receiver<Event>, replies: Sender<Reply>) {
-    // TODO:
-    // - make a channel for finished jobs (`unbounded::<Finished>()`); every
-    //   job you start gets a clone of its sender;
-    // - loop, and in each round wait on BOTH channels with `select!`:
-    //     * an Event: answer a Ping at once with Reply::Pong; hand a job to
-    //       `offload_to_thread` or `offload_to_child` and count it as pending.
-    //       Never run a job here: the loop must stay free for the next event.
-    //     * a Finished: one job fewer pending; send Reply::Done.
-    // - `recv` on `events` fails once every sender is gone. After that, keep
-    //   waiting only for the pending jobs (`never()` is a channel that never
-    //   delivers: select on it instead of the closed one), and return when
-    //   none is left.
+    // TODO. Every Ping gets its Pong at once, every job exactly one Done,
+    // and the loop itself never runs a job nor waits for one.
+    // The checks hold each job at a gate that opens only after the loop has
+    // answered three pings sent behind it, so a loop that runs or waits for
+    // a job is caught. They close the input while three jobs are still
+    // held: run() must stay until all three results are out, and must not
+    // spin meanwhile (on Linux they measure its thread's CPU time). Then it
+    // must return.
+    // Chapter: "The shape: two inputs, one loop" and "When is the loop
+    // done?".
     todo!("run")
 }
 
@@ -123,30 +124,32 @@ pub fn run(events: Receiver<Event>, replies: Sender<Reply>) {
 /// A panic in the job becomes `Err("the job panicked: <message>")`; it must
 /// not take the loop down.
 pub fn offload_to_thread(id: u64, job: Job, done: Sender<Finished>) {
-    // TODO: `thread::spawn` a thread that runs the job inside
-    // `panic::catch_unwind(AssertUnwindSafe(job))`, turns a panic payload
-    // into text with `panic_message`, and sends one Finished.
+    // TODO. The checks send a job that panics with a message of its own
+    // and expect a Done carrying an error that contains that message, with
+    // the loop still answering afterwards.
+    // Chapter: "Offloading to a thread".
     todo!("offload_to_thread")
 }
 
 /// Runs `heavy_work(n)` in a child process without blocking the caller, and
 /// sends the result to `done`, exactly once.
 pub fn offload_to_child(id: u64, n: u64, done: Sender<Finished>) {
-    // TODO: waiting for a child process blocks, so do it on a thread:
-    // spawn one that calls `run_in_child(n)` and sends one Finished.
+    // TODO. The checks' worker process holds its answer until the check,
+    // from outside, has seen the loop answer pings: returning only once the
+    // child is done is caught.
+    // Chapter: "Offloading to a child process".
     todo!("offload_to_child")
 }
 
 /// Starts this program again as a worker (`<exe> --step2-worker <n>`), waits
 /// for it and reads its answer. Blocks until the child has exited.
 pub fn run_in_child(n: u64) -> Result<u64, String> {
-    // TODO:
-    // - `std::env::current_exe()` is the path of this program;
-    // - `Command::new(exe).arg(worker::WORKER_ARG).arg(n.to_string())`
-    //   (arguments one by one: no shell, no command string);
-    // - `.output()` runs it, waits, and collects stdout and the exit status;
-    // - a failed status, or stdout that is not a number, is an `Err` that
-    //   says what went wrong; otherwise parse the trimmed stdout.
+    // TODO. A worker that fails, or prints something that is not a number,
+    // is an `Err` whose text says what went wrong; never a panic. The
+    // checks compare the child's answer with the same job on a thread, and
+    // the worker they run notices if a shell started it: no shell, no
+    // command string.
+    // Chapter: "Offloading to a child process".
     todo!("run_in_child")
 }
 
