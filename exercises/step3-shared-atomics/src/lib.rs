@@ -15,13 +15,16 @@
 //! - `count_in_background`: threads that OUTLIVE the call, so they must own
 //!   what they use: `Arc`.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step3
 //! ```
 //!
-//! Stuck? `cargo xtask hint step3` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step3` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -53,17 +56,24 @@ impl Histogram {
     /// Adds `n` to the count of `byte`. Takes `&self`: any number of threads
     /// may call it at the same time.
     pub fn add(&self, byte: u8, n: u64) {
-        // TODO: one indivisible read-modify-write on the byte's counter
-        // (`fetch_add`). Which `Ordering`? A pure counter publishes nothing
-        // else to other threads: the chapter explains why `Relaxed` will do.
-        // (A `load` followed by a `store` is NOT the same: two threads can
-        // both read 5 and both write 6.)
+        // TODO. No lock and no waiting here (no `Mutex`, no spin loop): many
+        // threads add at once, and no add may be lost.
+        // The checks let eight threads add to the same byte at the same
+        // time and count the total. On Unix they also interrupt an add, at a
+        // random moment, with another add on the same counter (a signal
+        // handler on the same thread), hundreds of times: an add that can
+        // lose the other one, or that waits for a lock, is caught on any
+        // number of CPUs.
+        // Chapter: "Atomics: shared counters without a lock" and "Why
+        // `Relaxed` is enough for a counter".
         todo!("Histogram::add")
     }
 
     /// The counts as plain numbers, index = byte value.
     pub fn snapshot(&self) -> Vec<u64> {
-        // TODO: `load` every counter.
+        // TODO. The checks expect exactly 256 numbers, and zero wherever
+        // nothing was added.
+        // Chapter: "Atomics: shared counters without a lock".
         todo!("Histogram::snapshot")
     }
 }
@@ -108,17 +118,15 @@ pub fn count_scoped<F>(data: &[u8], threads: usize, on_item: F) -> Vec<u64>
 where
     F: Fn(u8) + Sync,
 {
-    // TODO:
-    // - one `Histogram` on this function's stack;
-    // - `thread::scope(|s| ...)`: for each range of
-    //   `split_ranges(data.len(), threads)`, `s.spawn` a thread that calls
-    //   `on_item(b)` for each byte `b` of `&data[range]` and counts it.
-    //   Spawn them ALL before any is waited for: the scope waits for all of
-    //   them when it ends;
-    // - then return the snapshot.
-    // Speed tip: an atomic add per byte makes the cores fight over the same
-    // counters. Count into a plain local `[u64; BUCKETS]` on each thread and
-    // `add` the 256 totals at the end.
+    // TODO. The result must equal `histogram_single(data)`, for any length
+    // (empty too) and any number of threads from one up, and `on_item` must
+    // be called exactly once per byte, on the thread that counts it.
+    // The checks compare with the reference on random data (the seed is
+    // printed), and they hold every thread at a gate, on its first byte,
+    // until all of them have reached it: threads that run one after the
+    // other never get past it.
+    // Chapter: "Borrowing: scoped threads"; for speed, "Sharing is not
+    // free".
     todo!("count_scoped")
 }
 
@@ -148,11 +156,13 @@ pub fn count_in_background<F>(data: Arc<[u8]>, threads: usize, on_item: F) -> Ba
 where
     F: Fn(u8) + Send + Sync + 'static,
 {
-    // TODO:
-    // - an `Arc<Histogram>`, and `on_item` in an `Arc` too, so that every
-    //   thread can own a handle to the same one;
-    // - for each range, `thread::spawn(move || ...)` with clones of the three
-    //   Arcs (cloning an Arc copies a pointer, not the data);
-    // - do NOT join here: return the Background with all the JoinHandles.
+    // TODO. Returns while its threads are still counting, with one
+    // JoinHandle per thread; `Background::finish` then gives the same
+    // counts as the single-threaded reference.
+    // The checks hold every thread at a gate that opens only after this
+    // call has returned, so a version that waits for its threads never
+    // returns. Once the threads have ended, the check's own handles must be
+    // the last owners left of the data and of the histogram.
+    // Chapter: "Owning: `Arc`".
     todo!("count_in_background")
 }
