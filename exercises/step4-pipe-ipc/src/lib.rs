@@ -14,13 +14,16 @@
 //!   Node's `child_process.fork`), feeds it jobs, reads the answers, and
 //!   waits for it to exit.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step4
 //! ```
 //!
-//! Stuck? `cargo xtask hint step4` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step4` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -89,12 +92,13 @@ pub mod worker {
     /// per line, flushing each so the parent gets it at once. A line that is
     /// not a `Job` is an `InvalidData` error.
     pub fn serve(input: impl BufRead, mut output: impl Write) -> io::Result<()> {
-        // TODO: for each line of `input` (`.lines()` stops at end-of-file):
-        // - parse it into a Job with `serde_json::from_str`; if that fails,
-        //   return `io::Error::new(io::ErrorKind::InvalidData, e)`;
-        // - write `process(&job)` with `serde_json::to_writer`, then b"\n";
-        // - flush, so the answer leaves now and not when a buffer fills.
-        // End-of-file means the parent is done: return Ok(()).
+        // TODO. The checks run the worker on its own, like any command-line
+        // program: three job lines, then end-of-file; they expect three
+        // answer lines and a successful exit. They also hold a conversation
+        // with it: one job at a time, stdin left open, the next job only
+        // after the answer came, so an answer must leave as soon as it
+        // exists. A line that is not JSON must give an `InvalidData` error.
+        // Chapter: "Framing: where does a message end?".
         todo!("serve")
     }
 }
@@ -102,9 +106,11 @@ pub mod worker {
 /// How the parent starts the worker: this same program with the worker
 /// argument. No shell: the program and each argument are passed as they are.
 pub fn worker_command() -> io::Result<Command> {
-    // TODO: `Command::new` on `std::env::current_exe()?`, plus one `.arg`:
-    // worker::WORKER_ARG. Never a shell (`sh -c "..."`): arguments go one by
-    // one, so nothing in them is ever parsed as a command.
+    // TODO. No shell (the chapter's "No shell" box). The checks look at
+    // the program and the arguments of the `Command` you return: this same
+    // program, and exactly one argument, `worker::WORKER_ARG`. They also
+    // notice a worker that a shell started.
+    // Chapter: "The concept" and "Pipes: the door".
     todo!("worker_command")
 }
 
@@ -164,9 +170,10 @@ pub fn run_jobs(jobs: Vec<Job>) -> Result<Finished, IpcError> {
 /// Writes each job as one JSON line, then closes the pipe (by dropping it):
 /// the worker sees end-of-file.
 pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
-    // TODO: wrap stdin in a BufWriter (one system call per buffer, not per
-    // line); write each job with `serde_json::to_writer` and a b"\n"; flush.
-    // JSON escapes a newline inside a string, so one message is one line.
+    // TODO. Each job is one line, even when its text holds newlines, and
+    // the worker must see end-of-file once the last job is written.
+    // The checks send 2000 small jobs and, elsewhere, four of 192 KiB each.
+    // Chapter: "Framing: where does a message end?" and "Pipes: the door".
     todo!("write_jobs")
 }
 
@@ -175,20 +182,17 @@ pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
 /// while this one reads, so neither pipe can fill up and block both sides.
 /// The worker is always waited for; on a bad answer it is killed first.
 pub fn run_jobs_with(mut cmd: Command, jobs: Vec<Job>) -> Result<Finished, IpcError> {
-    // TODO:
-    // 1. Set stdin and stdout to `Stdio::piped()` and `spawn` (a failure is
-    //    IpcError::Spawn). Take the pipes out: `child.stdin.take()`,
-    //    `child.stdout.take()`.
-    // 2. Write and read AT THE SAME TIME: move stdin and the jobs into a
-    //    writer thread that calls `write_jobs`. If this thread wrote every
-    //    job before reading, a big answer would fill the stdout pipe, the
-    //    worker would stop reading, the stdin pipe would fill, and both
-    //    processes would wait for each other forever.
-    // 3. Here, read the answers: `BufReader::new(stdout).lines()`, one Answer
-    //    per job. A line that does not parse: IpcError::Malformed, and kill
-    //    the worker (it is not making sense). The lines ending too early: the
-    //    worker died; IpcError::WorkerDied once you know its exit status.
-    // 4. ALWAYS `child.wait()`, on success and on failure: a child nobody
-    //    waits for stays a zombie. Join the writer thread too.
+    // TODO. One answer per job, in order; every failure is an `IpcError`,
+    // never a panic or a hang; and when this returns, the worker has
+    // exited and been waited for, whatever happened.
+    // The checks send messages of 192 KiB each way, far more than a pipe
+    // holds; run their own workers that answer one job, send half a line
+    // and then go silent (expect `Malformed`, carrying that line), or die
+    // with exit code 3 after three answers while jobs are still being sent
+    // (expect `WorkerDied` with 3 of 40 and that status). Their workers stay
+    // alive for a moment after their output has ended. On Unix, after each
+    // run the checks ask the operating system whether any child is left,
+    // running or a zombie.
+    // Chapter: "The pipe deadlock" and "Exit status, and zombies".
     todo!("run_jobs_with")
 }
