@@ -9,7 +9,9 @@
 //! depends on how the threads happen to interleave.
 //!
 //! Fix `Counter`, `Seats` and `Bank` so that they are right however the
-//! threads are scheduled. Check your work with:
+//! threads are scheduled. Next to each one: what must hold, what the checks
+//! will look at, and the chapter section that explains the idea. Check your
+//! work with:
 //!
 //! ```text
 //! cargo xtask check step5
@@ -25,7 +27,8 @@
 //! For that to work, use the types from [`sync`] (this crate's `sync`
 //! module), never `std::sync` directly.
 //!
-//! Stuck? `cargo xtask hint step5` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step5` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -73,10 +76,10 @@ impl Counter {
 
     /// Adds one hit.
     pub fn hit(&self) {
-        // TODO: this is a read-modify-write done as two separate steps. Two
-        // threads can both read the same old value, and both write old + 1:
-        // one hit is lost. Make the read and the write ONE indivisible
-        // operation (the atomic types have a method for exactly this).
+        // TODO. Wrong as written: two calls at once can count as one.
+        // The checks: two threads call hit() once each, and the count must
+        // end at 2 in every interleaving.
+        // Chapter: "Race conditions".
         let now = self.hits.load(Ordering::SeqCst);
         self.hits.store(now + 1, Ordering::SeqCst);
     }
@@ -109,12 +112,11 @@ impl Seats {
     /// when every seat is taken. Two callers never get the same seat, and
     /// nobody gets `None` while a seat is still free.
     pub fn claim_any(&self) -> Option<usize> {
-        // TODO: "is it free?" and "take it" are two steps. Between them,
-        // another thread can take the same seat, and both callers believe it
-        // is theirs. Make check-and-take one step: an atomic operation that
-        // only succeeds if the seat is still free (and tells you whether it
-        // did), or one lock held across both. If a seat you looked at was
-        // taken under your feet, do not give up: try the next one.
+        // TODO. Wrong as written: two callers can both get the same seat.
+        // The checks: two threads claim one seat (exactly one gets it, the
+        // other `None`), and two threads claim two seats (each gets a
+        // different one; nobody may get `None` while a seat is free).
+        // Chapter: "Race conditions".
         for (number, seat) in self.taken.iter().enumerate() {
             if !seat.load(Ordering::SeqCst) {
                 seat.store(true, Ordering::SeqCst);
@@ -158,11 +160,9 @@ impl Account {
 /// the balances sees a total that is right.
 #[derive(Debug)]
 pub struct Bank {
-    // TODO: two separate atomics cannot keep a rule that spans both of them:
-    // whoever looks between "take from one" and "add to the other" sees money
-    // missing. Replace these with something that changes both balances in one
-    // step, as far as any other thread can tell: a `sync::Mutex` around both
-    // balances is the simplest. Change the methods below to match.
+    // TODO. You may change what a `Bank` holds (this field's type, or other
+    // fields) and the bodies of its methods; the signatures stay. Wrong as
+    // written: the rules above break when threads call at once.
     balances: [AtomicU64; 2],
 }
 
@@ -176,10 +176,15 @@ impl Bank {
     /// Moves `amount` from one account to the other, if `from` holds at
     /// least that much. Returns whether the money moved.
     pub fn transfer(&self, from: Account, to: Account, amount: u64) -> bool {
-        // TODO: two races here. The balance check and the withdrawal are
-        // separate steps (two transfers can both pass the check and overdraw
-        // the account); and the withdrawal and the deposit are separate steps
-        // (the money is nowhere in between).
+        // TODO. Wrong as written: two transfers at once can overdraw, and a
+        // look in the middle sees money missing.
+        // The checks: two threads each move 60 out of 100 (only one may
+        // succeed); one transfer runs while another thread looks at
+        // `balances()`; and two transfers in opposite directions run at the
+        // same time while a third thread looks. Every look must add up, and
+        // nothing may deadlock.
+        // Chapter: "Race conditions" and "Locks: `Mutex`, and two
+        // relatives".
         let source = &self.balances[from.index()];
         let target = &self.balances[to.index()];
         if source.load(Ordering::SeqCst) < amount {
@@ -192,7 +197,9 @@ impl Bank {
 
     /// Both balances, `[checking, savings]`, as they were at one moment.
     pub fn balances(&self) -> [u64; 2] {
-        // TODO: reading one balance and then the other is two steps too.
+        // TODO. Wrong as written: the two balances are read at different
+        // moments. The checks add up what it returns while transfers run.
+        // Chapter: "Race conditions".
         [
             self.balances[0].load(Ordering::SeqCst),
             self.balances[1].load(Ordering::SeqCst),
