@@ -14,13 +14,16 @@
 //! In the grader, "this program" is the checks binary: its `main` calls
 //! `worker::run_if_requested` with the risky jobs before anything else.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step6
 //! ```
 //!
-//! Stuck? `cargo xtask hint step6` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step6` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -165,15 +168,13 @@ impl Worker {
     /// Starts this program's own executable in the worker role, with its
     /// stdin and stdout piped to us.
     pub fn start() -> io::Result<Worker> {
-        // TODO: start `std::env::current_exe()` with the argument
-        // `worker::ROLE`, its stdin and stdout piped (`Stdio::piped()`).
-        // Take the two pipes out of the Child; hand stdout to `read_lines`
-        // and keep the receiver it returns.
-        // Then wait for the worker's first line, `worker::READY` (use plain
-        // `recv()`, no time limit): starting a process takes longer on a busy
-        // machine, and that must not count against the first job's limit.
-        // Anything else (or no line at all) means the worker is broken:
-        // kill it, wait for it, and return an error.
+        // TODO. Returns a worker that has said `worker::READY`, however long
+        // that took; a worker that says anything else, or ends first, is an
+        // error, and is not left running.
+        // The checks hold every worker back for 2 s, twice a job's time
+        // limit, before it says it is ready: the first job must still
+        // succeed, in that same worker, with no restart.
+        // Chapter: "A supervisor", point 1.
         todo!("Worker::start")
     }
 
@@ -184,34 +185,33 @@ impl Worker {
 
     /// Sends one job and waits at most `limit` for its reply.
     pub fn run(&mut self, job: &Job, limit: Duration) -> Outcome {
-        // TODO:
-        // 1. Write the request line `<name> <input>` to the worker's stdin
-        //    and flush it. If that fails, the worker has died: wait for it
-        //    (`self.child.wait()`) and report `Crashed` with its status.
-        // 2. Wait for the reply on `self.replies`, at most `limit`
-        //    (`recv_timeout`):
-        //    - a line starting with "ok ": `Ok` with the rest of the line;
-        //    - any other line: `ProtocolError` with that line;
-        //    - the time ran out: `TimedOut` (the caller kills the worker);
-        //    - the channel disconnected: the worker closed its stdout, it is
-        //      dead. Wait for it and report `Crashed` with its exit status.
+        // TODO. One request line out (the protocol is in the doc comment of
+        // `worker::serve` above), then at most `limit` for the reply, and one
+        // `Outcome` that says what happened. This does not kill the worker.
+        // The checks' jobs really panic (exit code 101), abort (a signal on
+        // Unix), hang forever, or write a line that is not a reply before
+        // their real one. A worker that is about to crash stays alive for a
+        // while after closing its stdout, so its exit status comes only to a
+        // supervisor that waits for it.
+        // Chapter: "A supervisor", points 2 to 4.
         todo!("Worker::run")
     }
 
     /// Stops a healthy worker: closing its stdin ends its loop; then wait.
     pub fn shut_down(self) -> io::Result<ExitStatus> {
-        // TODO: close the worker's stdin (drop it: the worker's loop ends when
-        // its input does), then wait for the process and return its status.
+        // TODO. The worker leaves its loop only when its stdin closes; the
+        // checks notice a supervisor stuck here after the last reply.
+        // Chapter: "A supervisor", point 6.
         todo!("Worker::shut_down")
     }
 
     /// Ends a worker that cannot be trusted any more (hung, crashed, or out
     /// of step with the protocol), and waits for it so no zombie is left.
     pub fn kill(self) {
-        // TODO: kill the process, then wait for it. A killed process that
-        // nobody waits for stays in the process table as a zombie.
-        // (Write `mut self` above to be allowed to call `self.child.kill()`.
-        // Killing a process that already exited is harmless.)
+        // TODO. It may be hung, or already dead: either way, when this
+        // returns the process is gone and waited for. (You may write
+        // `mut self` above: a binding's `mut` is not part of the signature.)
+        // Chapter: "Why a thread cannot be stopped" and "A supervisor".
         todo!("Worker::kill")
     }
 }
@@ -219,15 +219,16 @@ impl Worker {
 impl Supervisor {
     /// Runs every job, in order, and reports each one's outcome.
     pub fn run_all(&self, jobs: &[Job]) -> Report {
-        // TODO: one worker at a time; run the jobs in order with `Worker::run`
-        // and `self.time_limit`, one outcome per job.
-        // - Start a worker when you need one and have none. The first start
-        //   is free; each later start is a restart, and after
-        //   `self.max_restarts` restarts, the remaining jobs are `NotRun`.
-        // - Reuse a worker while its jobs succeed. After any other outcome,
-        //   never reuse it (it may be hung, dead, or still writing the reply
-        //   of an old job): `kill` it.
-        // - At the end, `shut_down` the worker you still have.
+        // TODO. Jobs in order, one worker at a time, one outcome per job.
+        // The first worker is free; each worker started after it counts as a
+        // restart, and once `max_restarts` are used up the remaining jobs are
+        // `NotRun`. When run_all returns, no worker is left, running or a
+        // zombie.
+        // The checks look at which process ran each job: jobs that succeed
+        // in a row must share one worker, and a job after any other outcome
+        // must run in a new one. They count the restarts, and check the
+        // process table after every run (on Linux and macOS).
+        // Chapter: "A supervisor", point 5.
         todo!("Supervisor::run_all")
     }
 }
