@@ -12,13 +12,18 @@
 //! * a process pool: one child process per job, but never more than N
 //!   children alive at once.
 //!
-//! Replace every `todo!()` below. Check your work with:
+//! Replace every `todo!()` below. Next to each one: what it must do, what
+//! the checks will look at, and the chapter section that explains the idea.
+//! Nothing is timed: the checks hold jobs and children at a latch and count
+//! how many are running at once.
+//! Check your work with:
 //!
 //! ```text
 //! cargo xtask check step7
 //! ```
 //!
-//! Stuck? `cargo xtask hint step7` prints the hint of each failing check.
+//! Stuck? `cargo xtask hint step7` gives hints one level at a time; the
+//! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
 // This line only keeps the unsolved exercise free of "unused" warnings.
 // Delete it once you start; the compiler's warnings will help you.
@@ -74,30 +79,36 @@ impl ThreadPool {
     /// Starts `workers` threads sharing one queue that holds at most
     /// `queue_capacity` waiting jobs.
     pub fn new(workers: usize, queue_capacity: usize) -> ThreadPool {
-        // TODO: make a bounded channel (crossbeam_channel::bounded) of
-        // capacity `queue_capacity`, and start `workers` threads. Each takes
-        // jobs from the receiving end and runs them, until the channel is
-        // closed and empty (a `for job in receiver` loop does exactly that).
-        // Keep the sending end and the JoinHandles in the pool.
+        // TODO. Exactly `workers` threads run jobs, never more, and at most
+        // `queue_capacity` jobs wait while they are all busy.
+        // The checks submit jobs that hold their thread until released: with
+        // 3 workers, 3 must be running at once and a 4th must not start.
+        // Chapter: "Bounded pools".
         todo!("ThreadPool::new")
     }
 
     /// Queues a job. While the queue is full, waits for room: that wait is
     /// the back-pressure that keeps a fast producer from piling up work.
     pub fn submit(&self, job: impl FnOnce() + Send + 'static) {
-        // TODO: send the job (boxed) into the queue. On a bounded channel,
-        // `send` waits while the queue is full; do not work around that wait,
-        // it is the point.
+        // TODO. With every worker busy and the queue full, this waits until
+        // there is room; it never runs the job itself, nor drops it.
+        // The checks keep 3 workers busy, submit 2 more jobs that must go
+        // straight into a queue of capacity 2, and then one more that must
+        // wait until they let the workers go.
+        // Chapter: "Bounded pools" (back-pressure).
         todo!("ThreadPool::submit")
     }
 
     /// Lets every queued job finish, then joins every worker thread.
     /// Returns how many workers were joined.
     pub fn shutdown(self) -> usize {
-        // TODO: close the queue by dropping the sender (take it out of the
-        // Option), so the workers finish what is queued and then stop. Join
-        // every worker and return how many you joined. (Write `mut self`
-        // above to be allowed to take things out of the pool.)
+        // TODO. Every job already queued still runs, exactly once, and when
+        // this returns every worker thread has ended.
+        // The checks call it while 3 jobs run and 4 wait in the queue, and
+        // expect it to return only after all 7 are done and the 3 workers are
+        // joined. (You may write `mut self` above: a binding's `mut` is not
+        // part of the signature.)
+        // Chapter: "Bounded pools", its last paragraph.
         todo!("ThreadPool::shutdown")
     }
 }
@@ -112,15 +123,14 @@ pub fn run_in_processes<F>(inputs: &[String], max_alive: usize, spawn: F) -> Vec
 where
     F: Fn(&str) -> io::Result<Child> + Sync,
 {
-    // TODO: never more than `max_alive` children alive, and every child
-    // waited for. One simple shape: `max_alive` threads (std::thread::scope
-    // lets them borrow `inputs` and `spawn`), each taking the next input from
-    // a shared queue and running it to the end before taking another:
-    //   - `spawn(input)` starts the child;
-    //   - read all of its stdout (take it out of the Child first);
-    //   - `wait()` for it, whatever happened, so no zombie is left;
-    //   - the result is the output trimmed, or an error if the child failed.
-    // Put each result at its input's index: results come back in input order.
+    // TODO. Never more than `max_alive` children alive at once, yet that
+    // many kept busy while there is work; every child waited for; results
+    // in the order of `inputs`, whatever order the children end in.
+    // The checks hold every child until they let it go: with 8 inputs and
+    // `max_alive` 3, 3 must be alive at once and a 4th must not appear.
+    // They let children end newest first, each child prints more than a
+    // pipe holds, and afterwards no child may be left, running or a zombie.
+    // Chapter: "Bounded pools", and step 4's "Exit status, and zombies".
     todo!("run_in_processes")
 }
 
