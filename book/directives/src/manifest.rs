@@ -171,8 +171,9 @@ fn exercise_box(step: &Step) -> String {
         duration(step.minutes)
     );
     let mut body = format!(
-        "Open `{}/src/lib.rs`: its comments say what to write. \
-         When you think it works, ask the grader:\n\n\
+        "Open `{}/src/lib.rs`: its comments say what each function you write \
+         must do, what the checks will look at, and which section of this chapter \
+         explains the idea. When you think it works, ask the grader:\n\n\
          ```console\n{}\n```\n\n",
         step.exercise_crate,
         step.check_command()
@@ -185,7 +186,9 @@ fn exercise_box(step: &Step) -> String {
             body.push_str(&format!("- {}\n", check.title));
         }
         body.push_str(&format!(
-            "\nA check failed? It says why, with a hint; `cargo xtask hint {}` shows the hints again.\n",
+            "\nA check failed? It says why, with a first hint. `cargo xtask hint {}` gives more, \
+             one level at a time, and the walk-through after this chapter's exercise text \
+             (a \"Stuck?\" block you open yourself) shows the whole way.\n",
             step.short_id()
         ));
     }
@@ -277,6 +280,11 @@ outro_minutes = 5
         );
         assert!(out.contains("- A works\n"), "{out}");
         assert!(out.contains("`exercises/step1-one/src/lib.rs`"), "{out}");
+        assert!(out.contains("what the checks will look at"), "{out}");
+        assert!(
+            out.contains("`cargo xtask hint step1` gives more, one level at a time"),
+            "{out}"
+        );
         assert!(out.ends_with("````\n\nAfter."), "{out}");
     }
 
