@@ -134,9 +134,9 @@ pub fn offload_to_thread(id: u64, job: Job, done: Sender<Finished>) {
 /// Runs `heavy_work(n)` in a child process without blocking the caller, and
 /// sends the result to `done`, exactly once.
 pub fn offload_to_child(id: u64, n: u64, done: Sender<Finished>) {
-    // TODO. The checks' worker process holds its answer until the check,
-    // from outside, has seen the loop answer pings: returning only once the
-    // child is done is caught.
+    // TODO. The checks' worker process waits, before it does the job, until
+    // the check has seen the loop answer three pings sent after it: an
+    // offload that returns only once the child is done is caught.
     // Chapter: "Offloading to a child process".
     todo!("offload_to_child")
 }
