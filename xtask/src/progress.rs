@@ -43,6 +43,31 @@ pub struct StepProgress {
     pub first_checked: String,
     pub last_checked: String,
     pub passed_at: Option<String>,
+    /// The deepest hint tier shown for each check (check id -> tier, 1 = the
+    /// first): a failing check shows the deepest one seen, `cargo xtask hint`
+    /// the next. Kept when the check passes, so reports can tell how much
+    /// help the step took.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hints_seen: BTreeMap<String, usize>,
+}
+
+impl StepProgress {
+    fn see_hints(&mut self, shown: &[(String, usize)]) {
+        for (check, tier) in shown {
+            let seen = self.hints_seen.entry(check.clone()).or_insert(0);
+            *seen = (*seen).max(*tier);
+        }
+    }
+
+    /// The deepest hint tier of `check` shown so far (0: none).
+    pub fn hint_seen(&self, check: &str) -> usize {
+        self.hints_seen.get(check).copied().unwrap_or(0)
+    }
+
+    /// The deepest hint tier shown for any check of the step (0: none).
+    pub fn deepest_hint(&self) -> usize {
+        self.hints_seen.values().copied().max().unwrap_or(0)
+    }
 }
 
 impl Progress {
@@ -118,11 +143,13 @@ impl Progress {
         total: usize,
         failing: Vec<String>,
         compile_error: bool,
+        hints_shown: &[(String, usize)],
     ) {
         let _lock = Lock::take(repo);
         let mut progress = Progress::load_locked(repo);
         let now = now();
         let entry = progress.steps.entry(step_id.to_string()).or_default();
+        entry.see_hints(hints_shown);
         if entry.first_checked.is_empty() {
             entry.first_checked = now.clone();
         }
@@ -136,6 +163,19 @@ impl Progress {
             entry.ever_passed = true;
             entry.passed_at.get_or_insert(now);
         }
+        progress.save(repo);
+    }
+
+    /// Remembers that these hints (check id, tier) were shown, keeping the
+    /// deepest tier of each check. Graders running at once take turns.
+    pub fn saw_hints(repo: &Repo, step_id: &str, shown: &[(String, usize)]) {
+        if shown.is_empty() {
+            return;
+        }
+        let _lock = Lock::take(repo);
+        let mut progress = Progress::load_locked(repo);
+        let entry = progress.steps.entry(step_id.to_string()).or_default();
+        entry.see_hints(shown);
         progress.save(repo);
     }
 
@@ -232,7 +272,7 @@ mod tests {
             std::thread::scope(|s| {
                 for step in &steps {
                     let repo = &repo;
-                    s.spawn(move || Progress::record(repo, step, 1, 1, Vec::new(), false));
+                    s.spawn(move || Progress::record(repo, step, 1, 1, Vec::new(), false, &[]));
                 }
             });
             let progress = Progress::load(&repo);
@@ -243,5 +283,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn hints_seen_keep_the_deepest_tier_and_survive_later_checks() {
+        if std::env::var_os("COURSE_STATE_DIR").is_some() {
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let repo = repo(root.path());
+        let shown = |id: &str, tier| vec![(id.to_string(), tier)];
+        Progress::record(
+            &repo,
+            "step1-a",
+            0,
+            2,
+            vec!["x".into()],
+            false,
+            &shown("x", 1),
+        );
+        Progress::saw_hints(&repo, "step1-a", &shown("x", 3));
+        Progress::saw_hints(&repo, "step1-a", &shown("x", 2));
+        Progress::saw_hints(&repo, "step1-a", &shown("y", 1));
+        Progress::record(&repo, "step1-a", 2, 2, Vec::new(), false, &[]);
+        let progress = Progress::load(&repo);
+        let step = progress.get("step1-a").unwrap();
+        assert!(step.passed);
+        assert_eq!(step.hint_seen("x"), 3);
+        assert_eq!(step.hint_seen("y"), 1);
+        assert_eq!(step.hint_seen("z"), 0);
+        assert_eq!(step.deepest_hint(), 3);
+        // Two graders showing hints at once: neither loses the other's.
+        std::thread::scope(|s| {
+            for id in ["p", "q"] {
+                let repo = &repo;
+                s.spawn(move || Progress::saw_hints(repo, "step1-a", &shown(id, 2)));
+            }
+        });
+        let progress = Progress::load(&repo);
+        let step = progress.get("step1-a").unwrap();
+        assert_eq!((step.hint_seen("p"), step.hint_seen("q")), (2, 2));
     }
 }

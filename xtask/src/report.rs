@@ -38,7 +38,10 @@ pub struct CheckEntry {
     /// "pass", "fail", "timeout", "crash", "error"; "not-run" after a compile error.
     pub status: &'static str,
     pub message: Option<String>,
+    /// The first hint (a question that points at the concept).
     pub hint: Option<String>,
+    /// How many hint tiers the check has (`cargo xtask hint` unfolds them).
+    pub hint_tiers: usize,
     pub duration_ms: u64,
 }
 
@@ -67,7 +70,8 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     title: g.info.title.clone(),
                     status: g.report.verdict.status(),
                     message: (!g.passed()).then(|| g.message()),
-                    hint: (!g.passed()).then(|| g.info.hint.clone()),
+                    hint: (!g.passed()).then(|| g.info.hint(1).to_string()),
+                    hint_tiers: g.info.tiers(),
                     duration_ms: g.report.duration.as_millis() as u64,
                 })
                 .collect(),
@@ -83,6 +87,7 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     status: "not-run",
                     message: None,
                     hint: None,
+                    hint_tiers: c.tiers(),
                     duration_ms: 0,
                 })
                 .collect(),

@@ -51,6 +51,42 @@ pub fn colour_on_stdout() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
 }
 
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints one line on stdout like `anstream::println!`, except that a closed
+/// stdout (`cargo xtask check step1 | head -3`) is remembered instead of
+/// ending the process: the run goes on quietly, so its result is still
+/// recorded in progress, and [`end_if_stdout_gone`] then exits the way a
+/// broken pipe does.
+macro_rules! say {
+    () => {
+        $crate::ui::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::ui::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+pub fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    if STDOUT_GONE.load(Relaxed) {
+        return;
+    }
+    if writeln!(anstream::stdout(), "{line}").is_err() {
+        STDOUT_GONE.store(true, Relaxed);
+    }
+}
+
+/// After a run printed with [`say!`] and recorded its result: a closed
+/// stdout ends the process now, as a broken pipe would.
+pub fn end_if_stdout_gone() {
+    if STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed) {
+        exit_as_broken_pipe();
+    }
+}
+
 /// A closed stdout (`cargo xtask list | head -1`) ends the grader quietly,
 /// the way a broken pipe ends other command-line tools, after ending the
 /// running check and removing its files. `println!` panics on a closed

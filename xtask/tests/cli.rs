@@ -39,6 +39,22 @@ fn fixture(state: &tempfile::TempDir) -> Command {
     cmd
 }
 
+/// A check's hint tier in the real course manifest (1 = the first).
+fn course_hint(step: &str, check: &str, tier: usize) -> String {
+    let course = course::Course::load(&repo_root()).unwrap();
+    let step = course.find_step(step).unwrap();
+    let check = step.checks.iter().find(|c| c.id == check).unwrap();
+    check.hint(tier).to_string()
+}
+
+/// The first `n` words of a text: enough to find it in wrapped output.
+fn opening(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn json(output: &[u8]) -> Value {
     serde_json::from_slice(output)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(output)))
@@ -98,17 +114,23 @@ fn untouched_exercise_fails_with_titles_and_hints_and_records_progress() {
         .stdout(predicate::str::contains(
             "✗ Events are handled one at a time, in the order they arrived",
         ))
-        .stdout(predicate::str::contains("hint: An event loop is a queue"))
+        .stdout(predicate::str::contains(format!(
+            "hint: {}",
+            opening(&course_hint("step1", "fifo-order", 1), 4)
+        )))
         .stdout(predicate::str::contains("it reached `todo!(\"enqueue\")`"))
         .stdout(predicate::str::contains("0 of 5 checks passed."));
     let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
     assert!(progress.contains("[steps.step1-blocking]"), "{progress}");
-    // hint now shows only the failing checks' hints: all of them.
+    // hint now shows only the failing checks' hints (all of them), one
+    // tier deeper than the ✗ showed.
     xtask(&state)
         .args(["hint", "1"])
         .assert()
         .success()
         .stdout(predicate::str::contains("failed last time"))
+        .stdout(predicate::str::contains("    2 of "))
+        .stdout(predicate::str::contains("(new):"))
         .stdout(predicate::str::contains(
             "The handler that blocked the loop is found",
         ));
@@ -150,7 +172,11 @@ fn check_json_follows_the_schema() {
     assert_eq!(check["id"], "fifo-order");
     assert_eq!(check["status"], "fail");
     assert!(check["message"].as_str().unwrap().contains("todo!"));
-    assert!(check["hint"].as_str().unwrap().contains("queue"));
+    assert_eq!(
+        check["hint"].as_str().unwrap(),
+        course_hint("step1", "fifo-order", 1)
+    );
+    assert!(check["hint_tiers"].as_u64().unwrap() >= 3);
     assert!(check["duration_ms"].is_u64());
     assert_eq!(v["totals"]["total"], 5);
 }
@@ -256,6 +282,86 @@ fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
         Ok(true),
         "the hanging check's grandchild (pid {pid}) still holds its lock: it is still running"
     );
+}
+
+#[test]
+fn hints_unfold_one_tier_at_a_time_across_check_and_hint() {
+    let state = tempfile::tempdir().unwrap();
+    let tier1 = "hint: What does the failure message say?";
+    let tier2 = "The tool: the failure message, read slowly.";
+    let tier3 = "The outline: make the check pass.";
+    // The first ✗ shows the question, never the outline.
+    fixture(&state)
+        .args(["check", "step1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(tier1))
+        .stdout(predicate::str::contains(
+            "(hint 1 of 3; `cargo xtask hint step1` shows the next)",
+        ))
+        .stdout(predicate::str::contains(tier2).not())
+        .stdout(predicate::str::contains(tier3).not());
+    // Each `hint` unfolds one more tier of each failing check, and only of
+    // the failing ones.
+    fixture(&state)
+        .args(["hint", "step1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("2 of 3 (new): {tier2}")))
+        .stdout(predicate::str::contains(tier3).not())
+        .stdout(predicate::str::contains("Still nothing to do.").not());
+    fixture(&state)
+        .args(["hint", "step1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "3 of 3 (new; the last): {tier3}"
+        )));
+    fixture(&state)
+        .args(["hint", "step1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "3 of 3 (the last): {tier3}"
+        )))
+        .stdout(predicate::str::contains("(new").not());
+    // A failing check now shows the deepest tier seen.
+    fixture(&state)
+        .args(["check", "step1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("hint: {tier3}")))
+        .stdout(predicate::str::contains("(hint 3 of 3, the last;"));
+    // The instructor's report says how deep the hints went, and the class
+    // table marks it.
+    let report = state.path().join("report.json");
+    fixture(&state)
+        .args(["report", "--name", "ada", "--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    let v = json(&std::fs::read(&report).unwrap());
+    assert_eq!(v["steps"][0]["deepest_hint"], 3, "{v}");
+    let html = state.path().join("class.html");
+    fixture(&state)
+        .arg("class-report")
+        .arg(&report)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1/4 h3"));
+    // --all shows every tier, of every check.
+    let fresh = tempfile::tempdir().unwrap();
+    fixture(&fresh)
+        .args(["hint", "step1", "--all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Every hint of every check"))
+        .stdout(predicate::str::contains(tier3))
+        .stdout(predicate::str::contains("It already passes."));
 }
 
 #[test]

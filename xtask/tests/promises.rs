@@ -273,6 +273,18 @@ fn a_closed_stdout_during_a_check_leaves_nothing_running() {
     assert!(!out.status.success());
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    // The run went on quietly to the end: its result is recorded, then the
+    // grader ends as a broken pipe does.
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap_or_default();
+    assert!(
+        progress.contains("[steps.step1-fixture]") && progress.contains("checks_passed = 1"),
+        "a check run whose output was cut off (`| head`) was not recorded:\n{progress}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+    }
 }
 
 #[test]

@@ -82,6 +82,8 @@ fn report_writes_the_documented_schema_and_nothing_else() {
     assert_eq!(step1["checks_total"], 5);
     assert_eq!(step1["failing"].as_array().unwrap().len(), 5);
     assert!(step1["last_checked"].as_str().unwrap().ends_with('Z'));
+    // The ✗ lines showed the first hint tier of each failing check.
+    assert_eq!(step1["deepest_hint"], 1);
     assert_eq!(v["steps"][1]["status"], "not-started");
 
     // Without --name and without a terminal to ask on, it says what to do.
@@ -117,19 +119,31 @@ fn class_report_tabulates_the_class_and_skips_foreign_files() {
     };
     assert_eq!(
         row("alice"),
-        ["alice", "✓", "3/5", "·", "·", "·", "·", "·", "1/7"]
+        ["alice", "✓★", "3/5", "h2", "·", "·", "·", "·", "·", "1/7"]
     );
+    // An older grader's report has no hint depth: no mark either way.
     assert_eq!(
         row("bob"),
         ["bob", "3/5", "·", "·", "·", "·", "·", "·", "0/7"]
     );
     assert_eq!(
         row("carol"),
-        ["carol", "✓", "✓", "build", "✗", "·", "·", "·", "·", "2/7"]
+        ["carol", "✓", "h3", "✓★", "build", "✗", "·", "·", "·", "·", "2/7"]
     );
     assert_eq!(
         row("dave"),
-        ["dave", "4/5", "·", "·", "·", "·", "·", "·", "0/7"]
+        ["dave", "4/5", "h3", "·", "·", "·", "·", "·", "·", "0/7"]
+    );
+    assert!(
+        out.contains("On their own: 2 of the 3 steps done took no hint beyond the first."),
+        "{out}"
+    );
+    // The instructor guide shows this very output.
+    let guide = std::fs::read_to_string(repo_root().join("book/src/instructor-guide.md")).unwrap();
+    let table = &out[..out.find("\nWrote").expect("the Wrote line")];
+    assert!(
+        guide.contains(&format!("```text\n{}\n```", table.trim_end())),
+        "book/src/instructor-guide.md no longer shows what class-report prints for the fixture class; paste this:\n{table}"
     );
     assert!(out.contains("4 attendees."), "{out}");
     assert!(
@@ -149,7 +163,7 @@ fn class_report_tabulates_the_class_and_skips_foreign_files() {
         "self-contained"
     );
     assert!(page.contains(
-        "<tr><td class=\"name\">alice</td><td class=\"done\">✓</td><td class=\"partial\">3/5</td>"
+        "<tr><td class=\"name\">alice</td><td class=\"done\">✓★</td><td class=\"partial\">3/5 h2</td>"
     ));
     assert!(page.contains("<td class=\"broken\">build ✗</td>"));
     assert!(page.contains("fails for 2 of 4 attendees"));

@@ -241,7 +241,7 @@ minutes = 35
 [[step.check]]
 id = "a"
 title = "A works"
-hint = "Think about A."
+hints = ["What is A?", "Use A.", "Do A."]
 
 [[step]]
 id = "step2-two"
@@ -254,7 +254,7 @@ minutes = 40
 [[step.check]]
 id = "b"
 title = "B works"
-hint = "Think about B."
+hints = ["What is B?", "Use B.", "Do B."]
 
 [[schedule]]
 id = "short"

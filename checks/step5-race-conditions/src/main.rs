@@ -39,7 +39,7 @@ struct Tally {
     first_bad: Option<String>,
 }
 
-/// Runs `scenario` once per possible interleaving of its threads. The
+/// Runs `scenario` once per schedule of its threads that loom's model allows. The
 /// scenario returns `None` when that run ended right, or what went wrong.
 ///
 /// `setting` says in a few words what the scenario's threads do; it is part
@@ -59,7 +59,7 @@ where
     let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
     let record = tally.clone();
     // Every setting written out, so LOOM_* variables in the environment
-    // cannot make the search smaller: all interleavings, no time cap.
+    // cannot make the search smaller: every schedule, no time cap.
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = None;
     builder.max_permutations = None;
@@ -86,13 +86,13 @@ where
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "a panic without a message".into());
         fail!(
-            "after {} interleavings, one of them went wrong with a panic: {message}",
+            "after {} schedules, one of them went wrong with a panic: {message}",
             tally.runs
         );
     }
     if tally.bad == 0 {
         // Shown by the grader only when asked (the check passed).
-        eprintln!("loom explored {} interleavings, all right", tally.runs);
+        eprintln!("loom explored {} schedules, all right", tally.runs);
     }
     if tally.runs < 2 {
         fail!(
@@ -152,7 +152,7 @@ mod deadlock {
             })
             .collect();
         Some(format!(
-            "deadlock: {setting}. In interleaving {runs} that loom tried, every thread still running was waiting for another one, so none could ever go on:\n{}\nA thread waits like this in `lock()` on a Mutex that another thread holds, or that it already holds itself (std's Mutex is not reentrant), or in `join()` on a thread that waits. When a call needs two locks, every caller must take them in the same order.",
+            "deadlock: {setting}. In schedule {runs} that loom tried, every thread still running was waiting for another one, so none could ever go on:\n{}\nA thread waits like this in `lock()` on a Mutex that another thread holds, or that it already holds itself (std's Mutex is not reentrant), or in `join()` on a thread that waits. When a call needs two locks, every caller must take them in the same order.",
             threads.join("\n")
         ))
     }
@@ -186,7 +186,7 @@ fn lost_update() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "two threads each called hit() once, so the count must end at 2.\nloom tried all {} interleavings of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
+        "two threads each called hit() once, so the count must end at 2.\nloom tried all {} schedules of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -204,7 +204,7 @@ fn claim_once() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom tried all {} interleavings; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
+        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom tried all {} schedules; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -222,7 +222,7 @@ fn claim_retry() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom tried all {} interleavings; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
+        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom tried all {} schedules; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -250,7 +250,7 @@ fn no_overdraft() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom tried all {} interleavings; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
+        "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom tried all {} schedules; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -287,7 +287,7 @@ fn consistent_total() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom tried all {} interleavings; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom tried all {} schedules; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -329,7 +329,7 @@ fn both_directions() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom tried all {} interleavings; in {} of them {}.",
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom tried all {} schedules; in {} of them {}.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()

@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// Every check has at least this many hints: a question, the tool, the
+/// outline of the fix.
+pub const MIN_HINT_TIERS: usize = 3;
+
 /// The file name of the manifest at the repository root.
 pub const MANIFEST_FILE: &str = "course.toml";
 
@@ -164,14 +168,32 @@ pub struct CheckInfo {
     pub id: String,
     /// What the check proves, in words a learner understands.
     pub title: String,
-    /// Shown when the check fails: points at the concept, not the answer.
-    pub hint: String,
+    /// The hints, in the order they unfold: a question that points at the
+    /// concept, the tool to reach for, the outline of the fix (at least
+    /// [`MIN_HINT_TIERS`]). A failing check shows the deepest tier the
+    /// learner has seen so far; `cargo xtask hint` shows the next one.
+    pub hints: Vec<String>,
     /// This check's own time limit, if not the course default.
     pub timeout_secs: Option<u64>,
     /// Said instead of the generic message when the check runs out of time.
     pub on_timeout: Option<String>,
     /// This check's own memory limit in MiB, if not the course default.
     pub memory_mib: Option<u64>,
+}
+
+impl CheckInfo {
+    /// Hint `tier` (1 = the first), clamped to the ones there are.
+    pub fn hint(&self, tier: usize) -> &str {
+        let last = self.hints.len().saturating_sub(1);
+        self.hints
+            .get(tier.saturating_sub(1).min(last))
+            .map_or("", String::as_str)
+    }
+
+    /// How many hint tiers the check has.
+    pub fn tiers(&self) -> usize {
+        self.hints.len()
+    }
 }
 
 /// A manifest that could not be read, with the place that is wrong.
@@ -255,6 +277,22 @@ impl Course {
                     return Err(format!(
                         "check `{}` appears twice in step `{}`",
                         check.id, step.id
+                    ));
+                }
+                if check.hints.len() < MIN_HINT_TIERS {
+                    return Err(format!(
+                        "check `{}` of step `{}` has {} hint(s); every check needs at least {MIN_HINT_TIERS}, in the order they unfold: a question that points at the concept, the tool to reach for, the outline of the fix",
+                        check.id,
+                        step.id,
+                        check.hints.len()
+                    ));
+                }
+                if let Some(n) = check.hints.iter().position(|h| h.trim().is_empty()) {
+                    return Err(format!(
+                        "hint {} of check `{}` of step `{}` is empty",
+                        n + 1,
+                        check.id,
+                        step.id
                     ));
                 }
                 for (name, value) in [
@@ -398,7 +436,7 @@ minutes = 10
 [[step.check]]
 id = "a"
 title = "A works"
-hint = "Think about A."
+hints = ["What is A?", "Use A.", "Do A, then B."]
 "#;
 
     #[test]
@@ -422,9 +460,29 @@ hint = "Think about A."
 
     #[test]
     fn missing_field_is_reported() {
-        let bad = GOOD.replace("hint = \"Think about A.\"\n", "");
+        let bad = GOOD.replace(
+            "hints = [\"What is A?\", \"Use A.\", \"Do A, then B.\"]\n",
+            "",
+        );
         let err = Course::parse(&bad, Path::new("course.toml")).unwrap_err();
-        assert!(err.to_string().contains("hint"), "{err}");
+        assert!(err.to_string().contains("hints"), "{err}");
+    }
+
+    #[test]
+    fn hints_unfold_in_at_least_three_tiers() {
+        let c = Course::parse(GOOD, Path::new("course.toml")).unwrap();
+        let check = &c.steps[0].checks[0];
+        assert_eq!(check.tiers(), 3);
+        assert_eq!(check.hint(0), "What is A?");
+        assert_eq!(check.hint(1), "What is A?");
+        assert_eq!(check.hint(3), "Do A, then B.");
+        assert_eq!(check.hint(9), "Do A, then B.");
+        let two = GOOD.replace(", \"Do A, then B.\"", "");
+        let err = Course::parse(&two, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("has 2 hint(s)"), "{err}");
+        let empty = GOOD.replace("\"Use A.\"", "\" \"");
+        let err = Course::parse(&empty, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("hint 2 of check `a`"), "{err}");
     }
 
     #[test]
@@ -460,10 +518,7 @@ hint = "Think about A."
         let no_memory = GOOD.replace("timeout_secs = 5", "timeout_secs = 5\nmemory_mib = 0");
         assert!(Course::parse(&no_memory, Path::new("course.toml")).is_err());
         for field in ["timeout_secs", "memory_mib"] {
-            let check = GOOD.replace(
-                "hint = \"Think about A.\"",
-                &format!("hint = \"H\"\n{field} = 0"),
-            );
+            let check = GOOD.replace("hints = [", &format!("{field} = 0\nhints = ["));
             let err = Course::parse(&check, Path::new("course.toml")).unwrap_err();
             assert!(err.to_string().contains(&format!("{field} = 0")), "{err}");
         }

@@ -11,7 +11,7 @@ use crate::originals;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report::{self, CheckJson, Totals};
-use crate::ui::{self, paint, BAD, BOLD, DIM, NOTE, OK, WARN};
+use crate::ui::{self, paint, say, BAD, BOLD, DIM, NOTE, OK, WARN};
 use crate::Format;
 
 pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Result<ExitCode> {
@@ -54,6 +54,8 @@ pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Res
         Format::Human if all => print_summary_table(&steps, &results),
         Format::Human => {}
     }
+    // Every result is recorded by now.
+    ui::end_if_stdout_gone();
     Ok(if all_passed {
         ExitCode::SUCCESS
     } else {
@@ -72,7 +74,7 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
             Target::Exercise => format!("your exercise ({})", step.exercise_crate),
             Target::Solution => format!("the reference solution ({})", step.solution_crate()),
         };
-        anstream::println!(
+        say!(
             "{} {}. {}: {} against {against}",
             paint(NOTE, "Checking"),
             step.number(),
@@ -81,8 +83,21 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
         );
     }
     let colour = human && ui::colour_on_stdout();
+    // A failing check shows the deepest hint the learner has unfolded for it
+    // (the first one the first time); the reference solution's runs and JSON
+    // output unfold nothing.
+    let hints_seen = match target {
+        Target::Exercise if human => Progress::load(repo)
+            .get(&step.id)
+            .map(|p| p.hints_seen.clone())
+            .unwrap_or_default(),
+        _ => Default::default(),
+    };
     let mut printer = LivePrinter {
         human,
+        step: step.short_id().to_string(),
+        hints_seen,
+        hints_shown: Vec::new(),
         compiled_any: false,
         own_crates: [
             step.id.clone(),
@@ -107,7 +122,15 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
             StepResult::CompileError { .. } => Vec::new(),
         };
         let compile_error = matches!(result, StepResult::CompileError { .. });
-        Progress::record(repo, &step.id, passed, total, failing, compile_error);
+        Progress::record(
+            repo,
+            &step.id,
+            passed,
+            total,
+            failing,
+            compile_error,
+            &printer.hints_shown,
+        );
     }
     Ok(result)
 }
@@ -132,6 +155,12 @@ fn ensure_exercise_files(repo: &Repo, step: &Step) -> Result<()> {
 
 struct LivePrinter {
     human: bool,
+    /// `step3`, for the `hint` command it names.
+    step: String,
+    /// The deepest hint tier seen per check before this run.
+    hints_seen: std::collections::BTreeMap<String, usize>,
+    /// The hints this run showed (check id, tier).
+    hints_shown: Vec<(String, usize)>,
     compiled_any: bool,
     /// The step's own crates (exercise and checks), `-` as `_`: rebuilding
     /// only those is an ordinary rebuild, not a first build.
@@ -162,21 +191,27 @@ impl grade::Progress for LivePrinter {
             return;
         }
         for w in warnings {
-            anstream::println!("{}", w.rendered.trim_end());
+            say!("{}", w.rendered.trim_end());
         }
     }
 
     fn check_done(&mut self, graded: &Graded) {
-        if self.human {
-            print_check(graded);
+        if !self.human {
+            return;
+        }
+        let seen = self.hints_seen.get(&graded.info.id).copied().unwrap_or(0);
+        let tier = seen.clamp(1, graded.info.tiers().max(1));
+        print_check(graded, tier, &self.step);
+        if !graded.passed() {
+            self.hints_shown.push((graded.info.id.clone(), tier));
         }
     }
 }
 
-fn print_check(graded: &Graded) {
+fn print_check(graded: &Graded, tier: usize, step: &str) {
     let ms = graded.report.duration.as_millis();
     if graded.passed() {
-        anstream::println!(
+        say!(
             "  {} {} {}",
             paint(OK, "✓"),
             graded.info.title,
@@ -184,24 +219,25 @@ fn print_check(graded: &Graded) {
         );
         return;
     }
-    anstream::println!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
     // The message may quote what the code under test produced.
-    anstream::println!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
-    anstream::println!(
+    say!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
+    let tiers = graded.info.tiers();
+    let more = if tier < tiers {
+        format!("hint {tier} of {tiers}; `cargo xtask hint {step}` shows the next")
+    } else {
+        format!("hint {tier} of {tiers}, the last; the chapter's walk-through goes further")
+    };
+    let text = report::wrap(&format!("hint: {}", graded.info.hint(tier)), 82);
+    let text = text.replacen("hint:", &paint(NOTE, "hint:"), 1);
+    say!(
         "{}",
-        ui::indent(
-            &format!(
-                "{} {}",
-                paint(NOTE, "hint:"),
-                report::wrap(&graded.info.hint, 82)
-            ),
-            6
-        )
+        ui::indent(&format!("{text}\n{}", paint(DIM, format!("({more})"))), 6)
     );
     let output = graded.report.output.trim();
     if !output.is_empty() {
-        anstream::println!("      {}", paint(DIM, "what the code printed:"));
-        anstream::println!(
+        say!("      {}", paint(DIM, "what the code printed:"));
+        say!(
             "{}",
             paint(DIM, ui::indent(&ui::printable(output, true), 8))
         );
@@ -216,15 +252,15 @@ fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) 
     match result {
         StepResult::CompileError { diagnostics } => {
             for d in diagnostics {
-                anstream::println!("{}", d.rendered.trim_end());
+                say!("{}", d.rendered.trim_end());
             }
-            anstream::println!("{}", compile_error_advice(repo, step, target, diagnostics));
+            say!("{}", compile_error_advice(repo, step, target, diagnostics));
         }
         StepResult::Ran { checks } => {
             let passed = checks.iter().filter(|c| c.passed()).count();
-            println!();
+            say!();
             if result.passed() {
-                anstream::println!(
+                say!(
                     "{} All {} checks of step {} passed.",
                     paint(OK, "Done!"),
                     checks.len(),
@@ -234,13 +270,13 @@ fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) 
                     print_next(repo, step);
                 }
             } else {
-                anstream::println!(
+                say!(
                     "{} of {} checks passed.",
                     paint(if passed == 0 { BAD } else { WARN }, passed),
                     checks.len()
                 );
-                anstream::println!(
-                    "{} fix the first failing check and run `{cmd}` again.\n      `cargo xtask watch {}` re-checks every time you save; `cargo xtask hint {}` repeats the hints.",
+                say!(
+                    "{} fix the first failing check and run `{cmd}` again.\n      `cargo xtask watch {}` re-checks every time you save; `cargo xtask hint {}` unfolds the next hint of each failing check.",
                     paint(NOTE, "Next:"),
                     step.short_id(),
                     step.short_id()
@@ -294,7 +330,7 @@ fn compile_error_advice(
 
 fn print_next(repo: &Repo, step: &Step) {
     match repo.course.next_step(&step.id) {
-        Some(next) => anstream::println!(
+        Some(next) => say!(
             "{} read {} ({}. {}), then run `{}`.",
             paint(NOTE, "Next:"),
             next.chapter,
@@ -302,7 +338,7 @@ fn print_next(repo: &Repo, step: &Step) {
             next.title,
             next.check_command()
         ),
-        None => anstream::println!(
+        None => say!(
             "{} that was the last step: you finished the course. The chapters after the steps (myth busters, pitfalls, production patterns) are waiting in the book.",
             paint(NOTE, "Next:")
         ),
@@ -310,8 +346,8 @@ fn print_next(repo: &Repo, step: &Step) {
 }
 
 fn print_summary_table(steps: &[&Step], results: &[StepResult]) {
-    println!();
-    anstream::println!("{}", paint(BOLD, "Summary"));
+    say!();
+    say!("{}", paint(BOLD, "Summary"));
     let width = steps.iter().map(|s| s.id.len()).max().unwrap_or(10);
     for (step, result) in steps.iter().zip(results) {
         let (passed, total) = result.counts(step);
@@ -320,6 +356,6 @@ fn print_summary_table(steps: &[&Step], results: &[StepResult]) {
             _ if result.passed() => paint(OK, "passed"),
             _ => paint(WARN, "failing"),
         };
-        anstream::println!("  {:<width$}  {passed:>2}/{total:<2}  {status}", step.id);
+        say!("  {:<width$}  {passed:>2}/{total:<2}  {status}", step.id);
     }
 }

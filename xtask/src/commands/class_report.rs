@@ -95,22 +95,42 @@ fn read_report(path: &Path) -> std::result::Result<AttendeeReport, String> {
     serde_json::from_value(value).map_err(|e| format!("damaged report ({e})"))
 }
 
-/// One cell of the table.
+/// One cell of the table, with the deepest hint tier the attendee unfolded
+/// for the step (`None` in reports of graders that did not record it).
 enum Cell {
-    Done,
-    Partial(usize, usize),
+    Done(Option<usize>),
+    Partial(usize, usize, Option<usize>),
     CompileError,
     NotStarted,
+}
+
+/// `★` for a step done without asking for a hint (tier 1 comes with every
+/// failing check, so it does not count), ` h2` for hints unfolded to tier 2.
+fn hint_mark(done: bool, deepest: Option<usize>) -> String {
+    match deepest {
+        Some(0 | 1) if done => "★".into(),
+        Some(n) if n >= 2 => format!(" h{n}"),
+        _ => String::new(),
+    }
 }
 
 impl Cell {
     fn text(&self) -> String {
         match self {
-            Cell::Done => "✓".into(),
-            Cell::Partial(p, t) => format!("{p}/{t}"),
+            Cell::Done(h) => format!("✓{}", hint_mark(true, *h)),
+            Cell::Partial(p, t, h) => format!("{p}/{t}{}", hint_mark(false, *h)),
             Cell::CompileError => "build ✗".into(),
             Cell::NotStarted => "·".into(),
         }
+    }
+
+    fn done(&self) -> bool {
+        matches!(self, Cell::Done(_))
+    }
+
+    /// Done without asking for a hint.
+    fn on_its_own(&self) -> bool {
+        matches!(self, Cell::Done(Some(0 | 1)))
     }
 }
 
@@ -143,10 +163,11 @@ impl Table {
                             for check in &s.failing {
                                 failing.insert((id.clone(), check.clone()));
                             }
+                            let h = s.deepest_hint;
                             match s.status.as_str() {
-                                "done" => Cell::Done,
+                                "done" => Cell::Done(h),
                                 "in-progress" if s.compile_error => Cell::CompileError,
-                                "in-progress" => Cell::Partial(s.checks_passed, s.checks_total),
+                                "in-progress" => Cell::Partial(s.checks_passed, s.checks_total, h),
                                 _ => Cell::NotStarted,
                             }
                         }
@@ -200,13 +221,13 @@ impl Table {
             for cell in cells {
                 let text = format!("{:^7}", cell.text());
                 let styled = match cell {
-                    Cell::Done => paint(OK, text),
+                    Cell::Done(_) => paint(OK, text),
                     Cell::Partial(..) | Cell::CompileError => paint(WARN, text),
                     Cell::NotStarted => paint(DIM, text),
                 };
                 let _ = write!(line, "  {styled}");
             }
-            let done = cells.iter().filter(|c| matches!(c, Cell::Done)).count();
+            let done = cells.iter().filter(|c| c.done()).count();
             let _ = write!(line, "  {done}/{}", cells.len());
             anstream::println!("{line}");
         }
@@ -219,6 +240,20 @@ impl Table {
                 "✓ done · n/m checks passing · \"build ✗\" does not compile · \"·\" not started"
             )
         );
+        anstream::println!(
+            "{}",
+            paint(
+                DIM,
+                "★ done without asking for a hint · h2, h3: the deepest hint tier unfolded (tier 1 comes with every ✗)"
+            )
+        );
+        let (done, own) = self.done_on_their_own();
+        if done > 0 {
+            anstream::println!(
+                "{} {own} of the {done} steps done took no hint beyond the first.",
+                paint(NOTE, "On their own:")
+            );
+        }
         match &self.most_failing {
             Some((step, check, title, n)) => anstream::println!(
                 "{} {step} / {check}: \"{title}\" fails for {n} of {} attendees.",
@@ -230,6 +265,13 @@ impl Table {
                 paint(NOTE, "Most failing check:")
             ),
         }
+    }
+
+    /// (steps done, of those done without asking for a hint), over the class.
+    fn done_on_their_own(&self) -> (usize, usize) {
+        let cells = self.rows.iter().flat_map(|(_, cells)| cells);
+        let done = cells.clone().filter(|c| c.done()).count();
+        (done, cells.filter(|c| c.on_its_own()).count())
     }
 
     fn html(&self, title: &str) -> String {
@@ -254,17 +296,24 @@ impl Table {
             let _ = write!(h, "<tr><td class=\"name\">{}</td>", escape(name));
             for cell in cells {
                 let class = match cell {
-                    Cell::Done => "done",
+                    Cell::Done(_) => "done",
                     Cell::Partial(..) => "partial",
                     Cell::CompileError => "broken",
                     Cell::NotStarted => "none",
                 };
                 let _ = write!(h, "<td class=\"{class}\">{}</td>", escape(&cell.text()));
             }
-            let done = cells.iter().filter(|c| matches!(c, Cell::Done)).count();
+            let done = cells.iter().filter(|c| c.done()).count();
             let _ = writeln!(h, "<td>{done}/{}</td></tr>", cells.len());
         }
-        h.push_str("</table>\n");
+        h.push_str("</table>\n<p class=\"none\">✓ done · n/m checks passing · ★ done without asking for a hint · h2, h3: the deepest hint tier unfolded (tier 1 comes with every failing check)</p>\n");
+        let (done, own) = self.done_on_their_own();
+        if done > 0 {
+            let _ = writeln!(
+                h,
+                "<p>On their own: {own} of the {done} steps done took no hint beyond the first.</p>"
+            );
+        }
         match &self.most_failing {
             Some((step, check, title, n)) => {
                 let _ = writeln!(

@@ -1,10 +1,14 @@
-//! `cargo xtask hint <step> [--all]`
+//! `cargo xtask hint <step> [--all]`: the hints of the failing checks, one
+//! level deeper each time. A check's hints come in tiers (a question, the
+//! tool to reach for, the outline of the fix); the deepest tier seen is kept
+//! in progress, so they unfold across `check`, `watch` and `hint` alike.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
+use course::{CheckInfo, Step};
 
-use crate::progress::Progress;
+use crate::progress::{Progress, StepProgress};
 use crate::repo::Repo;
 use crate::report::wrap;
 use crate::ui::{indent, paint, BOLD, DIM, NOTE};
@@ -13,11 +17,13 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
     let repo = Repo::open()?;
     let step = repo.step(step)?;
     let progress = Progress::load(&repo);
-    let failing: Option<&Vec<String>> = progress
-        .get(&step.id)
-        .filter(|p| !p.compile_error && !all)
+    let record = progress.get(&step.id);
+    // Only a run that got to the checks says which ones fail (hints can be
+    // seen before the first check, which leaves an entry with no run).
+    let failing: Option<&Vec<String>> = record
+        .filter(|p| !p.compile_error && !p.last_checked.is_empty() && !all)
         .map(|p| &p.failing);
-    let (checks, intro): (Vec<_>, String) = match failing {
+    let (checks, intro): (Vec<&CheckInfo>, String) = match failing {
         Some(ids) if ids.is_empty() => {
             anstream::println!(
                 "Every check of step {} passed the last time you ran `{}`. `cargo xtask hint {} --all` shows all the hints anyway.",
@@ -29,24 +35,90 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
         }
         Some(ids) => (
             step.checks.iter().filter(|c| ids.contains(&c.id)).collect(),
-            "Hints for the checks that failed last time:".to_string(),
+            "The next hint for each check that failed last time:".to_string(),
+        ),
+        None if all => (
+            step.checks.iter().collect(),
+            format!("Every hint of every check of step {}:", step.number()),
         ),
         None => (
             step.checks.iter().collect(),
-            format!("Hints for every check of step {}:", step.number()),
+            format!("The next hint for each check of step {}:", step.number()),
         ),
     };
+    // (check, tier seen before, tier shown now)
+    let plan: Vec<(&CheckInfo, usize, usize)> = checks
+        .into_iter()
+        .map(|check| {
+            let seen = record.map_or(0, |p: &StepProgress| p.hint_seen(&check.id));
+            let tier = if all {
+                check.tiers()
+            } else {
+                (seen + 1).min(check.tiers())
+            };
+            (check, seen, tier)
+        })
+        .collect();
+    // Recorded before printing: a reader that stops early (`| head`) still
+    // unfolds the tier.
+    let shown: Vec<(String, usize)> = plan.iter().map(|(c, _, t)| (c.id.clone(), *t)).collect();
+    Progress::saw_hints(&repo, &step.id, &shown);
     anstream::println!("{}\n", paint(BOLD, intro));
-    for check in checks {
-        anstream::println!("  {} {}", paint(NOTE, "•"), paint(BOLD, &check.title));
-        anstream::println!("{}\n", indent(&wrap(&check.hint, 82), 4));
+    for (check, seen, tier) in &plan {
+        print_check(check, *seen, *tier, all);
+    }
+    let more_left = plan.iter().any(|(c, _, t)| *t < c.tiers());
+    print_footer(step, more_left);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One check: the tiers seen before (dimmed, for context), then the new one.
+fn print_check(check: &CheckInfo, seen: usize, tier: usize, all: bool) {
+    let tiers = check.tiers();
+    anstream::println!("  {} {}", paint(NOTE, "•"), paint(BOLD, &check.title));
+    for earlier in 1..tier {
+        let text = wrap(
+            &format!("{earlier} of {tiers}: {}", check.hint(earlier)),
+            82,
+        );
+        if all || earlier > seen {
+            anstream::println!("{}", indent(&text, 4));
+        } else {
+            anstream::println!("{}", paint(DIM, indent(&text, 4)));
+        }
+    }
+    let label = match (tier > seen, tier == tiers) {
+        (true, true) => format!("{tier} of {tiers} (new; the last):"),
+        (true, false) => format!("{tier} of {tiers} (new):"),
+        (false, true) => format!("{tier} of {tiers} (the last):"),
+        (false, false) => format!("{tier} of {tiers}:"),
+    };
+    let text = wrap(&format!("{label} {}", check.hint(tier)), 82);
+    let text = text.replacen(&label, &paint(NOTE, &label), 1);
+    anstream::println!("{}\n", indent(&text, 4));
+}
+
+fn print_footer(step: &Step, more_left: bool) {
+    if more_left {
+        anstream::println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "`cargo xtask hint {}` again unfolds one more level; failing checks show the deepest one you have seen.",
+                    step.short_id()
+                )
+            )
+        );
     }
     anstream::println!(
         "{}",
         paint(
             DIM,
-            format!("The chapter explains the ideas: {}", step.chapter)
+            format!(
+                "The chapter explains the ideas, and its exercise section has the whole walk-through behind \"Stuck? The walk-through\": {}",
+                step.chapter
+            )
         )
     );
-    Ok(ExitCode::SUCCESS)
 }

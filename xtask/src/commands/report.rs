@@ -43,6 +43,11 @@ pub struct StepEntry {
     pub first_checked: Option<String>,
     pub last_checked: Option<String>,
     pub passed_at: Option<String>,
+    /// The deepest hint tier the attendee unfolded for any check of the step
+    /// (0: none; tier 1 comes with every failing check, deeper ones only when
+    /// asked for with `cargo xtask hint`). Absent in reports of older graders.
+    #[serde(default)]
+    pub deepest_hint: Option<usize>,
 }
 
 pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
@@ -71,6 +76,7 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
                 first_checked: Some(p.first_checked.clone()),
                 last_checked: Some(p.last_checked.clone()),
                 passed_at: p.passed_at.clone(),
+                deepest_hint: Some(p.deepest_hint()),
             },
             None => StepEntry {
                 id: step.id.clone(),
@@ -82,6 +88,7 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
                 first_checked: None,
                 last_checked: None,
                 passed_at: None,
+                deepest_hint: Some(0),
             },
         })
         .collect();
