@@ -9,7 +9,7 @@
 use std::io::{BufRead, Cursor, Write};
 use std::time::Duration;
 
-use check_harness::sync::within;
+use check_harness::sync::{recv_unless_stuck, within_unless_stuck, Waited};
 use check_harness::{ensure, fail, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -255,14 +255,18 @@ fn answers_as_it_goes() -> CheckResult {
         for (i, job) in jobs.iter().enumerate() {
             writeln!(stdin, "{}", serde_json::to_string(job)?)?;
             stdin.flush()?;
-            let line = match lines.recv_timeout(LIMIT) {
-                Ok(line) => line?,
-                Err(mpsc::RecvTimeoutError::Timeout) => fail!(
-                    "the check sent the worker job {i} as one line and kept its stdin open, as a parent that waits for each answer does; no answer came in {LIMIT:?}{}.\nThe worker must write each answer, and flush it, as soon as it has it: answers held in a buffer (a BufWriter never flushed), or input read to its end before anything is answered, reach the parent only after the parent has stopped sending.",
-                    if i == 0 { String::new() } else { format!(" (jobs 0..{i} were answered)") }
-                ),
-                Err(mpsc::RecvTimeoutError::Disconnected) => fail!(
+            let line = match recv_unless_stuck(&lines, LIMIT) {
+                Waited::Returned(line) => line?,
+                Waited::Closed => fail!(
                     "the check sent the worker job {i} with its stdin still open, and the worker closed its stdout (exited?) instead of answering"
+                ),
+                hung => fail!(
+                    "the check sent the worker job {i} as one line and kept its stdin open, as a parent that waits for each answer does; no answer came{}{}.\nThe worker must write each answer, and flush it, as soon as it has it: answers held in a buffer (a BufWriter never flushed), or input read to its end before anything is answered, reach the parent only after the parent has stopped sending.",
+                    match hung {
+                        Waited::Stuck => ": the worker was waiting for more input, and the check for its answer, so none could ever come".to_string(),
+                        _ => format!(" in {LIMIT:?}"),
+                    },
+                    if i == 0 { String::new() } else { format!(" (jobs 0..{i} were answered)") }
                 ),
             };
             let got: Answer = match serde_json::from_str(&line) {
@@ -289,21 +293,27 @@ fn answers_as_it_goes() -> CheckResult {
 
 const DEADLOCK: &str = "pipe deadlock: write and read at the same time";
 
-/// Runs the jobs through the learner's worker, turning a hang into `hang`.
-fn run_within(jobs: Vec<Job>, hang: String) -> Result<Finished, check_harness::Failure> {
-    match within(LIMIT, move || run_jobs(jobs)) {
-        None => fail!("{hang}"),
-        Some(Err(e)) => fail!("run_jobs failed: {e}"),
-        Some(Ok(finished)) => Ok(finished),
+/// Runs the jobs through the learner's worker, turning a hang into the
+/// message `hang` makes from how it ended ("did not return within 8s", or
+/// the proof that nothing could move any more). A deadlock is named as
+/// soon as it is proven (see `within_unless_stuck`); the limit only bounds
+/// the wait where it cannot be.
+fn run_within(
+    jobs: Vec<Job>,
+    hang: impl FnOnce(&str) -> String,
+) -> Result<Finished, check_harness::Failure> {
+    match within_unless_stuck(LIMIT, move || run_jobs(jobs)) {
+        Waited::Returned(Err(e)) => fail!("run_jobs failed: {e}"),
+        Waited::Returned(Ok(finished)) => Ok(finished),
+        stuck => fail!("{}", hang(&stuck.how())),
     }
 }
 
 fn many_jobs_in_order() -> CheckResult {
     let jobs = jobs(2000, 30);
-    let finished = run_within(
-        jobs.clone(),
-        format!("2000 small jobs did not come back within {LIMIT:?}. If the parent writes every job before it reads: {DEADLOCK}. If it reads and waits: does the worker flush each answer, and does it see end-of-file?"),
-    )?;
+    let finished = run_within(jobs.clone(), |how| {
+        format!("2000 small jobs did not come back: run_jobs {how}. If the parent writes every job before it reads: {DEADLOCK}. If it reads and waits: does the worker flush each answer, and does it see end-of-file?")
+    })?;
     compare(&jobs, &finished.answers)
 }
 
@@ -311,10 +321,9 @@ fn large_messages() -> CheckResult {
     // 4 jobs of 192 KiB: each message is far bigger than a pipe's buffer
     // (64 KiB on Linux), in both directions.
     let jobs = jobs(4, 192 * 1024);
-    let finished = run_within(
-        jobs.clone(),
-        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back within {LIMIT:?}. A pipe holds only about 64 KiB: while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)"),
-    )?;
+    let finished = run_within(jobs.clone(), |how| {
+        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back: run_jobs {how}. A pipe holds only about 64 KiB: while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)")
+    })?;
     compare(&jobs, &finished.answers)
 }
 
@@ -322,10 +331,9 @@ fn clean_exit() -> CheckResult {
     // The worker stays alive after its output ends until run_jobs waits.
     let _gate = check_harness::gate::Gate::hold(EXIT_GATE);
     for count in [5, 0] {
-        let finished = run_within(
-            jobs(count, 20),
-            format!("with {count} jobs, run_jobs did not return within {LIMIT:?}. The worker stops only at end-of-file on its stdin: drop the ChildStdin (all of it, also inside a BufWriter) before waiting for the worker."),
-        )?;
+        let finished = run_within(jobs(count, 20), |how| {
+            format!("with {count} jobs, run_jobs {how}. The worker stops only at end-of-file on its stdin: drop the ChildStdin (all of it, also inside a BufWriter) before waiting for the worker.")
+        })?;
         ensure!(
             finished.answers.len() == count as usize,
             "sent {count} jobs, got {} answers",
@@ -352,14 +360,18 @@ fn check_worker(mode: &str) -> std::process::Command {
 
 fn malformed_line() -> CheckResult {
     // The worker answers job 0, sends half a line for job 1, then hangs.
-    let result = within(LIMIT, || {
+    let result = within_unless_stuck(LIMIT, || {
         run_jobs_with(check_worker("malformed"), jobs(5, 20))
     });
-    match result {
-        None => fail!(
-            "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with did not return within {LIMIT:?}.\nA line that does not parse is an error: stop, kill the worker (it will not end by itself), and still wait for it."
+    let result = match result {
+        Waited::Returned(result) => result,
+        hung => fail!(
+            "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with {}.\nA line that does not parse is an error: stop, kill the worker (it will not end by itself), and still wait for it.",
+            hung.how()
         ),
-        Some(Err(IpcError::Malformed { line, .. })) => {
+    };
+    match result {
+        Err(IpcError::Malformed { line, .. }) => {
             ensure!(
                 line.contains("\"words\": \"many"),
                 "IpcError::Malformed should carry the bad line; it carries {line:?}"
@@ -369,10 +381,10 @@ fn malformed_line() -> CheckResult {
             }
             Ok(())
         }
-        Some(Err(other)) => fail!(
+        Err(other) => fail!(
             "the worker sent a line that is not an Answer; expected IpcError::Malformed, got {other:?}"
         ),
-        Some(Ok(finished)) => fail!(
+        Ok(finished) => fail!(
             "the worker sent a line that is not an Answer, yet run_jobs_with returned Ok with {} answers",
             finished.answers.len()
         ),
@@ -384,18 +396,22 @@ fn worker_crash() -> CheckResult {
     // enough that the parent is still writing when it dies. Its pipes close
     // first, and it stays alive until run_jobs_with waits for it.
     let _gate = check_harness::gate::Gate::hold(EXIT_GATE);
-    let result = within(LIMIT, || {
+    let result = within_unless_stuck(LIMIT, || {
         run_jobs_with(check_worker("crash"), jobs(40, 8 * 1024))
     });
-    match result {
-        None => fail!(
-            "the worker died after {ANSWERED_BEFORE_CRASH} answers; run_jobs_with did not return within {LIMIT:?}.\nWhen its stdout ends early, the worker is gone: wait for it and report it."
+    let result = match result {
+        Waited::Returned(result) => result,
+        hung => fail!(
+            "the worker died after {ANSWERED_BEFORE_CRASH} answers; run_jobs_with {}.\nWhen its stdout ends early, the worker is gone: wait for it and report it.",
+            hung.how()
         ),
-        Some(Err(IpcError::WorkerDied {
+    };
+    match result {
+        Err(IpcError::WorkerDied {
             answered,
             expected,
             status,
-        })) => {
+        }) => {
             ensure!(
                 (answered, expected) == (ANSWERED_BEFORE_CRASH, 40),
                 "the worker answered {ANSWERED_BEFORE_CRASH} of 40 jobs; WorkerDied says {answered} of {expected}"
@@ -410,10 +426,10 @@ fn worker_crash() -> CheckResult {
             }
             Ok(())
         }
-        Some(Err(other)) => fail!(
+        Err(other) => fail!(
             "the worker died (exit code 3) after {ANSWERED_BEFORE_CRASH} answers; expected IpcError::WorkerDied, got {other:?}"
         ),
-        Some(Ok(finished)) => fail!(
+        Ok(finished) => fail!(
             "the worker died after {ANSWERED_BEFORE_CRASH} of 40 answers, yet run_jobs_with returned Ok with {} answers",
             finished.answers.len()
         ),

@@ -105,3 +105,101 @@ where
         }
     }
 }
+
+/// How long everything must stay asleep, and unchanged, before
+/// [`within_unless_stuck`] and [`recv_unless_stuck`] call it a deadlock: far
+/// longer than any moment in which the kernel has queued a wake-up but not
+/// yet carried it out (see [`crate::settle::HOLD`]), far shorter than the
+/// limit a deadlock would otherwise wait for.
+pub const STUCK_HOLD: Duration = Duration::from_secs(1);
+
+/// How [`within_unless_stuck`] ended.
+#[derive(Debug)]
+pub enum Waited<T> {
+    /// `f` returned this.
+    Returned(T),
+    /// Proven stuck: every thread of this process (but the waiting one) and
+    /// of every process it started was asleep, and stayed so, while `f` had
+    /// not returned. Nothing is left to wake them: a deadlock.
+    Stuck,
+    /// `f` had not returned when the limit ran out.
+    TimedOut(Duration),
+    /// [`recv_unless_stuck`]: every sender is gone, nothing more can come.
+    Closed,
+}
+
+impl<T> Waited<T> {
+    /// "was stuck for good (…)" or "did not return within 8s", for messages
+    /// such as "run_jobs {how}".
+    pub fn how(&self) -> String {
+        match self {
+            Waited::Returned(_) => "returned".to_string(),
+            Waited::Stuck => "was stuck for good: every thread of the check and of the processes it started was waiting, and none was left to wake the others".to_string(),
+            Waited::TimedOut(limit) => format!("did not return within {limit:?}"),
+            Waited::Closed => "ended without a result".to_string(),
+        }
+    }
+}
+
+/// Like [`within`], but a deadlock is reported as soon as it is proven, not
+/// at the end of `limit`: while `f` runs, [`crate::settle::settled`] looks
+/// at every thread of this process and of every process it started
+/// ([`crate::settle::descendants`]). When all of them sleep and stay asleep,
+/// no one can wake the others and `f` will never return.
+///
+/// Only for code that never sleeps on a timer: a timer would wake it, so it
+/// would look busy and get the full `limit` (never a wrong verdict). Where
+/// the proof is not available (not Linux) this is [`within`].
+pub fn within_unless_stuck<T, F>(limit: Duration, f: F) -> Waited<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(WITHIN_THREAD.into())
+        .spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        })
+        .expect("spawn a thread");
+    match recv_unless_stuck(&rx, limit) {
+        Waited::Returned(Ok(value)) => Waited::Returned(value),
+        Waited::Returned(Err(payload)) => std::panic::resume_unwind(payload),
+        Waited::Stuck => Waited::Stuck,
+        Waited::TimedOut(limit) => Waited::TimedOut(limit),
+        Waited::Closed => Waited::Closed,
+    }
+}
+
+/// The next message on `rx`, unless it is proven that none can come: every
+/// thread of this process (but the caller) and of every process it started
+/// sleeps and stays asleep (see [`within_unless_stuck`]), or `limit` passes.
+/// A channel whose senders are all gone is [`Waited::Closed`] at once.
+pub fn recv_unless_stuck<T>(rx: &mpsc::Receiver<T>, limit: Duration) -> Waited<T> {
+    let started = std::time::Instant::now();
+    let children = || Some(crate::settle::descendants());
+    let mut stillness = crate::settle::Stillness::new(&children);
+    loop {
+        let Some(left) = limit.checked_sub(started.elapsed()) else {
+            return Waited::TimedOut(limit);
+        };
+        // The pause paces the readings; it proves nothing by itself.
+        match rx.recv_timeout(left.min(Duration::from_millis(5))) {
+            Ok(value) => return Waited::Returned(value),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Waited::Closed,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if stillness
+            .still_for()
+            .is_some_and(|still| still >= STUCK_HOLD)
+        {
+            // A thread that sends is not asleep: had anything been sent,
+            // it is here by now.
+            return match rx.try_recv() {
+                Ok(value) => Waited::Returned(value),
+                Err(mpsc::TryRecvError::Empty) => Waited::Stuck,
+                Err(mpsc::TryRecvError::Disconnected) => Waited::Closed,
+            };
+        }
+    }
+}
