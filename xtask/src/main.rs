@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod build;
+mod chart;
 mod commands;
 mod grade;
 mod originals;

@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use course::Step;
 
 use crate::build::{self, Diagnostic, Target};
+use crate::chart;
 use crate::grade::{self, Graded, StepResult};
 use crate::originals;
 use crate::progress::Progress;
@@ -187,6 +188,7 @@ fn print_check(graded: &Graded) {
     anstream::println!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
     // The message may quote what the code under test produced.
     anstream::println!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
+    print_chart(graded);
     anstream::println!(
         "{}",
         ui::indent(
@@ -205,6 +207,20 @@ fn print_check(graded: &Graded) {
             "{}",
             paint(DIM, ui::indent(&ui::printable(output, true), 8))
         );
+    }
+}
+
+/// Under a failure the check's timeline explains: what the code did, when.
+fn print_chart(graded: &Graded) {
+    let Some(trace) = graded.report.trace.as_ref().filter(|t| t.explains_failure) else {
+        return;
+    };
+    anstream::println!(
+        "      {}",
+        paint(DIM, "what happened (time since the check started):")
+    );
+    for line in chart::render(trace, 94, chart::Glyphs::for_terminal(), true) {
+        anstream::println!("      {line}");
     }
 }
 
