@@ -171,7 +171,8 @@ fn lane_cells(
         counter_cells(trace, lane, &mut cells, glyphs, col);
         return cells;
     }
-    let mut labels: Vec<(usize, usize, String)> = Vec::new();
+    // (first column, last column, label, whether it may cover a span)
+    let mut labels: Vec<(usize, usize, String, bool)> = Vec::new();
     for e in &events {
         if let EventKind::Span {
             label,
@@ -206,10 +207,12 @@ fn lane_cells(
                     };
                 }
             } else {
-                labels.push((a, b, label.clone()));
+                labels.push((a, b, label.clone(), false));
             }
         }
     }
+    // Instants in one column share a label: "Done 1 +3".
+    let mut marks: Vec<(usize, Vec<&str>)> = Vec::new();
     for e in &events {
         if let EventKind::Instant { label, tone } = &e.kind {
             let c = col(e.at_us);
@@ -221,28 +224,52 @@ fn lane_cells(
             if cells[c].ink != Ink::Fault {
                 cells[c] = Cell { ch, ink };
             }
-            labels.push((c, c, label.clone()));
+            match marks.iter_mut().find(|(at, _)| *at == c) {
+                Some((_, labels)) => labels.push(label),
+                None => marks.push((c, vec![label])),
+            }
         }
     }
-    for (a, b, label) in labels {
-        place_label(&mut cells, a, b, &label);
+    for (c, names) in marks {
+        labels.push((c, c, names.join(", "), true));
+    }
+    for (a, b, label, over_spans) in labels {
+        // All of a column's labels, or the first and how many more.
+        if !place_label(&mut cells, a, b, &label, over_spans) {
+            let mut parts = label.split(", ");
+            let first = parts.next().unwrap_or_default();
+            let more = parts.count();
+            if more > 0 {
+                place_label(&mut cells, a, b, &format!("{first} +{more}"), over_spans);
+            }
+        }
     }
     cells
 }
 
 /// Writes `label` just right of `a..=b` (or just left of it) where those
-/// cells are blank, with a blank between; nowhere if neither side is free.
-fn place_label(cells: &mut [Cell], a: usize, b: usize, label: &str) {
+/// cells are blank, with a blank between; failing that, over the body of a
+/// span just left of it (when `over_spans`), with a blank each side;
+/// nowhere if none is free. Whether it was written.
+fn place_label(cells: &mut [Cell], a: usize, b: usize, label: &str, over_spans: bool) -> bool {
     let len = label.chars().count();
     if len == 0 {
-        return;
+        return true;
     }
-    let free = |cells: &[Cell], from: usize, to: usize| {
-        to < cells.len() && cells[from..=to].iter().all(|c| c.ink == Ink::Empty)
+    let free = |cells: &[Cell], from: usize, to: usize, cover: bool| {
+        to < cells.len()
+            && cells[from..=to].iter().all(|c| {
+                c.ink == Ink::Empty
+                    || (cover && matches!(c.ink, Ink::Span | Ink::FaultSpan) && c.ch != '[')
+            })
     };
-    let start = if free(cells, b + 1, b + 1 + len) {
+    let start = if free(cells, b + 1, b + 1 + len, false) {
         Some(b + 2)
-    } else if a > len + 1 && free(cells, a - len - 1, a - 1) {
+    } else if a > len + 1 && free(cells, a - len - 1, a - 1, false) {
+        Some(a - len - 1)
+    } else if over_spans && a > len + 2 && free(cells, a - len - 2, a - 1, true) {
+        cells[a - len - 2] = EMPTY;
+        cells[a - 1] = EMPTY;
         Some(a - len - 1)
     } else {
         None
@@ -255,6 +282,7 @@ fn place_label(cells: &mut [Cell], a: usize, b: usize, label: &str) {
             };
         }
     }
+    start.is_some()
 }
 
 /// A label's character as drawn: a control character (from text the code
@@ -489,6 +517,55 @@ mod tests {
         let chart = text(&blocked_loop(), 94, Glyphs::Ascii);
         assert_eq!(chart, expected.join("\n"));
         assert!(chart.is_ascii());
+    }
+
+    /// The same as step 2 records it: the check lets the job go after it
+    /// failed, and the loop's late replies are labelled over the job's span.
+    #[test]
+    fn late_replies_are_labelled_over_the_span() {
+        let mut events = vec![instant(0, 100, "sent job 1", Tone::Plain)];
+        for n in 1..=3 {
+            events.push(instant(
+                0,
+                140 + n * 10,
+                &format!("sent Ping({n})"),
+                Tone::Plain,
+            ));
+        }
+        events.push(Event {
+            lane: 1,
+            at_us: 300,
+            kind: EventKind::Span {
+                label: "job 1 runs".into(),
+                end_us: Some(5_001_000),
+                tone: Tone::Plain,
+            },
+        });
+        events.push(instant(0, 5_000_500, "no reply in 5 s", Tone::Fault));
+        events.push(instant(0, 5_000_600, "let job 1 go", Tone::Plain));
+        for (i, reply) in ["Done 1", "Pong(1)", "Pong(2)", "Pong(3)"]
+            .iter()
+            .enumerate()
+        {
+            events.push(instant(1, 5_001_100 + i as u64 * 20, reply, Tone::Good));
+        }
+        let trace = Trace {
+            lanes: vec![
+                lane("check", LaneKind::Check, None),
+                lane("your loop", LaneKind::Loop, None),
+            ],
+            events,
+            end_us: 5_202_000,
+            explains_failure: true,
+            dropped: 0,
+        };
+        let expected = [
+            "    check |* sent job 1, sent Ping(1), sent Ping(2), sent Ping(3)      no reply in 5 s +1 X",
+            "your loop |[ job 1 runs =============================== Done 1, Pong(1), Pong(2), Pong(3) o",
+            "          +---------------+---------------+---------------+---------------+---------------+---",
+            "          0               1 s             2 s             3 s             4 s             5 s",
+        ];
+        assert_eq!(text(&trace, 94, Glyphs::Ascii), expected.join("\n"));
     }
 
     #[test]
