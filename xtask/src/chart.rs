@@ -86,11 +86,15 @@ const EMPTY: Cell = Cell {
 /// trailing newline. With `colour`, the lines carry ANSI styles (for
 /// anstream, which drops them where colour is off).
 pub fn render(trace: &Trace, width: usize, glyphs: Glyphs, colour: bool) -> Vec<String> {
-    let shown: Vec<usize> = if trace.lanes.len() > MAX_LANES {
-        (0..MAX_LANES - 1).collect()
+    // Counters under the lanes whose events they count.
+    let mut order: Vec<usize> = (0..trace.lanes.len()).collect();
+    order.sort_by_key(|&i| trace.lanes[i].kind == LaneKind::Counter);
+    let keep = if order.len() > MAX_LANES {
+        MAX_LANES - 1
     } else {
-        (0..trace.lanes.len()).collect()
+        order.len()
     };
+    let shown = &order[..keep];
     let names: Vec<String> = shown.iter().map(|&i| lane_name(trace, i)).collect();
     let name_width = names
         .iter()
@@ -99,7 +103,9 @@ pub fn render(trace: &Trace, width: usize, glyphs: Glyphs, colour: bool) -> Vec<
         .unwrap_or(0)
         .min(MAX_NAME);
     let plot = width.saturating_sub(name_width + 2).max(10);
-    let total = trace.duration_us().max(1);
+    // A quiet stretch after the last event (the check tidying up) is left
+    // out; a span still open then runs to the right end.
+    let total = trace.last_event_us().max(1);
     let col = |t: u64| -> usize {
         let c = u128::from(t) * plot as u128 / (u128::from(total) + 1);
         (c as usize).min(plot - 1)
@@ -233,6 +239,8 @@ fn lane_cells(
     for (c, names) in marks {
         labels.push((c, c, names.join(", "), true));
     }
+    // What the check failed on is labelled first, the rest where room is left.
+    labels.sort_by_key(|&(a, ..)| cells[a].ink != Ink::Fault);
     for (a, b, label, over_spans) in labels {
         // All of a column's labels, or the first and how many more.
         if !place_label(&mut cells, a, b, &label, over_spans) {
@@ -387,7 +395,8 @@ fn axis(total: u64, plot: usize, glyphs: Glyphs, col: &dyn Fn(u64) -> usize) -> 
     (line.into_iter().collect(), labels.into_iter().collect())
 }
 
-/// `t` in the unit `step` reads best in: `0`, `250 ms`, `1.5 s`, `40 µs`.
+/// `t` in the unit `step` reads best in: `0`, `250 ms`, `1.5 s`, `0.5 ms`,
+/// `40 µs`.
 fn time_label(t: u64, step: u64, glyphs: Glyphs) -> String {
     if t == 0 {
         return "0".to_string();
@@ -399,6 +408,8 @@ fn time_label(t: u64, step: u64, glyphs: Glyphs) -> String {
         format!("{:.1} s", t as f64 / 1e6)
     } else if step >= 1000 {
         format!("{} ms", t / 1000)
+    } else if step >= 100 {
+        format!("{:.1} ms", t as f64 / 1e3)
     } else {
         format!("{t} {micro}s")
     }
@@ -521,6 +532,7 @@ mod tests {
 
     /// The same as step 2 records it: the check lets the job go after it
     /// failed, and the loop's late replies are labelled over the job's span.
+    /// The fault's label is placed first; the other labels get what is left.
     #[test]
     fn late_replies_are_labelled_over_the_span() {
         let mut events = vec![instant(0, 100, "sent job 1", Tone::Plain)];
@@ -560,10 +572,10 @@ mod tests {
             dropped: 0,
         };
         let expected = [
-            "    check |* sent job 1, sent Ping(1), sent Ping(2), sent Ping(3)      no reply in 5 s +1 X",
-            "your loop |[ job 1 runs =============================== Done 1, Pong(1), Pong(2), Pong(3) o",
-            "          +---------------+---------------+---------------+---------------+---------------+---",
-            "          0               1 s             2 s             3 s             4 s             5 s",
+            "    check |* sent job 1 +3                                     no reply in 5 s, let job 1 go X",
+            "your loop |[ job 1 runs ================================== Done 1, Pong(1), Pong(2), Pong(3) o",
+            "          +----------------+----------------+---------------+----------------+---------------+",
+            "          0                1 s              2 s             3 s              4 s           5 s",
         ];
         assert_eq!(text(&trace, 94, Glyphs::Ascii), expected.join("\n"));
     }
@@ -585,6 +597,18 @@ mod tests {
             }
         }
         assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn time_labels_in_the_unit_of_the_step() {
+        let g = Glyphs::Unicode;
+        assert_eq!(time_label(0, 500, g), "0");
+        assert_eq!(time_label(1500, 500, g), "1.5 ms");
+        assert_eq!(time_label(40, 20, g), "40 µs");
+        assert_eq!(time_label(40, 20, Glyphs::Ascii), "40 us");
+        assert_eq!(time_label(20_000, 10_000, g), "20 ms");
+        assert_eq!(time_label(1_500_000, 500_000, g), "1.5 s");
+        assert_eq!(time_label(60_000_000, 10_000_000, g), "60 s");
     }
 
     #[test]

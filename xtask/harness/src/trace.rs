@@ -101,15 +101,16 @@ pub enum EventKind {
 }
 
 impl Trace {
-    /// The latest time in the trace: its end, or a later event.
-    pub fn duration_us(&self) -> u64 {
+    /// The time of the last thing that happened, a span's end included
+    /// (the trace's end if nothing did).
+    pub fn last_event_us(&self) -> u64 {
         let latest = self.events.iter().map(|e| match e.kind {
             EventKind::Span {
                 end_us: Some(end), ..
             } => end.max(e.at_us),
             _ => e.at_us,
         });
-        latest.fold(self.end_us, u64::max)
+        latest.max().unwrap_or(self.end_us)
     }
 }
 
