@@ -1,5 +1,6 @@
 //! `cargo xtask check <step> [--solution] [--all] [--format json]`
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -12,11 +13,19 @@ use crate::originals;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report::{self, CheckJson, Totals};
+use crate::trace_files;
 use crate::ui::{self, paint, BAD, BOLD, DIM, NOTE, OK, WARN};
 use crate::Format;
 
-pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Result<ExitCode> {
+pub fn run(
+    step: Option<&str>,
+    all: bool,
+    solution: bool,
+    format: Format,
+    trace: Option<Option<PathBuf>>,
+) -> Result<ExitCode> {
     let repo = Repo::open()?;
+    let trace_dir = trace.map(|dir| dir.unwrap_or_else(|| repo.path("target/traces")));
     let target = if solution {
         Target::Solution
     } else {
@@ -30,6 +39,9 @@ pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Res
     let mut results = Vec::new();
     for step in &steps {
         let result = check_step(&repo, step, target, format)?;
+        if let (Some(dir), StepResult::Ran { checks }) = (&trace_dir, &result) {
+            write_traces(&dir.join(&step.id), &step.id, checks, format)?;
+        }
         results.push(result);
     }
     let all_passed = results.iter().all(StepResult::passed);
@@ -60,6 +72,25 @@ pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Res
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Writes the traces of one step's checks into `dir` and says where
+/// (on stderr, so that `--format json` stays one JSON document on stdout).
+fn write_traces(dir: &Path, step_id: &str, checks: &[Graded], format: Format) -> Result<()> {
+    let written = trace_files::write(dir, step_id, checks)?;
+    if format == Format::Human || !written.is_empty() {
+        let said = if written.is_empty() {
+            format!("no check of {step_id} recorded a trace")
+        } else {
+            format!(
+                "{} traced checks of {step_id}: an SVG and a .trace.json (for ui.perfetto.dev) each, in {}",
+                written.len() / 2,
+                dir.display()
+            )
+        };
+        anstream::eprintln!("{} {said}", paint(NOTE, "Traces:"));
+    }
+    Ok(())
 }
 
 /// Grades one step, prints it (in human format) and records progress.
