@@ -496,6 +496,7 @@ mod tests {
             end_us: 5_001_000,
             explains_failure: true,
             dropped: 0,
+            clock: None,
         }
     }
 
@@ -570,6 +571,7 @@ mod tests {
             end_us: 5_202_000,
             explains_failure: true,
             dropped: 0,
+            clock: None,
         };
         let expected = [
             "    check |* sent job 1 +3                                     no reply in 5 s, let job 1 go X",
@@ -649,6 +651,7 @@ mod tests {
             end_us: 41_000,
             explains_failure: true,
             dropped: 0,
+            clock: None,
         };
         let expected = [
             "               check |       X 4th job started",
@@ -691,6 +694,7 @@ mod tests {
             end_us: 60_000_000,
             explains_failure: true,
             dropped: 0,
+            clock: None,
         };
         let chart = render(&trace, 94, Glyphs::Unicode, false);
         assert!(chart.len() <= 12, "{} lines", chart.len());

@@ -403,6 +403,7 @@ mod tests {
             end_us: 1000,
             explains_failure: true,
             dropped: 0,
+            clock: None,
         }
     }
 

@@ -246,9 +246,16 @@ fn print_chart(graded: &Graded) {
     let Some(trace) = graded.report.trace.as_ref().filter(|t| t.explains_failure) else {
         return;
     };
+    let clock = trace
+        .clock
+        .as_deref()
+        .unwrap_or("time since the check started");
     anstream::println!(
         "      {}",
-        paint(DIM, "what happened (time since the check started):")
+        paint(
+            DIM,
+            format!("what happened ({}):", ui::printable(clock, false))
+        )
     );
     for line in chart::render(trace, 94, chart::Glyphs::for_terminal(), true) {
         anstream::println!("      {line}");
