@@ -151,7 +151,9 @@ fn recorder() -> MutexGuard<'static, Recorder> {
     RECORDER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn enabled() -> bool {
+/// Whether this process records (`COURSE_NO_TRACE` unset or empty): a
+/// check may skip work done only for the picture.
+pub fn enabled() -> bool {
     *ENABLED.get_or_init(|| std::env::var_os("COURSE_NO_TRACE").is_none_or(|v| v.is_empty()))
 }
 
