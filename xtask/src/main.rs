@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod build;
+mod chart;
 mod commands;
 mod grade;
 mod originals;
@@ -17,6 +18,7 @@ mod progress;
 mod repo;
 mod report;
 mod stamp;
+mod trace_files;
 mod ui;
 
 /// The grader and tools of the course "Threads vs. processes in Rust".
@@ -59,6 +61,11 @@ enum Command {
         solution: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Also write each traced check's timeline as a picture (SVG) and as
+        /// trace JSON (for ui.perfetto.dev or chrome://tracing) into DIR,
+        /// one folder per step (default: target/traces).
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        trace: Option<Option<std::path::PathBuf>>,
     },
     /// Show the hints of the checks that are failing now.
     Hint {
@@ -172,7 +179,8 @@ fn main() -> ExitCode {
             all,
             solution,
             format,
-        } => commands::check::run(step.as_deref(), all, solution, format),
+            trace,
+        } => commands::check::run(step.as_deref(), all, solution, format, trace),
         Command::Hint { step, all } => commands::hint::run(&step, all),
         Command::Watch { step, poll, manual } => {
             let mode = match (poll, manual) {

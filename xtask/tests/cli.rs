@@ -244,13 +244,24 @@ fn corrupt_progress_is_rebuilt_with_a_warning() {
 fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
     let state = tempfile::tempdir().unwrap();
     let lock_file = state.path().join("grandchild.lock");
+    let traces = state.path().join("traces");
     fixture(&state)
         .env("FIXTURE_LOCK_FILE", &lock_file)
-        .args(["check", "step1"])
+        .args(["check", "step1", "--trace"])
+        .arg(&traces)
         .timeout(std::time::Duration::from_secs(120))
         .assert()
         .code(1)
         .stdout(predicate::str::contains("✓ A check that passes"))
+        // The failing check's trace, drawn under its message.
+        .stdout(predicate::str::contains(
+            "what happened (time since the check started):",
+        ))
+        .stdout(predicate::str::contains("the fixture "))
+        .stdout(predicate::str::contains("got 41"))
+        .stderr(predicate::str::contains(
+            "Traces: 1 traced checks of step1-fixture",
+        ))
         // A passing check's output is not shown.
         .stdout(predicate::str::contains("only shown when a check fails").not())
         .stdout(predicate::str::contains("expected 42, got 41"))
@@ -282,6 +293,18 @@ fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
         Ok(true),
         "the hanging check's grandchild (pid {pid}) still holds its lock: it is still running"
     );
+    // --trace wrote the traced check's picture and trace JSON.
+    let dir = traces.join("step1-fixture");
+    let svg = std::fs::read_to_string(dir.join("fails.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("answer()"), "{svg}");
+    let events = json(&std::fs::read(dir.join("fails.trace.json")).unwrap());
+    let lanes = events["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .count();
+    assert_eq!(lanes, 2, "{events}");
 }
 
 #[test]

@@ -4,11 +4,16 @@
 //! Every check drives the loop with a `ManualClock`: a handler "works" for
 //! 300 ms by advancing the clock 300 ms, so every expected number is exact
 //! and nothing depends on how fast or busy the machine is.
+//!
+//! The checks that judge a report draw it as a trace on that same clock
+//! (`check_harness::trace`): each handler's run on the loop's lane, each
+//! event's wait in the queue on a lane of its own, as the report says.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, sync::within, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -41,6 +46,34 @@ fn names(report: &[Handled]) -> Vec<&str> {
     report.iter().map(|h| h.name.as_str()).collect()
 }
 
+fn us(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Draws `report` as the grader shows it under a failure of this check:
+/// the handlers' runs on the loop's lane, each event's wait on its own lane
+/// (`waited` as the report's own `waited()` says), times on the ManualClock.
+fn trace_report(report: &[Handled]) {
+    trace::clock_is("time on the loop's ManualClock, as run() reported it");
+    let lane = trace::lane("your loop", LaneKind::Loop);
+    for (i, h) in report.iter().enumerate().take(7) {
+        let queue = trace::lane(&format!("{} {} waits", i + 1, h.name), LaneKind::Thread);
+        let waited = h.started.checked_sub(h.arrived);
+        let (tone, label) = match waited {
+            Some(w) => (Tone::Plain, format!("{} ms", w.as_millis())),
+            None => (Tone::Fault, "started before it arrived".to_string()),
+        };
+        trace::span_at(queue, label, us(h.arrived), us(h.started), tone);
+        let tone = if h.finished < h.started {
+            Tone::Fault
+        } else {
+            Tone::Plain
+        };
+        trace::span_at(lane, h.name.clone(), us(h.started), us(h.finished), tone);
+    }
+    trace::explains_failure(true);
+}
+
 fn fifo_order() -> CheckResult {
     let clock = ManualClock::new();
     let mut ev = EventLoop::new(clock.clone());
@@ -54,6 +87,7 @@ fn fifo_order() -> CheckResult {
         });
     }
     let report = ev.run();
+    trace_report(&report);
     let expected: Vec<String> = ["a", "b", "c", "d"]
         .iter()
         .flat_map(|n| [format!("start {n}"), format!("end {n}")])
@@ -97,6 +131,7 @@ fn posted_during_run() -> CheckResult {
     });
     ev.post("second", |_| {});
     let report = ev.run();
+    trace_report(&report);
     let got = names(&report);
     ensure!(
         got == ["first", "second", "follow-up", "follow-up-2"],
@@ -123,6 +158,7 @@ fn queue_delay() -> CheckResult {
     let c = clock.clone();
     ev.post("click", move |_| c.advance(ms(2)));
     let report = ev.run();
+    trace_report(&report);
     ensure!(
         names(&report) == ["tick", "resize-image", "click"],
         "expected tick, resize-image, click to be handled in that order; got {:?}",

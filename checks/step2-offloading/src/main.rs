@@ -15,6 +15,11 @@
 //! while the loop has nothing to do but wait, the check burns a known amount
 //! of its own CPU time and reads how much the loop's thread used meanwhile
 //! (see `check_harness::cpu`).
+//!
+//! Every check records a trace (`check_harness::trace`): what it sent, when
+//! a reply came back, and where each gated job ran (on the loop's own thread
+//! or another). When the loop goes silent, the grader draws it under the
+//! message: the job's span on the loop's lane, the pings answered late.
 
 use std::any::Any;
 use std::collections::HashSet;
@@ -26,6 +31,7 @@ use std::time::Duration;
 
 use check_harness::cpu::{self, ThreadClock};
 use check_harness::sync::{within, Latch};
+use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, Check, CheckResult};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
 
@@ -68,6 +74,29 @@ fn wait_at_gate_if_worker() {
 /// How long a loop may stay silent before we call it blocked.
 const LIMIT: Duration = Duration::from_secs(5);
 
+/// The name of the thread `run` runs on.
+const LOOP_THREAD: &str = "event-loop";
+
+/// The trace's lane for the check's own doings.
+fn check_lane() -> trace::Lane {
+    trace::lane("check", LaneKind::Check)
+}
+
+/// The trace's lane for the learner's loop.
+fn loop_lane() -> trace::Lane {
+    trace::lane("your loop", LaneKind::Loop)
+}
+
+/// Puts a reply the check received on the loop's lane (it sent it a moment
+/// before): for the picture only.
+fn trace_reply(reply: &Reply) {
+    let label = match reply {
+        Reply::Pong(n) => format!("Pong({n})"),
+        Reply::Done { id, .. } => format!("Done {id}"),
+    };
+    trace::instant_toned(loop_lane(), label, Tone::Good);
+}
+
 /// A loop running on its own thread, as the check sees it from outside.
 struct Loop {
     events: Option<Sender<Event>>,
@@ -100,7 +129,7 @@ impl Loop {
         let (rep_tx, replies) = unbounded();
         let (clock_tx, clock_rx) = std::sync::mpsc::channel();
         let handle = thread::Builder::new()
-            .name("event-loop".into())
+            .name(LOOP_THREAD.into())
             .spawn(move || {
                 let _ = clock_tx.send(ThreadClock::current());
                 subject::run(ev_rx, rep_tx)
@@ -118,6 +147,12 @@ impl Loop {
 
     /// Sends an event. If the loop is gone, the next `next` says why.
     fn send(&self, event: Event) {
+        let label = match &event {
+            Event::Ping(n) => format!("Ping({n})"),
+            Event::OnThread { id, .. } => format!("job {id}"),
+            Event::InChild { id, .. } => format!("child job {id}"),
+        };
+        trace::instant(check_lane(), format!("sent {label}"));
         if let Some(events) = &self.events {
             let _ = events.send(event);
         }
@@ -125,7 +160,24 @@ impl Loop {
 
     /// Drops the last sender: the loop's input is closed.
     fn close(&mut self) {
+        trace::instant(check_lane(), "closed input");
         self.events = None;
+    }
+
+    /// After the check has failed, for the picture only: records the
+    /// replies that still come within a second (a blocked loop's late
+    /// answers, once the check let its job go). The verdict is decided.
+    fn linger(&self) {
+        let until = std::time::Instant::now() + Duration::from_secs(1);
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            match self
+                .replies
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                Ok(reply) => trace_reply(&reply),
+                Err(_) => break,
+            }
+        }
     }
 
     /// The next reply. A loop that stays silent for `LIMIT` is blocked:
@@ -135,9 +187,23 @@ impl Loop {
     fn next(&mut self) -> Next {
         loop {
             let replies = self.replies.clone();
-            let next = match within(LIMIT, move || replies.recv()) {
+            let next = match within(LIMIT, move || {
+                let reply = replies.recv();
+                if let Ok(reply) = &reply {
+                    trace_reply(reply);
+                }
+                reply
+            }) {
                 Some(Ok(reply)) => Next::Reply(reply),
-                None => Next::Silent,
+                None => {
+                    trace::instant_toned(
+                        check_lane(),
+                        format!("no reply in {} s", LIMIT.as_secs()),
+                        Tone::Fault,
+                    );
+                    trace::explains_failure(true);
+                    Next::Silent
+                }
                 Some(Err(_)) => self.ended(),
             };
             if let Next::Reply(Reply::Done { id, .. }) = &next {
@@ -158,6 +224,7 @@ impl Loop {
         let mut seen = None;
         cpu::burn_own_cpu(amount, || match self.replies.try_recv() {
             Ok(reply) => {
+                trace_reply(&reply);
                 seen = Some(Ok(reply));
                 true
             }
@@ -232,9 +299,17 @@ fn answers_pings() -> CheckResult {
 const BLOCKED: &str = "your loop was blocked while the job ran";
 
 /// A job that waits until the check opens `gate`, then returns `value`.
-fn gated_job(gate: &Arc<Latch>, started: &Arc<Latch>, value: u64) -> subject::Job {
+/// Its span goes on the lane of the thread it runs on: the loop's own, or
+/// one named after job `id`.
+fn gated_job(gate: &Arc<Latch>, started: &Arc<Latch>, id: u64, value: u64) -> subject::Job {
     let (gate, started) = (gate.clone(), started.clone());
     Box::new(move || {
+        let lane = if thread::current().name() == Some(LOOP_THREAD) {
+            loop_lane()
+        } else {
+            trace::lane(&format!("job {id}'s thread"), LaneKind::Thread)
+        };
+        let _running = trace::span(lane, format!("job {id} runs"));
         started.count_down();
         gate.wait(Duration::from_secs(60));
         value
@@ -247,18 +322,26 @@ fn stays_responsive() -> CheckResult {
     let mut lp = Loop::start();
     lp.send(Event::OnThread {
         id: 1,
-        job: gated_job(&gate, &started, 42),
+        job: gated_job(&gate, &started, 1, 42),
     });
     for n in 1..=3 {
         lp.send(Event::Ping(n));
     }
     for n in 1..=3 {
-        lp.expect(
+        let answered = lp.expect(
             Reply::Pong(n),
             &format!(
                 "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {LIMIT:?}.\nHand the job to another thread and go straight back to the next event."
             ),
-        )?;
+        );
+        if answered.is_err() && trace::enabled() {
+            // Failed. For the picture: let the job go and see when the
+            // pings are answered.
+            trace::instant(check_lane(), "let job 1 go");
+            gate.count_down();
+            lp.linger();
+        }
+        answered?;
     }
     ensure!(
         started.wait(LIMIT),
@@ -281,15 +364,19 @@ fn result_once() -> CheckResult {
     for id in 1..=3 {
         lp.send(Event::OnThread {
             id,
-            job: gated_job(&gate, &started, id * 10),
+            job: gated_job(&gate, &started, id, id * 10),
         });
     }
     // All three jobs run (and wait for the check) before the input closes.
-    ensure!(
-        started.wait(LIMIT),
-        "3 jobs were sent, but only {} of them started running within {LIMIT:?}: hand each job to a thread of its own",
-        3 - started.remaining()
-    );
+    if !started.wait(LIMIT) {
+        // The trace shows where the one that started runs.
+        trace::instant_toned(check_lane(), "not all 3 started", Tone::Fault);
+        trace::explains_failure(true);
+        fail!(
+            "3 jobs were sent, but only {} of them started running within {LIMIT:?}: hand each job to a thread of its own",
+            3 - started.remaining()
+        );
+    }
     lp.close();
     // The loop must not return now: three results are still to come. While
     // it waits for them, the check burns 100 ms of its own CPU time; the

@@ -15,6 +15,11 @@
 //! For the process pool this binary is also the child: started with the
 //! child argument, it runs `controlled_job`, which reports to the check and
 //! waits for its go-ahead over the pipes the check keeps (stdin and stderr).
+//!
+//! The thread-pool checks record a trace (`check_harness::trace`): each
+//! held job as a span on the lane of the worker thread that ran it, and the
+//! number running as a counter with the pool's limit. When a pool runs one
+//! job too many, the grader draws the overlapping spans under the message.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -28,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use check_harness::settle::{settled, Settled};
 use check_harness::sync::Latch;
+use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, Check, CheckResult, Failure};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -101,13 +107,16 @@ struct Gauge {
 }
 
 impl Gauge {
-    fn enter(&self) {
+    /// One more job running; how many are running now.
+    fn enter(&self) -> usize {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
+        now
     }
 
-    fn leave(&self) {
-        self.running.fetch_sub(1, Ordering::SeqCst);
+    /// One job fewer; how many are still running.
+    fn leave(&self) -> usize {
+        self.running.fetch_sub(1, Ordering::SeqCst) - 1
     }
 
     fn most(&self) -> usize {
@@ -154,8 +163,36 @@ fn results_once() -> CheckResult {
     Ok(())
 }
 
+/// The trace's lane for the check's own doings.
+fn check_lane() -> trace::Lane {
+    trace::lane("check", LaneKind::Check)
+}
+
+/// The trace's lane of the worker thread running this code: "worker 1" for
+/// the first thread that ran a held job, and so on.
+fn worker_lane() -> trace::Lane {
+    static SEEN: Mutex<Vec<std::thread::ThreadId>> = Mutex::new(Vec::new());
+    let me = std::thread::current().id();
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    let n = match seen.iter().position(|t| *t == me) {
+        Some(i) => i + 1,
+        None => {
+            seen.push(me);
+            seen.len()
+        }
+    };
+    trace::lane(&format!("worker {n}"), LaneKind::Thread)
+}
+
 /// Jobs that hold their worker until `release` opens.
 struct Held {
+    /// The limit: how many may run at once.
+    n: usize,
+    /// Jobs made so far, to number them in the trace.
+    made: AtomicUsize,
+    /// Keeps a change of the gauge and its trace event together, so the
+    /// trace's counter shows the gauge's values in their order.
+    tracing: Arc<Mutex<()>>,
     gauge: Arc<Gauge>,
     /// Counts down as each job starts: all N started = N ran at once.
     first_n: Arc<Latch>,
@@ -167,7 +204,13 @@ struct Held {
 
 impl Held {
     fn new(n: usize) -> Held {
+        // The lanes in the order they are drawn: the check first.
+        check_lane();
+        trace::counter_lane("jobs running", Some(n as u64));
         Held {
+            n,
+            made: AtomicUsize::new(0),
+            tracing: Arc::default(),
             gauge: Arc::default(),
             first_n: Arc::new(Latch::new(n)),
             one_more: Arc::new(Latch::new(n + 1)),
@@ -177,19 +220,34 @@ impl Held {
     }
 
     fn job(&self) -> impl FnOnce() + Send + 'static {
-        let (gauge, first_n, one_more, release, finished) = (
+        let (gauge, first_n, one_more, release, finished, tracing) = (
             self.gauge.clone(),
             self.first_n.clone(),
             self.one_more.clone(),
             self.release.clone(),
             self.finished.clone(),
+            self.tracing.clone(),
         );
+        let (limit, id) = (self.n, self.made.fetch_add(1, Ordering::SeqCst) + 1);
+        let running = trace::counter_lane("jobs running", Some(limit as u64));
         move || {
-            gauge.enter();
+            let span = {
+                let _together = tracing.lock().unwrap_or_else(|e| e.into_inner());
+                let now = gauge.enter();
+                trace::count(running, now as u64);
+                let tone = if now > limit {
+                    Tone::Fault
+                } else {
+                    Tone::Plain
+                };
+                trace::begin_toned(worker_lane(), format!("job {id}"), tone)
+            };
             first_n.count_down();
             one_more.count_down();
             release.wait(LIMIT);
-            gauge.leave();
+            let _together = tracing.lock().unwrap_or_else(|e| e.into_inner());
+            trace::end(span);
+            trace::count(running, gauge.leave() as u64);
             finished.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -250,7 +308,8 @@ fn runs_n_at_once() -> CheckResult {
     let held = Held::new(3);
     let pool = ThreadPool::new(3, 2);
     // Three workers, five jobs: three run, two wait in the queue.
-    for _ in 0..5 {
+    for id in 1..=5 {
+        trace::instant(check_lane(), format!("submit job {id}"));
         pool.submit(held.job());
     }
     let all_three = until_or_settled(&no_children, || held.first_n.remaining() == 0);
@@ -259,6 +318,16 @@ fn runs_n_at_once() -> CheckResult {
     settle(&no_children);
     let started = held.gauge.running.load(Ordering::SeqCst);
     let a_fourth = held.one_more.remaining() == 0;
+    if !all_three || a_fourth {
+        let seen = if a_fourth {
+            "a 4th job ran"
+        } else {
+            "not 3 at once"
+        };
+        trace::instant_toned(check_lane(), seen, Tone::Fault);
+        trace::explains_failure(true);
+    }
+    trace::instant(check_lane(), "release the jobs");
     held.release.count_down();
     let joined = finishes(move || pool.shutdown());
     // Jobs on threads the pool did not join finish by themselves.

@@ -35,6 +35,7 @@ pub mod seal;
 pub mod settle;
 pub mod shell_probe;
 pub mod sync;
+pub mod trace;
 
 /// What a check returns: `Ok(())` when it passed.
 pub type CheckResult = Result<(), Failure>;
@@ -130,6 +131,7 @@ fn run_one(checks: &[Check], id: &str, result_file: PathBuf) -> i32 {
     // Every process the check starts dies with this one, even on Windows
     // where there are no process groups.
     containment::contain_descendants();
+    trace::start_clock();
     let outcome = run_catching(check.run);
     // Exit at once: threads the learner's code left blocked must not keep
     // the process alive.
@@ -145,8 +147,8 @@ fn report(outcome: Outcome) -> i32 {
         // Not run by the grader (a unit test, say): nothing to report to.
         return 0;
     };
-    let json =
-        serde_json::to_string(&seal::Sealed::new(outcome, token)).expect("an outcome serializes");
+    let sealed = seal::Sealed::with_trace(outcome, trace::take(), token);
+    let json = serde_json::to_string(&sealed).expect("an outcome serializes");
     if let Err(e) = std::fs::write(file, json) {
         eprintln!("cannot write {}: {e}", file.display());
         return 3;

@@ -72,6 +72,8 @@ pub struct CheckReport {
     pub duration: Duration,
     /// What the code under test printed (stdout then stderr), trimmed.
     pub output: String,
+    /// The timeline the check recorded, if it recorded one and reported.
+    pub trace: Option<crate::trace::Trace>,
 }
 
 /// The limits one check runs under.
@@ -96,10 +98,12 @@ pub fn run_check(
     env: &[(OsString, OsString)],
 ) -> CheckReport {
     let started = Instant::now();
-    let report = |verdict, output| CheckReport {
+    let mut trace = None;
+    let report = |verdict, output, trace| CheckReport {
         verdict,
         duration: started.elapsed(),
         output,
+        trace,
     };
     containment::adopt_orphans();
     let files = match RunFiles::new() {
@@ -108,6 +112,7 @@ pub fn run_check(
             return report(
                 Verdict::Error(format!("cannot create temporary files: {e}")),
                 String::new(),
+                None,
             )
         }
     };
@@ -118,6 +123,7 @@ pub fn run_check(
             return report(
                 Verdict::Error(format!("cannot make a pipe for the check: {e}")),
                 String::new(),
+                None,
             )
         }
     };
@@ -148,6 +154,7 @@ pub fn run_check(
             return report(
                 Verdict::Error(format!("cannot start {}: {e}", exe.display())),
                 String::new(),
+                None,
             )
         }
     };
@@ -161,18 +168,24 @@ pub fn run_check(
     cleanup::end_orphans();
     let status = match waited {
         Ok(Some(status)) => status,
-        Ok(None) => return report(Verdict::Timeout, files.output()),
+        Ok(None) => return report(Verdict::Timeout, files.output(), None),
         Err(e) => {
             return report(
                 Verdict::Error(format!("cannot wait for the check: {e}")),
                 files.output(),
+                None,
             )
         }
     };
     let output = files.output();
     let verdict = match read_outcome(&files.result, &token) {
-        Ok(Outcome::Pass) => Verdict::Pass,
-        Ok(Outcome::Fail { message }) => Verdict::Fail(message),
+        Ok((outcome, recorded)) => {
+            trace = recorded;
+            match outcome {
+                Outcome::Pass => Verdict::Pass,
+                Outcome::Fail { message } => Verdict::Fail(message),
+            }
+        }
         Err(ResultFile::Forged) => Verdict::Fail(
             "the check's result file was not written by the check harness (it does not carry this run's token): the code under test must not write the grader's files"
                 .to_string(),
@@ -184,7 +197,7 @@ pub fn run_check(
             _ => Verdict::Crash(describe_exit(status)),
         },
     };
-    report(verdict, output)
+    report(verdict, output, trace)
 }
 
 /// A pipe that holds `token` and a newline and is then closed for writing:
@@ -209,14 +222,17 @@ enum ResultFile {
     Forged,
 }
 
-fn read_outcome(path: &Path, token: &str) -> Result<Outcome, ResultFile> {
+fn read_outcome(
+    path: &Path,
+    token: &str,
+) -> Result<(Outcome, Option<crate::trace::Trace>), ResultFile> {
     let text = std::fs::read_to_string(path).map_err(|_| ResultFile::Missing)?;
     if text.is_empty() {
         return Err(ResultFile::Missing);
     }
     let sealed: crate::seal::Sealed =
         serde_json::from_str(&text).map_err(|_| ResultFile::Forged)?;
-    sealed.open(token).ok_or(ResultFile::Forged)
+    sealed.open_with_trace(token).ok_or(ResultFile::Forged)
 }
 
 /// "exited with code 101", "was killed by signal 6 (SIGABRT)", ...

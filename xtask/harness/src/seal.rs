@@ -19,24 +19,43 @@ use std::hash::{BuildHasher, Hasher};
 
 use serde::{Deserialize, Serialize};
 
+use crate::trace::Trace;
 use crate::Outcome;
 
-/// What the harness writes to the result file.
+/// What the harness writes to the result file. The trace is optional (a
+/// result file without one reads as before) and sealed with the outcome, so
+/// the picture the grader draws is the one the harness recorded.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Sealed {
     pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
     pub seal: String,
 }
 
 impl Sealed {
     pub fn new(outcome: Outcome, token: &str) -> Sealed {
-        let seal = seal(token, &outcome);
-        Sealed { outcome, seal }
+        Sealed::with_trace(outcome, None, token)
+    }
+
+    pub fn with_trace(outcome: Outcome, trace: Option<Trace>, token: &str) -> Sealed {
+        let seal = seal(token, &outcome, trace.as_ref());
+        Sealed {
+            outcome,
+            trace,
+            seal,
+        }
     }
 
     /// The outcome, if its seal was made with `token`.
     pub fn open(self, token: &str) -> Option<Outcome> {
-        (!token.is_empty() && seal(token, &self.outcome) == self.seal).then_some(self.outcome)
+        self.open_with_trace(token).map(|(outcome, _)| outcome)
+    }
+
+    /// The outcome and its trace, if their seal was made with `token`.
+    pub fn open_with_trace(self, token: &str) -> Option<(Outcome, Option<Trace>)> {
+        (!token.is_empty() && seal(token, &self.outcome, self.trace.as_ref()) == self.seal)
+            .then_some((self.outcome, self.trace))
     }
 }
 
@@ -58,13 +77,22 @@ pub fn new_token() -> String {
 }
 
 /// A keyed hash of the outcome: SHA-1 of the token and the SHA-1 of the token
-/// and the outcome's JSON (the nesting rules out extending a known seal).
-fn seal(token: &str, outcome: &Outcome) -> String {
+/// and the outcome's JSON, then the trace's (the nesting rules out extending
+/// a known seal). Without a trace, the seal is what it was before traces.
+fn seal(token: &str, outcome: &Outcome, trace: Option<&Trace>) -> String {
     let json = serde_json::to_string(outcome).expect("an outcome serializes");
     let mut inner = sha1_smol::Sha1::new();
     inner.update(token.as_bytes());
     inner.update(b"\n");
     inner.update(json.as_bytes());
+    if let Some(trace) = trace {
+        inner.update(b"\n");
+        inner.update(
+            serde_json::to_string(trace)
+                .expect("a trace serializes")
+                .as_bytes(),
+        );
+    }
     let mut outer = sha1_smol::Sha1::new();
     outer.update(token.as_bytes());
     outer.update(&inner.digest().bytes());
@@ -107,9 +135,35 @@ mod tests {
         );
         let edited = Sealed {
             outcome: Outcome::Pass,
+            trace: None,
             seal: fail.seal,
         };
         assert_eq!(edited.open(&token), None);
         assert_eq!(Sealed::new(Outcome::Pass, "").open(""), None);
+    }
+
+    #[test]
+    fn the_trace_is_sealed_with_the_outcome_and_may_be_absent() {
+        let token = new_token();
+        let trace = crate::trace::Trace {
+            end_us: 5,
+            ..Default::default()
+        };
+        let sealed = Sealed::with_trace(Outcome::Pass, Some(trace.clone()), &token);
+        let json = serde_json::to_string(&sealed).unwrap();
+        let back: Sealed = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.open_with_trace(&token),
+            Some((Outcome::Pass, Some(trace.clone())))
+        );
+        // An edited trace breaks the seal.
+        let mut edited: Sealed = serde_json::from_str(&json).unwrap();
+        edited.trace.as_mut().unwrap().end_us = 6;
+        assert_eq!(edited.open(&token), None);
+        // A result file from before traces still opens.
+        let old = Sealed::new(Outcome::Pass, &token);
+        let old_json = format!(r#"{{"outcome":{{"status":"pass"}},"seal":"{}"}}"#, old.seal);
+        let back: Sealed = serde_json::from_str(&old_json).unwrap();
+        assert_eq!(back.open_with_trace(&token), Some((Outcome::Pass, None)));
     }
 }

@@ -1,21 +1,31 @@
 //! `cargo xtask check <step> [--solution] [--all] [--format json]`
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use course::Step;
 
 use crate::build::{self, Diagnostic, Target};
+use crate::chart;
 use crate::grade::{self, Graded, StepResult};
 use crate::originals;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report::{self, CheckJson, Totals};
+use crate::trace_files;
 use crate::ui::{self, paint, say, BAD, BOLD, DIM, NOTE, OK, WARN};
 use crate::Format;
 
-pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Result<ExitCode> {
+pub fn run(
+    step: Option<&str>,
+    all: bool,
+    solution: bool,
+    format: Format,
+    trace: Option<Option<PathBuf>>,
+) -> Result<ExitCode> {
     let repo = Repo::open()?;
+    let trace_dir = trace.map(|dir| dir.unwrap_or_else(|| repo.path("target/traces")));
     let target = if solution {
         Target::Solution
     } else {
@@ -29,6 +39,9 @@ pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Res
     let mut results = Vec::new();
     for step in &steps {
         let result = check_step(&repo, step, target, format)?;
+        if let (Some(dir), StepResult::Ran { checks }) = (&trace_dir, &result) {
+            write_traces(&dir.join(&step.id), &step.id, checks, format)?;
+        }
         results.push(result);
     }
     let all_passed = results.iter().all(StepResult::passed);
@@ -61,6 +74,25 @@ pub fn run(step: Option<&str>, all: bool, solution: bool, format: Format) -> Res
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Writes the traces of one step's checks into `dir` and says where
+/// (on stderr, so that `--format json` stays one JSON document on stdout).
+fn write_traces(dir: &Path, step_id: &str, checks: &[Graded], format: Format) -> Result<()> {
+    let written = trace_files::write(dir, step_id, checks)?;
+    if format == Format::Human || !written.is_empty() {
+        let said = if written.is_empty() {
+            format!("no check of {step_id} recorded a trace")
+        } else {
+            format!(
+                "{} traced checks of {step_id}: an SVG and a .trace.json (for ui.perfetto.dev) each, in {}",
+                written.len() / 2,
+                dir.display()
+            )
+        };
+        anstream::eprintln!("{} {said}", paint(NOTE, "Traces:"));
+    }
+    Ok(())
 }
 
 /// Grades one step, prints it (in human format) and records progress.
@@ -222,6 +254,7 @@ fn print_check(graded: &Graded, tier: usize, step: &str) {
     say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
     // The message may quote what the code under test produced.
     say!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
+    print_chart(graded);
     let tiers = graded.info.tiers();
     let more = if tier < tiers {
         format!("hint {tier} of {tiers}; `cargo xtask hint {step}` shows the next")
@@ -241,6 +274,27 @@ fn print_check(graded: &Graded, tier: usize, step: &str) {
             "{}",
             paint(DIM, ui::indent(&ui::printable(output, true), 8))
         );
+    }
+}
+
+/// Under a failure the check's timeline explains: what the code did, when.
+fn print_chart(graded: &Graded) {
+    let Some(trace) = graded.report.trace.as_ref().filter(|t| t.explains_failure) else {
+        return;
+    };
+    let clock = trace
+        .clock
+        .as_deref()
+        .unwrap_or("time since the check started");
+    say!(
+        "      {}",
+        paint(
+            DIM,
+            format!("what happened ({}):", ui::printable(clock, false))
+        )
+    );
+    for line in chart::render(trace, 94, chart::Glyphs::for_terminal(), true) {
+        say!("      {line}");
     }
 }
 

@@ -1,0 +1,468 @@
+//! `cargo xtask check <step> --trace [DIR]`: each traced check's timeline
+//! as a picture (a self-contained SVG: no scripts, no fonts or styles from
+//! the network) and as Chrome trace-event JSON, which Perfetto
+//! (ui.perfetto.dev) and `chrome://tracing` open.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use check_harness::trace::{EventKind, LaneKind, Tone, Trace};
+use serde_json::{json, Value};
+
+use crate::grade::Graded;
+
+/// Writes `<dir>/<check-id>.svg` and `<dir>/<check-id>.trace.json` for
+/// every check of `checks` that recorded a trace; the files written.
+pub fn write(dir: &Path, step_id: &str, checks: &[Graded]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for graded in checks {
+        let Some(trace) = &graded.report.trace else {
+            continue;
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let title = format!(
+            "{step_id} · {}: {}",
+            graded.info.id,
+            if graded.passed() { "passed" } else { "failed" }
+        );
+        let svg_path = dir.join(format!("{}.svg", graded.info.id));
+        std::fs::write(&svg_path, svg(trace, &title))
+            .with_context(|| format!("cannot write {}", svg_path.display()))?;
+        let json_path = dir.join(format!("{}.trace.json", graded.info.id));
+        let json = serde_json::to_string_pretty(&chrome_json(trace, &title))?;
+        std::fs::write(&json_path, json)
+            .with_context(|| format!("cannot write {}", json_path.display()))?;
+        written.push(svg_path);
+        written.push(json_path);
+    }
+    Ok(written)
+}
+
+/// The trace as Chrome trace events: the check process is pid 1, each lane
+/// a thread of it (`tid` = lane number + 1) named after the lane; spans are
+/// complete events ("X"), instants thread-scoped instants ("i"), counters
+/// counter events ("C"). Times in µs, as the format wants.
+pub fn chrome_json(trace: &Trace, title: &str) -> Value {
+    let mut events = vec![json!({
+        "ph": "M", "name": "process_name", "pid": 1, "tid": 0,
+        "args": { "name": title },
+    })];
+    for (i, lane) in trace.lanes.iter().enumerate() {
+        events.push(json!({
+            "ph": "M", "name": "thread_name", "pid": 1, "tid": i + 1,
+            "args": { "name": lane.name },
+        }));
+        events.push(json!({
+            "ph": "M", "name": "thread_sort_index", "pid": 1, "tid": i + 1,
+            "args": { "sort_index": i },
+        }));
+    }
+    let end = trace.end_us.max(trace.last_event_us());
+    for e in &trace.events {
+        let tid = e.lane as usize + 1;
+        let lane = trace.lanes.get(e.lane as usize);
+        let event = match &e.kind {
+            EventKind::Span {
+                label,
+                end_us,
+                tone,
+            } => json!({
+                "ph": "X", "name": label, "pid": 1, "tid": tid, "ts": e.at_us,
+                "dur": end_us.unwrap_or(end).saturating_sub(e.at_us),
+                "args": { "still running at the end": end_us.is_none(), "tone": tone_name(*tone) },
+            }),
+            EventKind::Instant { label, tone } => json!({
+                "ph": "i", "s": "t", "name": label, "pid": 1, "tid": tid, "ts": e.at_us,
+                "args": { "tone": tone_name(*tone) },
+            }),
+            EventKind::Counter { value } => {
+                let name = lane.map_or("counter", |l| l.name.as_str());
+                let mut args = serde_json::Map::new();
+                args.insert(name.to_string(), json!(value));
+                if let Some(limit) = lane.and_then(|l| l.limit) {
+                    args.insert("limit".to_string(), json!(limit));
+                }
+                json!({ "ph": "C", "name": name, "pid": 1, "tid": tid, "ts": e.at_us, "args": args })
+            }
+        };
+        events.push(event);
+    }
+    json!({ "traceEvents": events, "displayTimeUnit": "ms" })
+}
+
+fn tone_name(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Plain => "plain",
+        Tone::Good => "good",
+        Tone::Fault => "fault",
+    }
+}
+
+/// Text for XML: `&`, `<`, `>` and quotes escaped, control characters
+/// dropped (XML 1.0 has no place for them).
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const NAME_W: f64 = 170.0;
+const PLOT_W: f64 = 760.0;
+const ROW_H: f64 = 34.0;
+const TOP: f64 = 40.0;
+
+/// The trace as a lane chart in SVG, like the terminal's but with every
+/// label (a hover shows it when there is no room to print it).
+pub fn svg(trace: &Trace, title: &str) -> String {
+    let total = trace.last_event_us().max(1) as f64;
+    let x = |t: u64| NAME_W + (t as f64 / total).min(1.0) * PLOT_W;
+    let mut order: Vec<usize> = (0..trace.lanes.len()).collect();
+    order.sort_by_key(|&i| trace.lanes[i].kind == LaneKind::Counter);
+    let height = TOP + ROW_H * order.len() as f64 + 50.0;
+    let width = NAME_W + PLOT_W + 30.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, "<title>{}</title>", xml(title));
+    let _ = writeln!(
+        s,
+        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="10" y="22" font-size="14" font-weight="bold" fill="#222">{}</text>"##,
+        xml(title)
+    );
+    for (row, &lane) in order.iter().enumerate() {
+        let info = &trace.lanes[lane];
+        let y = TOP + ROW_H * row as f64;
+        let mid = y + ROW_H / 2.0;
+        let name = match info.limit {
+            Some(limit) => format!("{} (max {limit})", info.name),
+            None => info.name.clone(),
+        };
+        let _ = writeln!(
+            s,
+            r##"<line x1="{NAME_W}" x2="{}" y1="{mid}" y2="{mid}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>"##,
+            NAME_W + PLOT_W,
+            NAME_W - 8.0,
+            mid + 4.0,
+            xml(&name)
+        );
+        let events = trace.events.iter().filter(|e| e.lane as usize == lane);
+        if info.kind == LaneKind::Counter {
+            counter_svg(&mut s, trace, lane, info.limit, y, &x);
+            continue;
+        }
+        for e in events.clone() {
+            if let EventKind::Span {
+                label,
+                end_us,
+                tone,
+            } = &e.kind
+            {
+                let (x0, x1) = (x(e.at_us), end_us.map_or(NAME_W + PLOT_W, x));
+                let fill = if *tone == Tone::Fault {
+                    "#d9534f"
+                } else {
+                    "#4a90c2"
+                };
+                let still = if end_us.is_none() {
+                    " (still running at the end)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    s,
+                    r##"<g><title>{}{still}</title><rect x="{x0:.1}" y="{}" width="{:.1}" height="{}" rx="3" fill="{fill}"/><text x="{:.1}" y="{}" fill="#fff">{}</text></g>"##,
+                    xml(label),
+                    y + 7.0,
+                    (x1 - x0).max(2.0),
+                    ROW_H - 14.0,
+                    x0 + 4.0,
+                    mid + 4.0,
+                    if x1 - x0 > 7.0 * label.chars().count() as f64 + 8.0 {
+                        xml(label)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        let instants: Vec<(u64, f64, &str, Tone)> = events
+            .filter_map(|e| match &e.kind {
+                EventKind::Instant { label, tone } => {
+                    Some((e.at_us, x(e.at_us), label.as_str(), *tone))
+                }
+                _ => None,
+            })
+            .collect();
+        for (i, &(_, cx, label, _)) in instants.iter().enumerate() {
+            // Printed where it fits: before the next mark, or else after
+            // the one before; a hover shows it anyway.
+            let wide = 6.5 * label.chars().count() as f64 + 12.0;
+            let after = instants.get(i + 1).map_or(NAME_W + PLOT_W + 30.0, |n| n.1) - cx;
+            let before = cx - i.checked_sub(1).map_or(NAME_W, |p| instants[p].1);
+            let (tx, anchor) = if after > wide {
+                (cx + 9.0, "start")
+            } else if before > wide {
+                (cx - 9.0, "end")
+            } else {
+                continue;
+            };
+            let _ = writeln!(
+                s,
+                r##"<text x="{tx:.1}" y="{}" font-size="11" text-anchor="{anchor}" fill="#333">{}</text>"##,
+                mid + 4.0,
+                xml(label)
+            );
+        }
+        // Faults drawn last, on top of what happened at the same moment.
+        let mut instants = instants;
+        instants.sort_by_key(|&(_, _, _, tone)| tone == Tone::Fault);
+        for (at, cx, label, tone) in instants {
+            let fill = match tone {
+                Tone::Plain => "#e0a800",
+                Tone::Good => "#2e8b57",
+                Tone::Fault => "#c9302c",
+            };
+            let _ = writeln!(
+                s,
+                r##"<g><title>{} at {}</title><path d="M{cx:.1} {} l6 6 l-6 6 l-6 -6 z" fill="{fill}" stroke="#fff"/></g>"##,
+                xml(label),
+                axis_label(at),
+                mid - 6.0
+            );
+        }
+    }
+    // The time axis: ticks at round times.
+    let axis_y = TOP + ROW_H * order.len() as f64 + 8.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{NAME_W}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#666"/>"##,
+        NAME_W + PLOT_W
+    );
+    let step = tick_step(total as u64);
+    let mut t = 0;
+    while t as f64 <= total {
+        let tx = x(t);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{tx:.1}" x2="{tx:.1}" y1="{axis_y}" y2="{}" stroke="#666"/><text x="{tx:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
+            axis_y + 5.0,
+            axis_y + 19.0,
+            axis_label(t)
+        );
+        t += step;
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A counter as a step line, red above its limit, the limit dashed.
+fn counter_svg(
+    s: &mut String,
+    trace: &Trace,
+    lane: usize,
+    limit: Option<u64>,
+    y: f64,
+    x: &dyn Fn(u64) -> f64,
+) {
+    let values: Vec<(u64, u64)> = trace
+        .events
+        .iter()
+        .filter(|e| e.lane as usize == lane)
+        .filter_map(|e| match e.kind {
+            EventKind::Counter { value } => Some((e.at_us, value)),
+            _ => None,
+        })
+        .collect();
+    let top = values
+        .iter()
+        .map(|&(_, v)| v)
+        .chain(limit)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let vy = |v: u64| y + ROW_H - 4.0 - (v as f64 / top) * (ROW_H - 10.0);
+    for (i, &(at, value)) in values.iter().enumerate() {
+        let x1 = values
+            .get(i + 1)
+            .map_or(NAME_W + PLOT_W, |&(next, _)| x(next));
+        let over = limit.is_some_and(|l| value > l);
+        let _ = writeln!(
+            s,
+            r##"<g><title>{value} at {}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"/></g>"##,
+            axis_label(at),
+            x(at),
+            vy(value),
+            (x1 - x(at)).max(1.0),
+            y + ROW_H - 4.0 - vy(value),
+            if over { "#d9534f" } else { "#9bbcd8" }
+        );
+    }
+    if let Some(limit) = limit {
+        let ly = vy(limit);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{NAME_W}" x2="{}" y1="{ly:.1}" y2="{ly:.1}" stroke="#c9302c" stroke-dasharray="4 3"/>"##,
+            NAME_W + PLOT_W
+        );
+    }
+}
+
+/// A round step for about eight ticks over `total` µs.
+fn tick_step(total: u64) -> u64 {
+    for scale in (0..13).map(|k| 10u64.pow(k)) {
+        for m in [1, 2, 5] {
+            if total / (m * scale) < 8 {
+                return m * scale;
+            }
+        }
+    }
+    u64::MAX / 2
+}
+
+fn axis_label(t: u64) -> String {
+    if t == 0 {
+        "0".to_string()
+    } else if t >= 1_000_000 {
+        format!("{:.2} s", t as f64 / 1e6)
+    } else if t >= 1000 {
+        format!("{:.1} ms", t as f64 / 1e3)
+    } else {
+        format!("{t} µs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use check_harness::trace::{Event, LaneInfo};
+
+    fn trace() -> Trace {
+        let lane = |name: &str, kind, limit| LaneInfo {
+            name: name.into(),
+            kind,
+            limit,
+        };
+        Trace {
+            lanes: vec![
+                lane("check", LaneKind::Check, None),
+                lane("worker <1>", LaneKind::Thread, None),
+                lane("worker 2", LaneKind::Thread, None),
+                lane("jobs running", LaneKind::Counter, Some(1)),
+            ],
+            events: vec![
+                Event {
+                    lane: 0,
+                    at_us: 10,
+                    kind: EventKind::Instant {
+                        label: "submit & wait".into(),
+                        tone: Tone::Plain,
+                    },
+                },
+                Event {
+                    lane: 1,
+                    at_us: 20,
+                    kind: EventKind::Span {
+                        label: "job 1".into(),
+                        end_us: Some(900),
+                        tone: Tone::Plain,
+                    },
+                },
+                Event {
+                    lane: 2,
+                    at_us: 30,
+                    kind: EventKind::Span {
+                        label: "job 2".into(),
+                        end_us: None,
+                        tone: Tone::Fault,
+                    },
+                },
+                Event {
+                    lane: 3,
+                    at_us: 20,
+                    kind: EventKind::Counter { value: 1 },
+                },
+                Event {
+                    lane: 3,
+                    at_us: 30,
+                    kind: EventKind::Counter { value: 2 },
+                },
+            ],
+            end_us: 1000,
+            explains_failure: true,
+            dropped: 0,
+            clock: None,
+        }
+    }
+
+    #[test]
+    fn chrome_json_has_one_tid_per_lane() {
+        let text = serde_json::to_string(&chrome_json(&trace(), "step7 · x: failed")).unwrap();
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        let events = parsed["traceEvents"].as_array().unwrap();
+        let named: Vec<(u64, &str)> = events
+            .iter()
+            .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+            .map(|e| {
+                (
+                    e["tid"].as_u64().unwrap(),
+                    e["args"]["name"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (1, "check"),
+                (2, "worker <1>"),
+                (3, "worker 2"),
+                (4, "jobs running")
+            ]
+        );
+        // Every event is on a named lane of the one process.
+        for e in events {
+            assert_eq!(e["pid"], 1);
+            let tid = e["tid"].as_u64().unwrap();
+            assert!(tid == 0 || named.iter().any(|(t, _)| *t == tid), "{e}");
+        }
+        let spans: Vec<(u64, u64)> = events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .map(|e| (e["ts"].as_u64().unwrap(), e["dur"].as_u64().unwrap()))
+            .collect();
+        // The open span lasts to the trace's end.
+        assert_eq!(spans, [(20, 880), (30, 970)]);
+        let counters: Vec<&Value> = events.iter().filter(|e| e["ph"] == "C").collect();
+        assert_eq!(counters.len(), 2);
+        assert_eq!(counters[1]["args"]["jobs running"], 2);
+        assert_eq!(counters[1]["args"]["limit"], 1);
+    }
+
+    #[test]
+    fn svg_is_self_contained_and_escaped() {
+        let svg = svg(&trace(), "a <title>");
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(!svg.contains("<script") && !svg.contains("href"));
+        assert!(svg.contains("worker &lt;1&gt;") && !svg.contains("worker <1>"));
+        assert!(svg.contains("submit &amp; wait"));
+        // Two spans, the open one to the right end and marked so.
+        assert!(svg.contains("job 2 (still running at the end)"));
+        // The counter over its limit is red, the limit dashed.
+        assert!(svg.contains("#d9534f") && svg.contains("stroke-dasharray"));
+        // Tags open and close in pairs.
+        assert_eq!(svg.matches("<g>").count(), svg.matches("</g>").count());
+    }
+}
