@@ -74,6 +74,7 @@ fn the_book_works_in_headless_chromium() {
     every_chapter_loads_without_errors(&tab, book.dir(), &problems);
     admonitions_are_styled(&tab, book.dir());
     a_collapsible_answer_opens_on_click(&tab, book.dir());
+    every_step_keeps_its_walk_through_closed(&tab, book.dir());
     search_finds_the_term(&tab, book.dir());
     no_figure_label_is_clipped(&tab, book.dir());
     figures_keep_their_size_on_a_phone(&tab, book.dir());
@@ -452,6 +453,38 @@ fn a_collapsible_answer_opens_on_click(tab: &Tab, dir: &Path) {
                   return d.open && body !== null && body.getBoundingClientRect().height > 0; })()",
         "the collapsible answer did not open when clicked",
     );
+}
+
+/// Each step chapter ends its exercise section with the whole walk-through,
+/// closed until the learner chooses to open it, and opening it shows it.
+fn every_step_keeps_its_walk_through_closed(tab: &Tab, dir: &Path) {
+    let steps: Vec<String> = chapters(dir)
+        .into_iter()
+        .filter(|p| p.starts_with("step"))
+        .collect();
+    assert!(steps.len() >= 7, "only these step chapters: {steps:?}");
+    for page in &steps {
+        open(tab, dir, page);
+        let state = eval(
+            tab,
+            "(() => { const d = document.getElementById('admonition-stuck-the-walk-through');
+                      return d === null ? 'missing' : d.tagName !== 'DETAILS' ? 'not collapsible'
+                           : d.open ? 'open' : 'closed'; })()",
+        );
+        assert_eq!(
+            state, "closed",
+            "{page}.html: its \"Stuck? The walk-through\" block should be there and closed"
+        );
+        tab.find_element("#admonition-stuck-the-walk-through > summary")
+            .and_then(|summary| summary.click().map(|_| ()))
+            .unwrap_or_else(|e| panic!("{page}.html: clicking the walk-through: {e}"));
+        wait_for(
+            tab,
+            "(() => { const d = document.getElementById('admonition-stuck-the-walk-through');
+                      return d.open && d.getBoundingClientRect().height > 150; })()",
+            &format!("{page}.html: the walk-through did not open when clicked"),
+        );
+    }
 }
 
 fn search_finds_the_term(tab: &Tab, dir: &Path) {
