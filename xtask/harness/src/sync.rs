@@ -47,6 +47,23 @@ impl Latch {
 /// The name of the thread [`within`] runs its closure on.
 pub const WITHIN_THREAD: &str = "check-within";
 
+/// Starts `f` on a thread named [`WITHIN_THREAD`]; its result (or its
+/// panic) arrives on the receiver.
+fn on_own_thread<T, F>(f: F) -> mpsc::Receiver<std::thread::Result<T>>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(WITHIN_THREAD.into())
+        .spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        })
+        .expect("spawn a thread");
+    rx
+}
+
 /// Runs `f` on its own thread and waits at most `limit` for its result.
 ///
 /// `None` means `f` did not return in time (it is left running; the check
@@ -80,13 +97,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name(WITHIN_THREAD.into())
-        .spawn(move || {
-            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-        })
-        .expect("spawn a thread");
+    let rx = on_own_thread(f);
     let started = std::time::Instant::now();
     let mut deadline = started + limit;
     let mut seen_done = false;
@@ -155,13 +166,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name(WITHIN_THREAD.into())
-        .spawn(move || {
-            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-        })
-        .expect("spawn a thread");
+    let rx = on_own_thread(f);
     match recv_unless_stuck(&rx, limit) {
         Waited::Returned(Ok(value)) => Waited::Returned(value),
         Waited::Returned(Err(payload)) => std::panic::resume_unwind(payload),
