@@ -52,7 +52,16 @@ pub const FALLBACK: Duration = Duration::from_millis(200);
 /// child being started, say (the parent thread sleeps while the new
 /// process, whose id the check does not know yet, runs).
 pub fn settled(children: &dyn Fn() -> Option<Vec<u32>>, limit: Duration) -> Settled {
-    settled_for(children, HOLD, limit)
+    #[cfg(target_os = "linux")]
+    {
+        linux::settled(children, HOLD, limit)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (children, limit);
+        std::thread::sleep(FALLBACK);
+        Settled::Unknown
+    }
 }
 
 /// How long the readings must stay the same before [`settled`] believes
@@ -62,27 +71,6 @@ pub fn settled(children: &dyn Fn() -> Option<Vec<u32>>, limit: Duration) -> Sett
 /// host for milliseconds); that state does not last. Requiring the same
 /// picture over this span keeps such a moment from counting as settled.
 pub const HOLD: Duration = Duration::from_millis(20);
-
-/// Like [`settled`], with the span over which every reading must be the
-/// same (at least two readings, 2 ms apart). A caller that will call
-/// something a deadlock gives a longer one than a caller that only waits
-/// for things to stop moving.
-pub fn settled_for(
-    children: &dyn Fn() -> Option<Vec<u32>>,
-    hold: Duration,
-    limit: Duration,
-) -> Settled {
-    #[cfg(target_os = "linux")]
-    {
-        linux::settled(children, hold, limit)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (children, hold, limit);
-        std::thread::sleep(FALLBACK);
-        Settled::Unknown
-    }
-}
 
 /// Every process this one started, and every process those started, that
 /// is still there (running, or a zombie not yet waited for): the
