@@ -60,6 +60,28 @@ fn random_bytes(rng: &mut StdRng, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `len` random bytes for `threads` threads, such that each thread's part
+/// (as split_ranges cuts it) holds byte values no other part holds: no two
+/// threads ever add to the same counter. Whether `add` loses updates when
+/// two threads add to one counter at once is no-lost-updates' business
+/// alone; with shared values, a lossy `add` would fail the other checks too,
+/// or not, depending on how the threads happened to overlap. (Merging that
+/// overwrites instead of adding is caught there as well: it counts one value
+/// on every thread.)
+fn bytes_by_part(rng: &mut StdRng, len: usize, threads: usize) -> Vec<u8> {
+    let width = 256 / threads;
+    subject::split_ranges(len, threads)
+        .iter()
+        .enumerate()
+        .flat_map(|(k, part)| {
+            random_bytes(rng, part.len())
+                .into_iter()
+                .map(move |b| (k * width + usize::from(b) % width) as u8)
+                .collect::<Vec<u8>>()
+        })
+        .collect()
+}
+
 /// "bucket 65: expected 3, got 2; ..." for the first few differences.
 fn differences(expected: &[u64], got: &[u64]) -> String {
     if expected.len() != got.len() {
@@ -83,9 +105,9 @@ fn matches_reference() -> CheckResult {
         format!("(random data, seed {seed}: rerun with STEP3_SEED={seed} to get the same data)");
     let lengths = [0, 1, 2, 3, 7, 255, 4096, 65_537, rng.gen_range(1..200_000)];
     for len in lengths {
-        let data = random_bytes(&mut rng, len);
-        let expected = histogram_single(&data);
         for threads in [1, 2, 3, 4, 8] {
+            let data = bytes_by_part(&mut rng, len, threads);
+            let expected = histogram_single(&data);
             let seen = AtomicUsize::new(0);
             let got = count_scoped(&data, threads, |_| {
                 seen.fetch_add(1, Ordering::Relaxed);
@@ -190,7 +212,7 @@ fn no_lost_updates() -> CheckResult {
     let got = count_scoped(&data, THREADS, |_| {});
     ensure!(
         got.get(7) == Some(&1_000_003),
-        "count_scoped of 1000003 bytes, all 7, on {THREADS} threads: expected bucket 7 = 1000003, got {:?}",
+        "count_scoped of 1000003 bytes, all 7, on {THREADS} threads: expected bucket 7 = 1000003, got {:?}.\nadd itself kept every update above, so the count was lost where count_scoped puts the threads' counts together: each thread's count must be added to the others', never written over them.",
         got.get(7)
     );
     Ok(())
@@ -312,23 +334,7 @@ fn outlives_the_call() -> CheckResult {
     let seed = seed();
     let mut rng = StdRng::seed_from_u64(seed);
     const THREADS: usize = 3;
-    // Each thread's part (as split_ranges cuts it) holds byte values no
-    // other part holds, so no two threads ever add to the same counter:
-    // whether `add` loses updates under contention is no-lost-updates'
-    // business, and must not decide this check by luck.
-    let parts = subject::split_ranges(50_000, THREADS);
-    let width = 256 / THREADS;
-    let data: Arc<[u8]> = parts
-        .iter()
-        .enumerate()
-        .flat_map(|(k, part)| {
-            random_bytes(&mut rng, part.len())
-                .into_iter()
-                .map(move |b| (k * width + usize::from(b) % width) as u8)
-                .collect::<Vec<u8>>()
-        })
-        .collect::<Vec<u8>>()
-        .into();
+    let data: Arc<[u8]> = bytes_by_part(&mut rng, 50_000, THREADS).into();
     let expected = histogram_single(&data);
     // Every thread's first byte waits for the gate, which opens only after
     // count_in_background has returned.
