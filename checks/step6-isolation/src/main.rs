@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use check_harness::trace::{self, Tone};
 use check_harness::{ensure, fail, sync::within_after, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -22,6 +23,9 @@ use subject::worker::{self, JobFn};
 use subject::{Job, Outcome, Report, Supervisor};
 
 mod shared;
+mod timeline;
+
+use timeline::check_lane;
 
 /// The risky jobs the worker knows.
 const JOBS: &[(&str, JobFn)] = &[
@@ -35,11 +39,13 @@ const JOBS: &[(&str, JobFn)] = &[
 ];
 
 fn echo(input: &str) -> String {
+    shared::began("echo");
     shared::finished("echo");
     format!("echo:{input}")
 }
 
 fn square(input: &str) -> String {
+    shared::began("square");
     shared::finished("square");
     let n: u64 = input.trim().parse().unwrap_or(0);
     (n * n).to_string()
@@ -47,12 +53,15 @@ fn square(input: &str) -> String {
 
 /// Which process ran the job: tells workers apart.
 fn pid(_: &str) -> String {
+    shared::began("pid");
     shared::finished("pid");
     std::process::id().to_string()
 }
 
 fn panic_job(_: &str) -> String {
+    shared::began("panic");
     shared::linger_before_exit();
+    timeline::tell("panic");
     // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
     // environment, printing one takes long enough on a busy machine to run
     // into the supervisor's time limit. The panic itself is real.
@@ -61,12 +70,15 @@ fn panic_job(_: &str) -> String {
 }
 
 fn abort_job(_: &str) -> String {
+    shared::began("abort");
+    timeline::tell("abort");
     std::process::abort();
 }
 
 /// Blocks forever on something that never comes. (No sleep: a park with
 /// nobody to unpark it; the loop only guards against spurious wake-ups.)
 fn hang_job(_: &str) -> String {
+    shared::began("hang");
     loop {
         std::thread::park();
     }
@@ -74,13 +86,16 @@ fn hang_job(_: &str) -> String {
 
 /// Writes a line that is not a reply, and then the real reply after it.
 fn garbage_job(_: &str) -> String {
+    shared::began("garbage");
     shared::finished("garbage");
+    timeline::tell("garbage");
     println!("%%% not a reply %%%");
     "late".to_string()
 }
 
 fn main() {
     if std::env::args().nth(1).as_deref() == Some(worker::ROLE) {
+        timeline::worker_started();
         shared::before_ready();
     }
     worker::run_if_requested(JOBS);
@@ -139,12 +154,22 @@ fn supervise_with(
         .collect();
     let last_answers = names.last().is_some_and(|n| answering.contains(n));
     let all_ran = || last_answers && shared.finished_jobs().len() >= answering.len();
-    let Some(report) = within_after(
+    trace::instant(check_lane(), format!("run_all({} jobs)", list.len()));
+    let report = within_after(
         CHECK_LIMIT,
         move || supervisor.run_all(&jobs),
         &all_ran,
         END_GRACE,
-    ) else {
+    );
+    if report.is_some() {
+        trace::instant_toned(check_lane(), "returned", Tone::Good);
+    } else {
+        trace::instant_toned(check_lane(), "gave up", Tone::Fault);
+    }
+    shared.settle_trace();
+    let Some(report) = report else {
+        // The workers' lanes show what is still running or hung.
+        trace::explains_failure(true);
         if all_ran() {
             fail!(
                 "every job of run_all({names:?}) has run in a worker, but run_all did not return {END_GRACE:?} after the last one. It is stuck at the end: is it waiting for the last worker to exit while that worker's stdin is still open? A worker leaves its loop only when its stdin closes, so `shut_down` must close (drop) stdin before it waits."
@@ -162,6 +187,8 @@ fn supervise_with(
         report.outcomes
     );
     if let Some(left) = check_harness::children::left_behind() {
+        // The lanes show which worker is still running, or never waited for.
+        trace::explains_failure(true);
         fail!("after run_all({names:?}) returned, {left}. Every worker must be waited for: `shut_down` the last one, and `kill` then `wait` for the others.");
     }
     Ok(report)
@@ -197,6 +224,8 @@ fn reuse_worker() -> CheckResult {
         a != std::process::id().to_string(),
         "the `pid` job ran in the supervisor's own process ({a}); jobs must run in a worker process"
     );
+    // The lanes show one worker per process the jobs ran in.
+    trace::explains_failure(a != b || report.restarts != 0);
     ensure!(
         a == b,
         "two `pid` jobs in a row ran in two different processes ({a} and {b}); while jobs succeed, keep using the same worker"
@@ -235,6 +264,9 @@ fn crash_status() -> CheckResult {
         ],
     )?;
     let o = &report.outcomes;
+    // The panicking worker's lane shows it close its pipes, stay alive,
+    // and how it ended: exited once waited for, or killed.
+    trace::explains_failure(!matches!(o[1], Outcome::Crashed(_)));
     match &o[1] {
         Outcome::Crashed(status) => ensure!(
             status.code() == Some(101),
@@ -278,6 +310,7 @@ fn crash_status() -> CheckResult {
             o[4]
         );
     };
+    trace::explains_failure(!(a != b && b != c && a != c) || report.restarts != 2);
     ensure!(
         a != b && b != c && a != c,
         "after each crash the next job must run in a new worker; the `pid` jobs ran in processes {a}, {b}, {c}"
@@ -293,6 +326,11 @@ fn crash_status() -> CheckResult {
 fn hang_killed() -> CheckResult {
     let report = supervise(3, &[("hang", ""), ("echo", "after")])?;
     let o = &report.outcomes;
+    // The hung worker's lane against its limit on the check's, and the
+    // worker after it.
+    trace::explains_failure(
+        o[0] != Outcome::TimedOut || ok_text(&o[1]) != Some("echo:after") || report.restarts != 1,
+    );
     ensure!(
         o[0] == Outcome::TimedOut,
         "the `hang` job never answers; after the {JOB_LIMIT:?} limit its outcome should be TimedOut, got {:?}",
@@ -323,6 +361,8 @@ fn protocol_error() -> CheckResult {
             "the `garbage` job printed `%%% not a reply %%%` before its reply; expected Outcome::ProtocolError with that line, got {other:?}"
         ),
     }
+    // Which worker ran `echo` after the garbage: the same one, or a new one.
+    trace::explains_failure(ok_text(&o[1]) != Some("echo:next"));
     ensure!(
         ok_text(&o[1]) == Some("echo:next"),
         "the job after the garbage should get its own reply, Ok(\"echo:next\"); got {:?}.{}",
@@ -342,6 +382,13 @@ fn restart_limit() -> CheckResult {
         &[("panic", ""), ("panic", ""), ("echo", "a"), ("echo", "b")],
     )?;
     let o = &report.outcomes;
+    // How many workers were started, and how each one ended.
+    trace::explains_failure(
+        !(matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)))
+            || o[2] != Outcome::NotRun
+            || o[3] != Outcome::NotRun
+            || report.restarts != 1,
+    );
     ensure!(
         matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)),
         "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}.{}",
@@ -380,12 +427,17 @@ fn slow_start() -> CheckResult {
     let release = std::thread::spawn(move || {
         std::thread::sleep(START_HOLD);
         gate.release();
+        trace::instant(check_lane(), "opens the start gate");
         gate
     });
     let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
     let _ = release.join();
     let report = report?;
     let o = &report.outcomes;
+    // The workers held at the start, and what the supervisor did meanwhile.
+    trace::explains_failure(
+        !(ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0),
+    );
     ensure!(
         ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0,
         "the check held the worker back for {START_HOLD:?} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",

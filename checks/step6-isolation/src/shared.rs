@@ -8,6 +8,9 @@
 //!   before the worker writes the reply ([`finished`]). The check reads it to
 //!   tell "the supervisor is stuck after the last reply" from "stuck before".
 //!
+//! And a socket the workers tell their events on, for the check's trace
+//! ([`crate::timeline`]).
+//!
 //! Two gates ([`check_harness::gate`]): [`START_GATE`], where every worker
 //! stops before its `ready` line while the check holds it, and
 //! [`EXIT_GATE`], where a job about to crash stays alive after closing its
@@ -16,6 +19,8 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
+
+use crate::timeline;
 
 /// The environment variable that names the folder.
 pub const ENV: &str = "COURSE_STEP6_SHARED";
@@ -44,12 +49,25 @@ fn append(file: &str, line: &str) {
 /// Worker side, first thing in `main`: wait while the check holds the
 /// start gate.
 pub fn before_ready() {
+    let held = std::env::var_os(START_GATE).is_some();
+    if held {
+        timeline::tell("held");
+    }
     check_harness::gate::pass(START_GATE);
+    if held {
+        timeline::tell("let-go");
+    }
+}
+
+/// Worker side, first thing in a job: tell the check's trace.
+pub fn began(job: &str) {
+    timeline::tell(&format!("begin {job}"));
 }
 
 /// Worker side, inside a job: note that it has run.
 pub fn finished(job: &str) {
     append("journal", job);
+    timeline::tell(&format!("end {job}"));
 }
 
 /// Worker side, in a job about to crash: if the check holds the exit gate,
@@ -57,12 +75,17 @@ pub fn finished(job: &str) {
 /// and stay alive until the supervisor waits for it (see
 /// [`check_harness::gate::close_pipes_and_linger`]).
 pub fn linger_before_exit() {
+    if std::env::var_os(EXIT_GATE).is_some() {
+        timeline::tell("pipes-closed");
+    }
     check_harness::gate::close_pipes_and_linger(EXIT_GATE);
 }
 
 /// Check side: the folder, removed again when the check is done with it.
 pub struct Shared {
     dir: PathBuf,
+    /// Hears the workers, for the trace (none with tracing off).
+    timeline: Option<timeline::Listener>,
 }
 
 impl Shared {
@@ -75,7 +98,16 @@ impl Shared {
         // One check per process, and no other thread of this process reads
         // the environment while it is set: the supervisor starts later.
         std::env::set_var(ENV, &dir);
-        Shared { dir }
+        let timeline = timeline::Listener::start(crate::JOB_LIMIT);
+        Shared { dir, timeline }
+    }
+
+    /// For the trace: how each worker stands once `run_all` has returned,
+    /// or the check has given up on it.
+    pub fn settle_trace(&self) {
+        if let Some(timeline) = &self.timeline {
+            timeline.settle();
+        }
     }
 
     /// The jobs that have run, in order.

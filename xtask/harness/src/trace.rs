@@ -275,6 +275,19 @@ pub fn span_at(lane: Lane, label: impl Into<String>, start_us: u64, end_us: u64,
     );
 }
 
+/// Something that happened at `at_us` on `lane`, a time the check knows
+/// rather than now (another process's stamp, moved onto this clock).
+pub fn instant_at(lane: Lane, at_us: u64, label: impl Into<String>, tone: Tone) {
+    push(
+        lane,
+        at_us,
+        EventKind::Instant {
+            label: label.into(),
+            tone,
+        },
+    );
+}
+
 /// Says what the trace's times count, when the check records them with
 /// [`span_at`] from a clock of its own rather than the check's real time.
 pub fn clock_is(what: impl Into<String>) {
@@ -380,6 +393,7 @@ mod tests {
         clock_is("model time");
         span_at(worker, "ran", 40_000, 340_000, Tone::Plain);
         span_at(worker, "backwards", 9, 3, Tone::Fault);
+        instant_at(worker, 20, "heard of", Tone::Plain);
         let model = take().expect("events were recorded");
         assert_eq!(model.clock.as_deref(), Some("model time"));
         assert_eq!(model.end_us, 0);
@@ -391,5 +405,6 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(model.events[2].at_us, 20);
     }
 }
