@@ -142,6 +142,12 @@ enum Command {
         #[arg(long, default_value = "class-report.html")]
         html: std::path::PathBuf,
     },
+    /// For maintainers: record the timelines the chapters show (book/src/traces), from each
+    /// `[step.trace]` of course.toml: its check against the solution (a pass) and a wrong mutant (a failure).
+    BookTraces {
+        /// Only this step (`step2`, ...).
+        step: Option<String>,
+    },
     /// For maintainers: write .github/workflows/autograde.yml from course.toml.
     GenAutograde {
         /// Only compare the committed workflow with the manifest.
@@ -205,6 +211,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Freeze => commands::freeze::run(),
+        Command::BookTraces { step } => commands::book_traces::run(step.as_deref()),
         Command::Book { open } => commands::book::run(open),
         Command::Doctor => commands::doctor::run(),
         Command::Report { name, out } => commands::report::run(name, out),

@@ -230,19 +230,25 @@ fn wait_for(tab: &Tab, js: &str, what: &str) {
 /// The SVG figures of the built book.
 fn figures(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    for sub in ["images", "measure"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-            continue;
-        };
-        found.extend(
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "svg")),
-        );
+    for sub in ["images", "measure", "traces"] {
+        svgs_under(&dir.join(sub), &mut found);
     }
     found.sort();
     found
+}
+
+/// The SVG files in `dir` and its folders (`traces/<step>/right.svg`).
+fn svgs_under(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            svgs_under(&path, found);
+        } else if path.extension().is_some_and(|e| e == "svg") {
+            found.push(path);
+        }
+    }
 }
 
 fn file_url(path: &Path) -> String {
@@ -293,7 +299,15 @@ fn no_figure_label_is_clipped(tab: &Tab, dir: &Path) {
 }
 
 /// The pages with figures, and the figures on them that are SVG files.
-const FIGURE_PAGES: [&str; 2] = ["mental-model", "measure-it-yourself"];
+const FIGURE_PAGES: [&str; 6] = [
+    "mental-model",
+    "measure-it-yourself",
+    // The recorded check timelines (`{{#course-trace ...}}`).
+    "step1-blocking",
+    "step2-offloading",
+    "step6-isolation",
+    "step7-pool-limits",
+];
 const SVG_IMAGES: &str = "[...document.querySelectorAll('main img')].filter(i => i.getAttribute('src').endsWith('.svg'))";
 
 /// On a 390 px wide screen, every figure is still drawn at least 600 px
@@ -360,21 +374,26 @@ fn figures_are_dimmed_in_dark_themes(tab: &Tab, dir: &Path) {
             tab,
             &format!("localStorage.setItem('mdbook-theme', '{theme}')"),
         );
-        open(tab, dir, "measure-it-yourself");
-        assert_eq!(
-            eval(
+        for page in FIGURE_PAGES {
+            open(tab, dir, page);
+            assert_eq!(
+                eval(
+                    tab,
+                    &format!("document.documentElement.classList.contains('{theme}')")
+                ),
+                serde_json::json!(true),
+                "the {theme} theme was not applied"
+            );
+            let unfiltered = eval(
                 tab,
-                &format!("document.documentElement.classList.contains('{theme}')")
-            ),
-            serde_json::json!(true),
-            "the {theme} theme was not applied"
-        );
-        let unfiltered = eval(
-            tab,
-            &format!("{SVG_IMAGES}.filter(i => getComputedStyle(i).filter === 'none').map(i => i.getAttribute('src'))"),
-        );
-        for s in unfiltered.as_array().into_iter().flatten() {
-            bright.push(format!("{theme}: {}", s.as_str().unwrap_or("?")));
+                &format!("{SVG_IMAGES}.filter(i => getComputedStyle(i).filter === 'none').map(i => i.getAttribute('src'))"),
+            );
+            for s in unfiltered.as_array().into_iter().flatten() {
+                bright.push(format!(
+                    "{theme}, {page}.html: {}",
+                    s.as_str().unwrap_or("?")
+                ));
+            }
         }
     }
     eval(tab, "localStorage.setItem('mdbook-theme', 'light')");

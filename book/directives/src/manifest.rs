@@ -15,6 +15,11 @@
 //!   each step, breaks, closing) with its start time from the beginning of
 //!   the session (`0:00`, `0:20`, ...), its minutes and, for a step, its
 //!   check command, and the end time.
+//! - `{{#course-trace ID}}`: the step's `[step.trace]` pair: the timeline of
+//!   one check as the reference solution ran it, above the same check's
+//!   timeline from one of the step's wrong mutants, with the manifest's
+//!   sentence on what to look at. The pictures are the files
+//!   `cargo xtask book-traces` records into `book/src/traces/<step>/`.
 //! - `{{#course-bench ...}}`: a figure from the recorded bench run, expanded
 //!   before this pass by [`crate::bench`].
 //! - `\{{#course-...}}`: written as is, without the backslash. In a chapter,
@@ -22,7 +27,7 @@
 //!
 //! An unknown directive or step is an error, so a typo fails the build.
 
-use course::{Course, Schedule, Step};
+use course::{BookTrace, Course, Schedule, Step};
 
 const PREFIX: &str = "{{#course-";
 
@@ -94,15 +99,74 @@ pub fn render(directive: &str, course: &Course) -> Result<String, String> {
                 })?;
             Ok(schedule(plan, course))
         }
-        ("course-step" | "course-steps" | "course-schedule", _) => Err(format!(
+        ("course-trace", [id]) => trace_pair(find(course, id)?),
+        ("course-step" | "course-steps" | "course-schedule" | "course-trace", _) => Err(format!(
             "`{directive}`: wrong arguments; write `{{{{#course-step step1-blocking}}}}`, \
-             `{{{{#course-steps}}}}` or `{{{{#course-schedule half-day}}}}` (a `[[schedule]]` id)"
+             `{{{{#course-steps}}}}`, `{{{{#course-trace step2}}}}` or `{{{{#course-schedule half-day}}}}` (a `[[schedule]]` id)"
         )),
         _ => Err(format!(
             "`{directive}` is not a course directive; known: course-step ID, course-steps, \
-             course-minutes [IDS], course-schedule SCHEDULE-ID, course-bench KEY (see the bench module)"
+             course-minutes [IDS], course-schedule SCHEDULE-ID, course-trace ID, course-bench KEY (see the bench module)"
         )),
     }
+}
+
+/// The two recorded timelines of a step's `[step.trace]`, one figure each.
+fn trace_pair(step: &Step) -> Result<String, String> {
+    let trace = step.trace.as_ref().ok_or_else(|| {
+        format!(
+            "`{{{{#course-trace {}}}}}`: the step has no [step.trace] in course.toml",
+            step.id
+        )
+    })?;
+    let check = step
+        .checks
+        .iter()
+        .find(|c| c.id == trace.check)
+        .ok_or_else(|| format!("[step.trace] of `{}` names an unknown check", step.id))?;
+    let figure = |src: String, alt: String, caption: String| {
+        format!(
+            "<figure class=\"trace-figure\">\n<div class=\"wide-figure\"><img src=\"{src}\" alt=\"{}\"></div>\n\
+             <figcaption>{caption}</figcaption>\n</figure>\n",
+            html(&alt)
+        )
+    };
+    let right = figure(
+        BookTrace::right_svg(&step.id),
+        format!(
+            "Timeline of check {} as the reference solution ran it",
+            check.id
+        ),
+        format!(
+            "Check <code>{}</code> (“{}”) against the reference solution.",
+            check.id,
+            html(&check.title)
+        ),
+    );
+    let wrong = figure(
+        BookTrace::wrong_svg(&step.id),
+        format!(
+            "Timeline of check {} as a wrong answer, {}, ran it",
+            check.id, trace.wrong
+        ),
+        format!(
+            "The same check against a typical wrong answer, the course's mutant <code>{}</code>.",
+            html(&trace.wrong)
+        ),
+    );
+    Ok(format!(
+        "{right}\n{wrong}\n{}\n\nRecorded by `cargo xtask book-traces`; your own run's \
+         timeline: `{} --trace`.\n",
+        trace.look.trim(),
+        step.check_command()
+    ))
+}
+
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `0:00`, `1:15`: a start time counted from the beginning of the session.
@@ -243,6 +307,11 @@ id = "a"
 title = "A works"
 hints = ["What is A?", "Use A.", "Do A."]
 
+[step.trace]
+check = "a"
+wrong = "a-on-the-loop"
+look = "Look <here> & there."
+
 [[step]]
 id = "step2-two"
 title = "Two"
@@ -325,6 +394,31 @@ outro_minutes = 5
         assert!(expand("{{#course-schedule}}", &c).is_err());
         let unknown = expand("{{#course-schedule half-day}}", &c).unwrap_err();
         assert!(unknown.contains("schedules: short"), "{unknown}");
+    }
+
+    #[test]
+    fn trace_pair_shows_both_pictures_and_what_to_look_at() {
+        let out = expand("{{#course-trace step1}}", &course()).unwrap();
+        let right = out.find("src=\"traces/step1-one/right.svg\"").expect(&out);
+        let wrong = out.find("src=\"traces/step1-one/wrong.svg\"").expect(&out);
+        assert!(right < wrong, "the reference comes first: {out}");
+        assert!(out.contains("mutant <code>a-on-the-loop</code>"), "{out}");
+        assert!(out.contains("Check <code>a</code> (“A works”)"), "{out}");
+        assert!(
+            out.contains("Look <here> & there."),
+            "the sentence is Markdown: {out}"
+        );
+        assert!(out.contains("`cargo xtask check step1 --trace`"), "{out}");
+        assert_eq!(out.matches("<figure").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn trace_needs_a_step_trace() {
+        let err = expand("{{#course-trace step2}}", &course()).unwrap_err();
+        assert!(err.contains("no [step.trace]"), "{err}");
+        assert!(expand("{{#course-trace}}", &course())
+            .unwrap_err()
+            .contains("wrong arguments"));
     }
 
     #[test]

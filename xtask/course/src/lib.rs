@@ -143,6 +143,37 @@ pub struct Step {
     pub build: BuildOptions,
     #[serde(rename = "check", default)]
     pub checks: Vec<CheckInfo>,
+    /// `[step.trace]`: the pair of traces the chapter shows.
+    pub trace: Option<BookTrace>,
+}
+
+/// `[step.trace]`: which check's timeline the chapter shows, once from the
+/// reference solution and once from one of the step's wrong mutants
+/// (`cargo xtask book-traces` records both into
+/// `book/src/traces/<step>/`; `{{#course-trace <step>}}` shows them).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BookTrace {
+    /// The check whose trace is drawn.
+    pub check: String,
+    /// The wrong answer: a mutant's name (`checks/<step>/mutants/<name>.patch`)
+    /// that this check rejects.
+    pub wrong: String,
+    /// One sentence under the pair: what to look at.
+    pub look: String,
+}
+
+impl BookTrace {
+    /// Where the book keeps the reference solution's trace, relative to
+    /// `book/src`.
+    pub fn right_svg(step: &str) -> String {
+        format!("traces/{step}/right.svg")
+    }
+
+    /// Where the book keeps the wrong answer's trace, relative to `book/src`.
+    pub fn wrong_svg(step: &str) -> String {
+        format!("traces/{step}/wrong.svg")
+    }
 }
 
 /// `[step.build]`: options for building a step's checks.
@@ -308,6 +339,22 @@ impl Course {
                 }
             }
         }
+        for step in &self.steps {
+            if let Some(trace) = &step.trace {
+                if !step.checks.iter().any(|c| c.id == trace.check) {
+                    return Err(format!(
+                        "[step.trace] of step `{}` names check `{}`, which the step does not have",
+                        step.id, trace.check
+                    ));
+                }
+                if trace.look.trim().is_empty() || trace.wrong.trim().is_empty() {
+                    return Err(format!(
+                        "[step.trace] of step `{}` needs a mutant name (`wrong`) and a sentence on what to look at (`look`)",
+                        step.id
+                    ));
+                }
+            }
+        }
         for schedule in &self.schedules {
             for id in schedule.steps.iter().chain(&schedule.breaks_after) {
                 if !seen.contains(id.as_str()) {
@@ -448,6 +495,31 @@ hints = ["What is A?", "Use A.", "Do A, then B."]
         assert!(c.find_step("step2").is_none());
         assert_eq!(c.steps[0].checks_package(), "step1-one-checks");
         assert_eq!(c.steps[0].chapter_in_book(), "step1-one.md");
+    }
+
+    #[test]
+    fn a_book_trace_names_a_check_of_its_step() {
+        let traced = |check: &str, look: &str| {
+            format!("{GOOD}\n[step.trace]\ncheck = \"{check}\"\nwrong = \"a-too-late\"\nlook = \"{look}\"\n")
+        };
+        let c = Course::parse(&traced("a", "See A."), Path::new("course.toml")).unwrap();
+        let trace = c.steps[0].trace.as_ref().expect("the step has a trace");
+        assert_eq!(
+            (trace.check.as_str(), trace.wrong.as_str()),
+            ("a", "a-too-late")
+        );
+        assert_eq!(
+            BookTrace::right_svg("step1-one"),
+            "traces/step1-one/right.svg"
+        );
+        assert_eq!(
+            BookTrace::wrong_svg("step1-one"),
+            "traces/step1-one/wrong.svg"
+        );
+        let err = Course::parse(&traced("z", "See A."), Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("names check `z`"), "{err}");
+        let err = Course::parse(&traced("a", " "), Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("what to look at"), "{err}");
     }
 
     #[test]

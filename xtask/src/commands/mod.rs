@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod book;
+pub mod book_traces;
 pub mod check;
 pub mod class_report;
 pub mod doctor;

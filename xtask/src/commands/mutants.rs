@@ -269,13 +269,82 @@ struct MutantsJson {
 }
 
 /// The scratch workspace: a copy of the course without build output, git
-/// or the grader's state. Files are copied only when their bytes differ, so
-/// the scratch build stays incremental from one run to the next.
-fn scratch_workspace(repo: &Repo) -> Result<PathBuf> {
-    let ws = repo.root.join("target").join("mutants").join("ws");
-    std::fs::create_dir_all(&ws)?;
-    sync_tree(&repo.root, &ws, Path::new(""))?;
-    Ok(ws)
+/// or the grader's state, whose exercise slots receive mutants. Files are
+/// copied only when their bytes differ, so the scratch build stays
+/// incremental from one run to the next.
+pub struct Scratch {
+    /// The copy, with its own manifest.
+    pub ws: Repo,
+    /// Its grader state (`COURSE_STATE_DIR`).
+    state: PathBuf,
+}
+
+impl Scratch {
+    /// Copies the course into `target/mutants/ws` and points the grader's
+    /// build state there, never at the learner's.
+    pub fn open(repo: &Repo) -> Result<Scratch> {
+        let root = repo.root.join("target").join("mutants").join("ws");
+        std::fs::create_dir_all(&root)?;
+        sync_tree(&repo.root, &root, Path::new(""))?;
+        let state = root.join(".course");
+        // The grader keeps its build stamps and kept binaries in the state
+        // directory.
+        std::env::set_var("COURSE_STATE_DIR", &state);
+        std::env::remove_var("CARGO_TARGET_DIR");
+        let ws = Repo {
+            course: Course::load(&root).map_err(anyhow::Error::msg)?,
+            root,
+        };
+        Ok(Scratch { ws, state })
+    }
+
+    /// The scratch workspace's own entry for `id`.
+    pub fn step(&self, id: &str) -> Result<&Step> {
+        self.ws
+            .course
+            .steps
+            .iter()
+            .find(|s| s.id == id)
+            .context("the scratch workspace's manifest lost a step")
+    }
+
+    fn slot(&self, step: &Step) -> PathBuf {
+        self.ws
+            .root
+            .join(&step.exercise_crate)
+            .join("src")
+            .join("lib.rs")
+    }
+
+    /// Writes `mutant` into the step's exercise slot and builds the step's
+    /// checks against it: the build, whether the exercise crate was really
+    /// compiled (no stamp may let the build skip it), and the seconds taken.
+    pub fn build(&self, step: &Step, mutant: &Mutant) -> Result<(Built, bool, f64)> {
+        write_if_changed(&self.slot(step), mutant.source.as_bytes())?;
+        let _ = std::fs::remove_dir_all(self.state.join("build-stamps"));
+        let exercise_target = step
+            .exercise_crate
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace('-', "_");
+        let mut compiled_exercise = false;
+        let started = Instant::now();
+        let built = build::build_checks(&self.ws, step, Target::Exercise, false, &mut |name| {
+            if name.replace('-', "_") == exercise_target {
+                compiled_exercise = true;
+            }
+        })?;
+        Ok((built, compiled_exercise, started.elapsed().as_secs_f64()))
+    }
+
+    /// Leaves the step's scratch slot as the course has it.
+    pub fn restore(&self, repo: &Repo, step: &Step) -> Result<()> {
+        write_if_changed(
+            &self.slot(step),
+            &std::fs::read(repo.path(&step.exercise_crate).join("src/lib.rs"))?,
+        )
+    }
 }
 
 fn skipped(relative: &Path) -> bool {
@@ -322,16 +391,7 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
         .transpose()?
         .map(|s| s.id.clone());
     let human = format == Format::Human;
-    let ws_root = scratch_workspace(&repo)?;
-    let state = ws_root.join(".course");
-    // The grader keeps its build stamps and kept binaries in the state
-    // directory: point it into the scratch workspace, never at the learner's.
-    std::env::set_var("COURSE_STATE_DIR", &state);
-    std::env::remove_var("CARGO_TARGET_DIR");
-    let ws = Repo {
-        course: Course::load(&ws_root).map_err(anyhow::Error::msg)?,
-        root: ws_root.clone(),
-    };
+    let scratch = Scratch::open(&repo)?;
     let started = Instant::now();
     let mut verdicts = Vec::new();
     for step in &repo.course.steps {
@@ -345,16 +405,7 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
         if mutants.is_empty() {
             continue;
         }
-        let ws_step = ws
-            .course
-            .steps
-            .iter()
-            .find(|s| s.id == step.id)
-            .context("the scratch workspace's manifest lost a step")?;
-        let slot = ws_root
-            .join(&step.exercise_crate)
-            .join("src")
-            .join("lib.rs");
+        let ws_step = scratch.step(&step.id)?;
         for mutant in &mutants {
             if human {
                 anstream::println!(
@@ -364,17 +415,13 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
                     mutant.name
                 );
             }
-            let verdict = grade_mutant(&ws, ws_step, &slot, &state, mutant)?;
+            let verdict = grade_mutant(&scratch, ws_step, mutant)?;
             if human {
                 print_row(&verdict);
             }
             verdicts.push(verdict);
         }
-        // Leave the scratch slot as the course has it.
-        write_if_changed(
-            &slot,
-            &std::fs::read(repo.path(&step.exercise_crate).join("src/lib.rs"))?,
-        )?;
+        scratch.restore(&repo, step)?;
     }
     let ok = !verdicts.is_empty() && verdicts.iter().all(|v| v.ok);
     if human {
@@ -394,31 +441,9 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
     })
 }
 
-fn grade_mutant(
-    ws: &Repo,
-    step: &Step,
-    slot: &Path,
-    state: &Path,
-    mutant: &Mutant,
-) -> Result<MutantVerdict> {
+fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<MutantVerdict> {
     let mut problems = Vec::new();
-    write_if_changed(slot, mutant.source.as_bytes())?;
-    // No stamp may make the build skip cargo: this mutant must be compiled.
-    let _ = std::fs::remove_dir_all(state.join("build-stamps"));
-    let exercise_target = step
-        .exercise_crate
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .replace('-', "_");
-    let mut compiled_exercise = false;
-    let build_started = Instant::now();
-    let built = build::build_checks(ws, step, Target::Exercise, false, &mut |name| {
-        if name.replace('-', "_") == exercise_target {
-            compiled_exercise = true;
-        }
-    })?;
-    let build_seconds = build_started.elapsed().as_secs_f64();
+    let (built, compiled_exercise, build_seconds) = scratch.build(step, mutant)?;
     if matches!(built, Built::Ok { .. }) && !compiled_exercise {
         problems.push(format!(
             "the build did not recompile {} after the mutant was written: its verdict would be another file's",
@@ -456,10 +481,10 @@ fn grade_mutant(
                         let guard = affinity::pin_to_one_cpu();
                         guard
                             .as_ref()
-                            .map(|_| run_checks(ws, step, &exe, "one-cpu"))
+                            .map(|_| run_checks(&scratch.ws, step, &exe, "one-cpu"))
                     })
                 });
-                let free = run_checks(ws, step, &exe, "all-cpus");
+                let free = run_checks(&scratch.ws, step, &exe, "all-cpus");
                 (
                     free,
                     one.map(|h| h.join().expect("the pinned grading panicked")),
