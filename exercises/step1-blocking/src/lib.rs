@@ -199,14 +199,15 @@ pub struct Blame {
     pub delayed_others_by: Duration,
 }
 
-/// Finds the handler that caused the most waiting, or `None` when no event
-/// waited at all.
+/// Finds the handler that caused the most waiting, or `None` when no
+/// handler caused any (no event waited while another one's handler ran).
 ///
-/// Each event waits from `arrived` to `started`. Whatever part of that wait
-/// overlaps another handler's run (`started..finished`) is waiting that
-/// handler caused. Add it up per handler and return the largest (the first
-/// one, if two cause the same). The slowest handler is not always the
-/// culprit: a slow handler that runs while nobody waits delays no one.
+/// The rule: each event waits from `arrived` to `started`, and the part of
+/// that wait during which another handler ran (`started..finished`) is
+/// waiting that handler caused. A handler's blame is all the waiting it
+/// caused, over every event; the blocker is the handler with the most (the
+/// earlier one, when two cause the same). The slowest handler is not always
+/// the culprit: a slow handler that runs while nobody waits delays no one.
 pub fn find_blocker(report: &[Handled]) -> Option<Blame> {
     // TODO. The checks pass reports they wrote by hand: a short handler
     // that ran while three clicks waited next to a slower one that ran

@@ -8,8 +8,9 @@
 //! (how often each of the 256 byte values occurs) that N threads fill at the
 //! same time:
 //!
-//! - `Histogram`: 256 `AtomicU64` counters, added to with `fetch_add`. This
-//!   is the Rust counterpart of a `SharedArrayBuffer` + `Atomics.add`.
+//! - `Histogram`: 256 counters that many threads add to at the same time,
+//!   with no lock. This is the Rust counterpart of a `SharedArrayBuffer`
+//!   that Node's worker threads update.
 //! - `count_scoped`: threads that BORROW the caller's data, thanks to
 //!   `std::thread::scope`.
 //! - `count_in_background`: threads that OUTLIVE the call, so they must own

@@ -167,8 +167,8 @@ pub fn run_jobs(jobs: Vec<Job>) -> Result<Finished, IpcError> {
     run_jobs_with(worker_command().map_err(IpcError::Spawn)?, jobs)
 }
 
-/// Writes each job as one JSON line, then closes the pipe (by dropping it):
-/// the worker sees end-of-file.
+/// Writes each job as one JSON line to the worker; once this returns, the
+/// worker sees end-of-file.
 pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
     // TODO. Each job is one line, even when its text holds newlines, and
     // the worker must see end-of-file once the last job is written.
@@ -178,9 +178,8 @@ pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
 }
 
 /// Starts `cmd` with piped stdin and stdout, sends it `jobs` as JSON lines
-/// and reads one `Answer` line per job. Writing happens on its own thread
-/// while this one reads, so neither pipe can fill up and block both sides.
-/// The worker is always waited for; on a bad answer it is killed first.
+/// and reads one `Answer` line per job, whatever the sizes of the jobs and
+/// answers. The worker is always waited for, whatever goes wrong.
 pub fn run_jobs_with(mut cmd: Command, jobs: Vec<Job>) -> Result<Finished, IpcError> {
     // TODO. One answer per job, in order; every failure is an `IpcError`,
     // never a panic or a hang; and when this returns, the worker has

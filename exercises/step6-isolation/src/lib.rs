@@ -197,7 +197,7 @@ impl Worker {
         todo!("Worker::run")
     }
 
-    /// Stops a healthy worker: closing its stdin ends its loop; then wait.
+    /// Stops a healthy worker and returns how it exited.
     pub fn shut_down(self) -> io::Result<ExitStatus> {
         // TODO. The worker leaves its loop only when its stdin closes; the
         // checks notice a supervisor stuck here after the last reply.

@@ -167,8 +167,8 @@ pub struct Blame {
     pub delayed_others_by: Duration,
 }
 
-/// Finds the handler that caused the most waiting, or `None` when no event
-/// waited at all.
+/// Finds the handler that caused the most waiting, or `None` when no
+/// handler caused any (no event waited while another one's handler ran).
 ///
 /// An event waits from `arrived` to `started`; during that time other
 /// handlers run. The part of an event's wait that overlaps handler H's run is
