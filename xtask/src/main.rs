@@ -147,6 +147,10 @@ enum Command {
     BookTraces {
         /// Only this step (`step2`, ...).
         step: Option<String>,
+        /// Write them under DIR/traces/ instead of book/src/traces/ (CI: the pairs
+        /// still come out, the book is left alone).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
     },
     /// For maintainers: write .github/workflows/autograde.yml from course.toml.
     GenAutograde {
@@ -211,7 +215,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Freeze => commands::freeze::run(),
-        Command::BookTraces { step } => commands::book_traces::run(step.as_deref()),
+        Command::BookTraces { step, out } => commands::book_traces::run(step.as_deref(), out),
         Command::Book { open } => commands::book::run(open),
         Command::Doctor => commands::doctor::run(),
         Command::Report { name, out } => commands::report::run(name, out),

@@ -8,9 +8,13 @@
 //! (`right.svg`, `wrong.svg`), which `{{#course-trace <step>}}` shows.
 //! Nothing is written for a step whose pair does not come out that way, so
 //! a picture in the book is always of a pass and of a failure.
+//!
+//! With `--out DIR` the pictures go to `DIR/traces/<step>/` instead, and
+//! the book is left alone: CI runs it that way, so a change that stops a
+//! traced check from passing, failing or recording is found there.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -19,14 +23,19 @@ use check_harness::trace::Trace;
 use course::{BookTrace, Step};
 
 use crate::build::{self, Built, Target};
-use crate::commands::mutants::{self, Expect, Scratch};
+use crate::commands::mutants::{self, Expect, Mutant, Scratch};
 use crate::grade;
 use crate::repo::Repo;
 use crate::trace_files;
 use crate::ui::{paint, BAD, NOTE, OK};
 
-pub fn run(only_step: Option<&str>) -> Result<ExitCode> {
+pub fn run(only_step: Option<&str>, out: Option<PathBuf>) -> Result<ExitCode> {
     let repo = Repo::open()?;
+    // Where `traces/<step>/...` goes: the book's sources, or `--out`.
+    let root = match out {
+        Some(dir) => std::env::current_dir()?.join(dir),
+        None => repo.path("book/src"),
+    };
     let only = only_step
         .map(|s| repo.step(s))
         .transpose()?
@@ -51,10 +60,10 @@ pub fn run(only_step: Option<&str>) -> Result<ExitCode> {
             trace.check,
             trace.wrong
         );
-        match record(&repo, &scratch, step, trace) {
+        match record(&repo, &scratch, step, trace, &root) {
             Ok(written) => {
                 for path in written {
-                    anstream::println!("  {} {}", paint(OK, "wrote"), path);
+                    anstream::println!("  {} {}", paint(OK, "wrote"), path.display());
                 }
             }
             Err(e) => {
@@ -71,8 +80,14 @@ pub fn run(only_step: Option<&str>) -> Result<ExitCode> {
     })
 }
 
-/// Records one step's pair; the files written, relative to the root.
-fn record(repo: &Repo, scratch: &Scratch, step: &Step, trace: &BookTrace) -> Result<Vec<String>> {
+/// Records one step's pair under `root`; the files written.
+fn record(
+    repo: &Repo,
+    scratch: &Scratch,
+    step: &Step,
+    trace: &BookTrace,
+    root: &Path,
+) -> Result<Vec<PathBuf>> {
     let mutant = mutants::load(&repo.root, step)?
         .into_iter()
         .find(|m| m.name == trace.wrong)
@@ -84,15 +99,7 @@ fn record(repo: &Repo, scratch: &Scratch, step: &Step, trace: &BookTrace) -> Res
                 trace.wrong
             )
         })?;
-    if mutant.expect != Expect::Wrong || !mutant.rejected_by.contains(&trace.check) {
-        bail!(
-            "mutant `{}` is not a wrong answer that `{}` rejects (its header says: {:?}, rejected by {:?})",
-            mutant.name,
-            trace.check,
-            mutant.expect,
-            mutant.rejected_by
-        );
-    }
+    shows_the_mistake(&mutant, trace)?;
 
     let right = match build::build_checks(repo, step, Target::Solution, false, &mut |_| {})? {
         Built::Ok { exe, .. } => run_traced(repo, step, &trace.check, &exe)?,
@@ -131,15 +138,29 @@ fn record(repo: &Repo, scratch: &Scratch, step: &Step, trace: &BookTrace) -> Res
             format!("wrong answer {}: failed", mutant.name),
         ),
     ] {
-        let relative = format!("book/src/{file}");
-        let path = repo.path(&relative);
+        let path = root.join(&file);
         write(
             &path,
             &trace_files::svg(trace_of, &format!("{short} · {} · {who}", trace.check)),
         )?;
-        written.push(relative);
+        written.push(path);
     }
     Ok(written)
+}
+
+/// The mutant must be a wrong answer whose header says the traced check
+/// rejects it: the picture is of that check failing.
+fn shows_the_mistake(mutant: &Mutant, trace: &BookTrace) -> Result<()> {
+    if mutant.expect != Expect::Wrong || !mutant.rejected_by.contains(&trace.check) {
+        bail!(
+            "mutant `{}` is not a wrong answer that `{}` rejects (its header says: {:?}, rejected by {:?})",
+            mutant.name,
+            trace.check,
+            mutant.expect,
+            mutant.rejected_by
+        );
+    }
+    Ok(())
 }
 
 /// Runs one check as the grader does (its limits, the grader's environment).
@@ -169,4 +190,43 @@ fn write(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mutant(expect: Expect, rejected_by: &[&str]) -> Mutant {
+        Mutant {
+            step: "step2-offloading".into(),
+            name: "job-on-the-loop".into(),
+            path: PathBuf::from("checks/step2-offloading/mutants/job-on-the-loop.patch"),
+            expect,
+            rejected_by: rejected_by.iter().map(|s| s.to_string()).collect(),
+            mistake: String::new(),
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_wrong_picture_is_of_the_traced_check_failing() {
+        let trace = BookTrace {
+            check: "stays-responsive".into(),
+            wrong: "job-on-the-loop".into(),
+            look: "Look.".into(),
+        };
+        let named = mutant(Expect::Wrong, &["stays-responsive", "result-once"]);
+        assert!(shows_the_mistake(&named, &trace).is_ok());
+        // Rejected, but by other checks: the traced one would pass.
+        let elsewhere = mutant(Expect::Wrong, &["result-once"]);
+        let err = shows_the_mistake(&elsewhere, &trace)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a wrong answer that `stays-responsive` rejects"),
+            "{err}"
+        );
+        // A right answer passes every check.
+        assert!(shows_the_mistake(&mutant(Expect::Right, &[]), &trace).is_err());
+    }
 }
