@@ -163,6 +163,9 @@ pub fn svg(trace: &Trace, title: &str) -> String {
             counter_svg(&mut s, trace, lane, info.limit, y, &x);
             continue;
         }
+        // Where the spans' own labels are printed: an instant's label
+        // keeps out of them.
+        let mut taken: Vec<(f64, f64)> = Vec::new();
         for e in events.clone() {
             if let EventKind::Span {
                 label,
@@ -176,6 +179,10 @@ pub fn svg(trace: &Trace, title: &str) -> String {
                 } else {
                     "#4a90c2"
                 };
+                let shown = x1 - x0 > 7.0 * label.chars().count() as f64 + 8.0;
+                if shown {
+                    taken.push((x0 + 4.0, x0 + 4.0 + 7.0 * label.chars().count() as f64));
+                }
                 let still = if end_us.is_none() {
                     " (still running at the end)"
                 } else {
@@ -190,11 +197,7 @@ pub fn svg(trace: &Trace, title: &str) -> String {
                     ROW_H - 14.0,
                     x0 + 4.0,
                     mid + 4.0,
-                    if x1 - x0 > 7.0 * label.chars().count() as f64 + 8.0 {
-                        xml(label)
-                    } else {
-                        String::new()
-                    }
+                    if shown { xml(label) } else { String::new() }
                 );
             }
         }
@@ -212,9 +215,10 @@ pub fn svg(trace: &Trace, title: &str) -> String {
             let wide = 6.5 * label.chars().count() as f64 + 12.0;
             let after = instants.get(i + 1).map_or(NAME_W + PLOT_W + 30.0, |n| n.1) - cx;
             let before = cx - i.checked_sub(1).map_or(NAME_W, |p| instants[p].1);
-            let (tx, anchor) = if after > wide {
+            let free = |from: f64, to: f64| taken.iter().all(|&(a, b)| to <= a || from >= b);
+            let (tx, anchor) = if after > wide && free(cx + 9.0, cx + wide) {
                 (cx + 9.0, "start")
-            } else if before > wide {
+            } else if before > wide && free(cx - wide, cx - 9.0) {
                 (cx - 9.0, "end")
             } else {
                 continue;
@@ -464,5 +468,39 @@ mod tests {
         assert!(svg.contains("#d9534f") && svg.contains("stroke-dasharray"));
         // Tags open and close in pairs.
         assert_eq!(svg.matches("<g>").count(), svg.matches("</g>").count());
+    }
+
+    /// The printed label of a mark on `lane`, if any (not its hover title).
+    fn printed(svg: &str, label: &str) -> bool {
+        svg.contains(&format!("fill=\"#333\">{label}</text>"))
+    }
+
+    #[test]
+    fn a_mark_label_keeps_out_of_a_span_label() {
+        let mut t = trace();
+        // A mark just inside job 1, where "job 1" is printed: its own label
+        // would run over that one, so it is left to the hover.
+        t.events.push(Event {
+            lane: 1,
+            at_us: 22,
+            kind: EventKind::Instant {
+                label: "started".into(),
+                tone: Tone::Plain,
+            },
+        });
+        // A mark at the end of job 1, clear of its label: printed.
+        t.events.push(Event {
+            lane: 1,
+            at_us: 880,
+            kind: EventKind::Instant {
+                label: "done".into(),
+                tone: Tone::Good,
+            },
+        });
+        let svg = svg(&t, "marks");
+        assert!(svg.contains(">job 1</text>"), "the span keeps its label");
+        assert!(!printed(&svg, "started"), "{svg}");
+        assert!(svg.contains("<title>started at"), "the hover still names it");
+        assert!(printed(&svg, "done"), "{svg}");
     }
 }
