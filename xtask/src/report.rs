@@ -43,6 +43,11 @@ pub struct CheckEntry {
     /// How many hint tiers the check has (`cargo xtask hint` unfolds them).
     pub hint_tiers: usize,
     pub duration_ms: u64,
+    /// What the check recorded of the run, when it failed and the check says
+    /// the timeline explains the failure (the chart under a ✗); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<check_harness::trace::Trace>,
 }
 
 #[derive(Serialize, Default, Clone, Copy)]
@@ -73,6 +78,12 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     hint: (!g.passed()).then(|| g.info.hint(1).to_string()),
                     hint_tiers: g.info.tiers(),
                     duration_ms: g.report.duration.as_millis() as u64,
+                    trace: g
+                        .report
+                        .trace
+                        .as_ref()
+                        .filter(|t| !g.passed() && t.explains_failure)
+                        .cloned(),
                 })
                 .collect(),
             if result.passed() { "passed" } else { "failed" },
@@ -89,6 +100,7 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     hint: None,
                     hint_tiers: c.tiers(),
                     duration_ms: 0,
+                    trace: None,
                 })
                 .collect(),
             "compile-error",

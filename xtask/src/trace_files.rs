@@ -500,7 +500,10 @@ mod tests {
         let svg = svg(&t, "marks");
         assert!(svg.contains(">job 1</text>"), "the span keeps its label");
         assert!(!printed(&svg, "started"), "{svg}");
-        assert!(svg.contains("<title>started at"), "the hover still names it");
+        assert!(
+            svg.contains("<title>started at"),
+            "the hover still names it"
+        );
         assert!(printed(&svg, "done"), "{svg}");
     }
 }

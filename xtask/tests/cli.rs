@@ -182,6 +182,35 @@ fn check_json_follows_the_schema() {
 }
 
 #[test]
+fn check_json_carries_the_trace_that_explains_a_failure() {
+    let state = tempfile::tempdir().unwrap();
+    let out = fixture(&state)
+        .args(["check", "step1", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let v = json(&out.stdout);
+    let checks = v["steps"][0]["checks"].as_array().unwrap();
+    let by_id = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap();
+    let trace = &by_id("fails")["trace"];
+    let lanes: Vec<&str> = trace["lanes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no trace on the failing check: {v}"))
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(lanes, ["check", "the fixture"]);
+    assert!(trace["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e.to_string().contains("got 41")));
+    // A pass and a failure without a recorded timeline carry none.
+    assert!(by_id("passes").get("trace").is_none());
+    assert!(by_id("hangs").get("trace").is_none());
+}
+
+#[test]
 fn unknown_step_lists_the_steps_and_suggests_one() {
     let state = tempfile::tempdir().unwrap();
     xtask(&state)
