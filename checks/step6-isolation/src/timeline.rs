@@ -1,13 +1,10 @@
 //! What the workers did, for the check's trace (see `check_harness::trace`).
 //!
-//! The workers are separate processes, so their events have to travel back:
-//! each worker connects to a socket the check listens on (its address in
-//! [`ENV`], inherited like the rest of the environment) and writes one line
-//! per event. The check stamps each line with its own clock when it reads
-//! it, on a thread per worker: a worker's times are when the check heard,
-//! a fraction of a millisecond after the worker spoke. The end of the
-//! connection is the end of the process (the system closes its sockets when
-//! it exits, however it exits), so a worker that is killed still says when.
+//! The workers are separate processes, so their events travel back on a
+//! line of their own (`check_harness::trace_wire`, the address in [`ENV`]):
+//! one line per event, stamped with the system clock and moved onto the
+//! check's. The end of the connection is the end of the process, so a
+//! worker that is killed still says when, as the check hears it.
 //!
 //! How a worker ended comes from what it said last: it says when it exits
 //! (unix: an `atexit` hook, which runs for an exit and a panic's exit code,
@@ -22,13 +19,11 @@
 //! `COURSE_NO_TRACE=1` the check opens no socket and the workers send
 //! nothing.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use check_harness::trace::{self, LaneKind, Tone};
+use check_harness::trace_wire::{self, Connection, Event, Inbox};
 
 /// The environment variable with the address the workers report to.
 pub const ENV: &str = "COURSE_STEP6_TRACE";
@@ -40,35 +35,10 @@ pub fn check_lane() -> trace::Lane {
 
 // ---------------------------------------------------------------- worker side
 
-static LINE: OnceLock<Option<Mutex<TcpStream>>> = OnceLock::new();
-
-fn line() -> Option<MutexGuard<'static, TcpStream>> {
-    let stream = LINE.get_or_init(|| {
-        let addr = std::env::var(ENV).ok().filter(|a| !a.is_empty())?;
-        let mut stream = TcpStream::connect(addr).ok()?;
-        // Each event is one small write: send it now, not with the next.
-        let _ = stream.set_nodelay(true);
-        writeln!(stream, "{} pid {}", wall_us(), std::process::id()).ok()?;
-        Some(Mutex::new(stream))
-    });
-    stream
-        .as_ref()
-        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
-}
-
-/// Worker side: tells the check about `event`, stamped with the system
-/// clock (nothing when the check does not listen).
+/// Worker side: tells the check about `event` (nothing when the check does
+/// not listen).
 pub fn tell(event: &str) {
-    if let Some(mut stream) = line() {
-        let _ = stream.write_all(format!("{} {event}\n", wall_us()).as_bytes());
-    }
-}
-
-/// The system clock in µs: the one clock a worker and the check share.
-fn wall_us() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    trace_wire::tell(ENV, event);
 }
 
 /// Worker side, first thing in `main`: "started", and "exits" when the
@@ -110,28 +80,13 @@ struct Worker {
 
 struct State {
     workers: Vec<Worker>,
-    /// The system clock (µs) when the check's clock read `mono_base`.
-    wall_base: u64,
-    mono_base: u64,
-}
-
-impl State {
-    /// A worker's system-clock stamp on the check's clock.
-    fn at(&self, wall: u64) -> u64 {
-        if wall >= self.wall_base {
-            self.mono_base + (wall - self.wall_base)
-        } else {
-            self.mono_base.saturating_sub(self.wall_base - wall)
-        }
-    }
 }
 
 /// The check's side: listens for workers while it lives.
 pub struct Listener {
-    addr: String,
     /// The workers, and a signal for each one whose connection ended.
     state: Arc<(Mutex<State>, Condvar)>,
-    stop: Arc<AtomicBool>,
+    _inbox: Inbox,
 }
 
 /// The supervisor's limit for one job, for the limit drawn on the check lane.
@@ -150,29 +105,19 @@ impl Listener {
         let _ = JOB_LIMIT.set(job_limit);
         trace::clock_is(CLOCK);
         let _ = check_lane();
-        let listener = TcpListener::bind("127.0.0.1:0").ok()?;
-        let addr = listener.local_addr().ok()?.to_string();
-        let state = State {
-            workers: Vec::new(),
-            wall_base: wall_us(),
-            mono_base: trace::now_us(),
-        };
-        let state = Arc::new((Mutex::new(state), Condvar::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, stp) = (Arc::clone(&state), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let st = Arc::clone(&st);
-                std::thread::spawn(move || read_worker(stream, &st.0, &st.1));
-            }
-        });
+        let state = Arc::new((
+            Mutex::new(State {
+                workers: Vec::new(),
+            }),
+            Condvar::new(),
+        ));
+        let st = Arc::clone(&state);
         // Set before the supervisor starts any worker (see `Shared::new`).
-        std::env::set_var(ENV, &addr);
-        Some(Listener { addr, state, stop })
+        let inbox = Inbox::listen(ENV, move |worker| read_worker(worker, &st.0, &st.1))?;
+        Some(Listener {
+            state,
+            _inbox: inbox,
+        })
     }
 
     /// When `run_all` has returned (or the check gave up on it): how each
@@ -226,36 +171,13 @@ impl Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        std::env::remove_var(ENV);
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accepting thread so that it sees `stop`.
-        let _ = TcpStream::connect(&self.addr);
-    }
-}
-
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A line from a worker: its system-clock stamp and the event.
-fn parse(line: &str) -> Option<(u64, &str, &str)> {
-    let (wall, rest) = line.split_once(' ')?;
-    let (event, arg) = rest.split_once(' ').unwrap_or((rest, ""));
-    Some((wall.parse().ok()?, event, arg))
-}
-
 /// One worker's connection, until the worker is gone.
-fn read_worker(stream: TcpStream, state: &Mutex<State>, ended_one: &Condvar) {
-    let mut lines = BufReader::new(stream).lines();
-    let Some(Ok(first)) = lines.next() else {
-        return;
-    };
-    let Some((wall, "pid", pid)) = parse(&first) else {
-        return;
-    };
-    let Ok(pid) = pid.parse::<u32>() else { return };
+fn read_worker(worker: Connection, state: &Mutex<State>, ended_one: &Condvar) {
+    let pid = worker.pid;
     let index = {
         let mut st = lock(state);
         let own = pid == std::process::id();
@@ -265,7 +187,7 @@ fn read_worker(stream: TcpStream, state: &Mutex<State>, ended_one: &Condvar) {
             let n = st.workers.iter().filter(|w| !w.own).count() + 1;
             format!("worker {n} pid {pid}")
         };
-        let started_us = st.at(wall);
+        let started_us = worker.since_us;
         st.workers.push(Worker {
             pid,
             lane: trace::lane(&name, LaneKind::Process),
@@ -279,13 +201,14 @@ fn read_worker(stream: TcpStream, state: &Mutex<State>, ended_one: &Condvar) {
         });
         st.workers.len() - 1
     };
-    for line in lines {
-        let Ok(line) = line else { break };
-        let Some((wall, event, arg)) = parse(&line) else {
-            continue;
-        };
+    for Event {
+        at_us: at,
+        what,
+        arg,
+    } in worker.events
+    {
+        let (event, arg) = (what.as_str(), arg.as_str());
         let mut st = lock(state);
-        let at = st.at(wall);
         if event == "start" {
             // A new worker: have the ones before it been waited for by now?
             for w in st.workers.iter_mut() {

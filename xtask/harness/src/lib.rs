@@ -36,6 +36,7 @@ pub mod settle;
 pub mod shell_probe;
 pub mod sync;
 pub mod trace;
+pub mod trace_wire;
 
 /// What a check returns: `Ok(())` when it passed.
 pub type CheckResult = Result<(), Failure>;
