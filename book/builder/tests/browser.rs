@@ -298,16 +298,26 @@ fn no_figure_label_is_clipped(tab: &Tab, dir: &Path) {
     );
 }
 
-/// The pages with figures, and the figures on them that are SVG files.
-const FIGURE_PAGES: [&str; 6] = [
-    "mental-model",
-    "measure-it-yourself",
-    // The recorded check timelines (`{{#course-trace ...}}`).
-    "step1-blocking",
-    "step2-offloading",
-    "step6-isolation",
-    "step7-pool-limits",
-];
+/// The pages with figures: two fixed ones, and each step page that shows
+/// recorded check timelines (`{{#course-trace ...}}`), one folder per step
+/// under `book/src/traces/`.
+fn figure_pages() -> Vec<String> {
+    let mut pages = vec![
+        "mental-model".to_string(),
+        "measure-it-yourself".to_string(),
+    ];
+    let traces = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src/traces");
+    let mut steps: Vec<String> = std::fs::read_dir(&traces)
+        .unwrap_or_else(|e| panic!("{}: {e}", traces.display()))
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    steps.sort();
+    pages.extend(steps);
+    pages
+}
+/// The figures on a page that are SVG files.
 const SVG_IMAGES: &str = "[...document.querySelectorAll('main img')].filter(i => i.getAttribute('src').endsWith('.svg'))";
 
 /// On a 390 px wide screen, every figure is still drawn at least 600 px
@@ -332,7 +342,8 @@ fn figures_keep_their_size_on_a_phone(tab: &Tab, dir: &Path) {
     })
     .unwrap();
     let mut small = Vec::new();
-    for page in FIGURE_PAGES {
+    for page in figure_pages() {
+        let page = page.as_str();
         open(tab, dir, page);
         assert_eq!(
             eval(tab, "window.innerWidth"),
@@ -374,7 +385,8 @@ fn figures_are_dimmed_in_dark_themes(tab: &Tab, dir: &Path) {
             tab,
             &format!("localStorage.setItem('mdbook-theme', '{theme}')"),
         );
-        for page in FIGURE_PAGES {
+        for page in figure_pages() {
+            let page = page.as_str();
             open(tab, dir, page);
             assert_eq!(
                 eval(

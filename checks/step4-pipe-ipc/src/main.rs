@@ -10,7 +10,7 @@ use std::io::{BufRead, Cursor, Write};
 use std::time::Duration;
 
 use check_harness::sync::{recv_unless_stuck, within_unless_stuck, Waited};
-use check_harness::{ensure, fail, Check, CheckResult};
+use check_harness::{ensure, fail, trace, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step4_pipe_ipc as subject;
@@ -19,10 +19,13 @@ use step4_pipe_ipc_solution as subject;
 
 use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcError, Job};
 
+mod timeline;
+
 fn main() {
     misbehave_if_requested();
     check_harness::shell_probe::note_if_started_by_shell(worker::WORKER_ARG);
     linger_at_exit_if_worker();
+    timeline::serve_if_traced();
     worker::run_if_requested();
     check_harness::main(&[
         Check::new("worker-alone", worker_alone),
@@ -235,6 +238,7 @@ fn answers_as_it_goes() -> CheckResult {
     // A conversation: one job, then wait for its answer with stdin still
     // open, then the next. A worker that holds its answers back until its
     // input ends never answers here, however long one waits.
+    let timeline = timeline::Timeline::start("one job at a time, stdin kept open");
     let mut child = Command::new(exe())
         .arg(worker::WORKER_ARG)
         .stdin(Stdio::piped())
@@ -255,7 +259,20 @@ fn answers_as_it_goes() -> CheckResult {
         for (i, job) in jobs.iter().enumerate() {
             writeln!(stdin, "{}", serde_json::to_string(job)?)?;
             stdin.flush()?;
-            let line = match recv_unless_stuck(&lines, LIMIT) {
+            if let Some(t) = &timeline {
+                trace::instant(t.check_lane(), format!("sent job {i}"));
+            }
+            let waited = recv_unless_stuck(&lines, LIMIT);
+            if let Some(t) = &timeline {
+                match &waited {
+                    Waited::Returned(_) => {
+                        trace::instant(t.check_lane(), format!("answer {i} came"))
+                    }
+                    Waited::Closed => {}
+                    hung => t.gave_up(&hung.how()),
+                }
+            }
+            let line = match waited {
                 Waited::Returned(line) => line?,
                 Waited::Closed => fail!(
                     "the check sent the worker job {i} with its stdin still open, and the worker closed its stdout (exited?) instead of answering"
@@ -302,10 +319,29 @@ fn run_within(
     jobs: Vec<Job>,
     hang: impl FnOnce(&str) -> String,
 ) -> Result<Finished, check_harness::Failure> {
-    match within_unless_stuck(LIMIT, move || run_jobs(jobs)) {
+    let timeline = timeline::Timeline::start(&format!("run_jobs: {}", describe(&jobs)));
+    let waited = within_unless_stuck(LIMIT, move || run_jobs(jobs));
+    match (&waited, &timeline) {
+        (Waited::Returned(_), Some(t)) => t.returned(),
+        (_, Some(t)) => t.gave_up(&waited.how()),
+        (_, None) => {}
+    }
+    match waited {
         Waited::Returned(Err(e)) => fail!("run_jobs failed: {e}"),
         Waited::Returned(Ok(finished)) => Ok(finished),
         stuck => fail!("{}", hang(&stuck.how())),
+    }
+}
+
+/// "4 jobs of 192 KiB", "2000 jobs of 30 bytes", for the trace.
+fn describe(jobs: &[Job]) -> String {
+    let size = match jobs.first().map_or(0, |j| j.text.len()) {
+        b if b >= 1024 => format!("{} KiB", b / 1024),
+        b => format!("{b} bytes"),
+    };
+    match jobs.len() {
+        1 => format!("1 job of {size}"),
+        n => format!("{n} jobs of {size}"),
     }
 }
 
