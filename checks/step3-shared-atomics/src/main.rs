@@ -7,12 +7,13 @@
 //! first byte waits until all N threads have arrived, which only happens if
 //! they really run at the same time.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use check_harness::sync::{within, Latch};
+use check_harness::sync::{within, within_unless_stuck, Latch, Waited};
+use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, Check, CheckResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -130,28 +131,55 @@ fn matches_reference() -> CheckResult {
 thread_local! {
     /// Whether this thread already waited at the barrier.
     static ARRIVED: Cell<bool> = const { Cell::new(false) };
+    /// For the trace: this thread's "counts its part", ended when the
+    /// thread ends (its thread-locals are dropped before a join returns).
+    static COUNTING: RefCell<Option<trace::SpanGuard>> = const { RefCell::new(None) };
 }
 
 fn threads_at_once() -> CheckResult {
+    let check = trace::lane("check", LaneKind::Check);
+    let gate = trace::lane("the gate", LaneKind::Check);
+    // Threads are numbered in the order they reach their first byte.
+    let arrivals = Arc::new(AtomicUsize::new(0));
     for threads in [2, 4] {
         let data: Vec<u8> = (0..4000u32).map(|i| (i % 251) as u8).collect();
+        let call = trace::begin(check, format!("count_scoped: {threads} parts"));
+        let arrivals = Arc::clone(&arrivals);
         // Only whether they ran at once: the counts are matches-reference's
         // and no-lost-updates' business. (Compared here, threads adding at
         // the same moment would make a lost-update mistake show up or not
-        // by luck.)
-        let Some(_) = within(LIMIT, move || {
+        // by luck.) A thread held at the gate sleeps, so a wrong answer that
+        // keeps the others from starting is proven stuck, not timed out.
+        let waited = within_unless_stuck(LIMIT, move || {
             let barrier = Barrier::new(threads);
+            let here = AtomicUsize::new(0);
             count_scoped(&data, threads, |_| {
                 // Each thread's first byte waits here until all have come.
                 if !ARRIVED.with(|a| a.replace(true)) {
+                    let n = arrivals.fetch_add(1, Ordering::SeqCst) + 1;
+                    let lane = trace::lane(&format!("thread {n}"), LaneKind::Thread);
+                    let held = trace::begin(lane, "waits at the gate");
+                    // The last one to come opens it.
+                    if here.fetch_add(1, Ordering::SeqCst) + 1 == threads {
+                        trace::instant(gate, format!("opens: all {threads} there"));
+                    }
                     barrier.wait();
+                    trace::end(held);
+                    let counting = trace::span(lane, "counts its part");
+                    COUNTING.with(|c| *c.borrow_mut() = Some(counting));
                 }
             })
-        }) else {
+        });
+        trace::end(call);
+        if !matches!(waited, Waited::Returned(_)) {
+            let label = format!("gave up: not all {threads} threads at the gate");
+            trace::instant_toned(check, label, Tone::Fault);
+            trace::explains_failure(true);
             fail!(
-                "your {threads} parts did not run at the same time: each thread's first byte waits until all {threads} threads have reached it, and they never all did (waited {LIMIT:?}).\nStart every thread before waiting for any; a scope waits for all of them at its end."
+                "your {threads} parts did not run at the same time: each thread's first byte waits until all {threads} threads have reached it, and they never all did (count_scoped {}).\nStart every thread before waiting for any; a scope waits for all of them at its end.",
+                waited.how()
             );
-        };
+        }
     }
     Ok(())
 }
