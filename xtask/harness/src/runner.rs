@@ -161,6 +161,10 @@ pub fn run_check(
     // The pipe's reading end now belongs to the child alone.
     drop(cmd);
     let waited = child.wait_timeout(limits.time);
+    if matches!(waited, Ok(None)) {
+        // Out of time: first the timeline it had recorded, if it can say.
+        crate::time_limit::ask(&mut child);
+    }
     // Whatever happened, nothing the check started may keep running.
     containment::kill_group(&mut child);
     let _ = child.wait();
@@ -168,7 +172,13 @@ pub fn run_check(
     cleanup::end_orphans();
     let status = match waited {
         Ok(Some(status)) => status,
-        Ok(None) => return report(Verdict::Timeout, files.output(), None),
+        Ok(None) => {
+            // The verdict is the timeout; of what it wrote, only the trace.
+            let recorded = read_outcome(&files.result, &token)
+                .ok()
+                .and_then(|(_, t)| t);
+            return report(Verdict::Timeout, files.output(), recorded);
+        }
         Err(e) => {
             return report(
                 Verdict::Error(format!("cannot wait for the check: {e}")),

@@ -320,6 +320,11 @@ pub fn explains_failure(yes: bool) {
     recorder().trace.explains_failure = yes;
 }
 
+/// Whether anything was recorded so far.
+pub fn recorded() -> bool {
+    !recorder().trace.events.is_empty()
+}
+
 /// The trace so far, ended now; `None` if nothing was recorded.
 pub fn take() -> Option<Trace> {
     let end = now_us();
