@@ -37,7 +37,18 @@ struct Tally {
     bad: usize,
     /// What went wrong in the first bad one.
     first_bad: Option<String>,
+    /// The steps of that one (or of the first one, if none went wrong),
+    /// for the trace (loom builds only).
+    #[cfg_attr(not(loom), allow(dead_code))]
+    first_steps: Vec<Step>,
 }
+
+#[cfg(loom)]
+mod schedule;
+#[cfg(loom)]
+type Step = schedule::Step;
+#[cfg(not(loom))]
+type Step = ();
 
 /// Runs `scenario` once per schedule of its threads that loom's model allows. The
 /// scenario returns `None` when that run ended right, or what went wrong.
@@ -49,6 +60,7 @@ fn explore<F>(setting: &'static str, scenario: F) -> Result<Tally, check_harness
 where
     F: Fn() -> Option<String> + Send + Sync + 'static,
 {
+    use check_harness::trace::Tone;
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     // loom reports a deadlock with a panic that cannot unwind, which would
@@ -66,19 +78,42 @@ where
     builder.max_duration = None;
     builder.checkpoint_file = None;
     let explored = catch_unwind(AssertUnwindSafe(|| {
-        builder.check(move || {
-            deadlock::RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let verdict = scenario();
-            let mut t = record.lock().unwrap_or_else(|e| e.into_inner());
-            t.runs += 1;
-            if let Some(what) = verdict {
-                t.bad += 1;
-                t.first_bad.get_or_insert(what);
-            }
+        schedule::watching(|| {
+            builder.check(move || {
+                deadlock::RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let verdict = scenario();
+                let mut t = record.lock().unwrap_or_else(|e| e.into_inner());
+                t.runs += 1;
+                // The schedule drawn: the first that went wrong with its
+                // threads' steps interleaved (the easiest to read), else the
+                // first that went wrong, else the first of all.
+                let better = match (&verdict, &t.first_bad) {
+                    (None, _) => t.runs == 1,
+                    (Some(_), None) => true,
+                    (Some(_), Some(_)) => {
+                        !schedule::interleaved(&t.first_steps) && schedule::now_interleaved()
+                    }
+                };
+                if better {
+                    t.first_steps = schedule::steps();
+                }
+                if let Some(what) = verdict {
+                    t.bad += 1;
+                    t.first_bad.get_or_insert(what);
+                }
+            })
         })
     }));
     check_harness::on_fatal_panic(None);
     let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
+    match &tally.first_bad {
+        Some(what) => schedule::draw(setting, &tally.first_steps, what, Tone::Fault),
+        None if explored.is_ok() => {
+            let all = format!("all {} schedules right", tally.runs);
+            schedule::draw(setting, &tally.first_steps, &all, Tone::Good);
+        }
+        None => {}
+    }
     if let Err(payload) = explored {
         let message = payload
             .downcast_ref::<String>()
