@@ -124,6 +124,15 @@ fn record(
 
     let right_trace = traced(right, "the reference solution")?;
     let wrong_trace = traced(wrong, &format!("mutant {}", mutant.name))?;
+    // The learner with this mistake sees the chart under the ✗ only when the
+    // check says its timeline explains the failure.
+    if !wrong_trace.explains_failure {
+        bail!(
+            "`{}` records a timeline for mutant `{}` but does not say that it explains the failure, so the terminal would not draw it",
+            trace.check,
+            mutant.name
+        );
+    }
     let short = step.short_id();
     let mut written = Vec::new();
     for (file, trace_of, who) in [
