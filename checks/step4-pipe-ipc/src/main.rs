@@ -269,7 +269,7 @@ fn answers_as_it_goes() -> CheckResult {
                         trace::instant(t.check_lane(), format!("answer {i} came"))
                     }
                     Waited::Closed => {}
-                    hung => t.gave_up(&hung.how()),
+                    hung => t.gave_up(matches!(hung, Waited::Stuck)),
                 }
             }
             let line = match waited {
@@ -323,7 +323,7 @@ fn run_within(
     let waited = within_unless_stuck(LIMIT, move || run_jobs(jobs));
     match (&waited, &timeline) {
         (Waited::Returned(_), Some(t)) => t.returned(),
-        (_, Some(t)) => t.gave_up(&waited.how()),
+        (_, Some(t)) => t.gave_up(matches!(waited, Waited::Stuck)),
         (_, None) => {}
     }
     match waited {

@@ -120,12 +120,7 @@ impl<T> Noted<T> {
     /// first byte passes, `end` when its newline does.
     fn passed(&mut self, mut bytes: &[u8], begin: &str, end: &str) {
         while !bytes.is_empty() {
-            if !self.within {
-                self.within = true;
-                if self.jobs < TOLD_JOBS {
-                    trace_wire::tell(ENV, &format!("{begin} {}", self.jobs));
-                }
-            }
+            self.begins(begin);
             let Some(newline) = bytes.iter().position(|&b| b == b'\n') else {
                 break;
             };
@@ -135,6 +130,17 @@ impl<T> Noted<T> {
             self.jobs += 1;
             self.within = false;
             bytes = &bytes[newline + 1..];
+        }
+    }
+
+    /// Notes `begin` if no line is part-way through: the next byte starts
+    /// one.
+    fn begins(&mut self, begin: &str) {
+        if !self.within {
+            self.within = true;
+            if self.jobs < TOLD_JOBS {
+                trace_wire::tell(ENV, &format!("{begin} {}", self.jobs));
+            }
         }
     }
 }
@@ -153,11 +159,8 @@ impl<R: BufRead> Read for Noted<R> {
 impl<W: Write> Write for Noted<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // Said before the write, which may block.
-        if !self.within && !buf.is_empty() {
-            self.within = true;
-            if self.jobs < TOLD_JOBS {
-                trace_wire::tell(ENV, &format!("out-begin {}", self.jobs));
-            }
+        if !buf.is_empty() {
+            self.begins("out-begin");
         }
         let n = self.inner.write(buf)?;
         self.passed(&buf[..n], "out-begin", "out-end");
@@ -232,9 +235,10 @@ impl Timeline {
         trace::end(self.call);
     }
 
-    /// The check gave up on the call (`how`: stuck, out of time): where
-    /// each side stands now, drawn as the reason for the failure.
-    pub fn gave_up(&self, how: &str) {
+    /// The check gave up on the call (`stuck`: proven so, else out of
+    /// time): where each side stands now, drawn as the reason for the
+    /// failure.
+    pub fn gave_up(&self, stuck: bool) {
         trace::end(self.call);
         let now = trace::now_us();
         let mut workers = lock(&self.workers);
@@ -276,9 +280,10 @@ impl Timeline {
             }
             w.gone = true;
         }
+        let why = if stuck { "stuck" } else { "out of time" };
         let label = match seen.doing {
-            Some(doing) => format!("{}: {doing}", short(how)),
-            None => short(how).to_string(),
+            Some(doing) => format!("{why}: {doing}"),
+            None => why.to_string(),
         };
         trace::instant_toned(self.check, label, Tone::Fault);
         trace::explains_failure(true);
@@ -294,15 +299,6 @@ struct Parent {
     /// (it is full: a pipe stores whole pages, so "full" can come a little
     /// before its capacity in bytes).
     pipes: Vec<(&'static str, String, bool)>,
-}
-
-/// "stuck" or "out of time", for a label.
-fn short(how: &str) -> &'static str {
-    if how.contains("stuck") {
-        "stuck"
-    } else {
-        "out of time"
-    }
 }
 
 /// One worker's notes, until it is gone.
