@@ -38,3 +38,49 @@ pub fn ms(d: Duration) -> String {
 pub fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1_000_000.0)
 }
+
+/// The environment variable that asks a demo to record its figures: the path
+/// of a file to append them to. `cargo xtask bench --demos` sets it when it
+/// records the runs the book shows (book/src/measure/demos.json).
+pub const FIGURES_ENV: &str = "COURSE_DEMO_FIGURES";
+
+/// Records one measured figure of this run, so that a sentence in the book
+/// can quote it (`{{#course-bench demos:debug.<demo>.<name>}}`) instead of
+/// retyping it. Without [`FIGURES_ENV`] this does nothing.
+///
+/// `name` is a dotted path of lowercase words (`tiny.thread_per_task_us`); its
+/// last word's ending gives the unit, as in the bench report: `_us`, `_ms`,
+/// `_speedup` (×), `_kib`; anything else is a bare number.
+pub fn figure(name: &str, value: f64) {
+    let Some(path) = std::env::var_os(FIGURES_ENV) else {
+        return;
+    };
+    assert!(
+        !name.is_empty()
+            && name.split('.').all(|w| !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')),
+        "figure name `{name}`: dotted lowercase words"
+    );
+    assert!(value.is_finite(), "figure `{name}` is {value}");
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.to_string_lossy()));
+    writeln!(file, "{name} {value}")
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.to_string_lossy()));
+}
+
+/// Records a duration as a figure in milliseconds (`name` ends in `_ms`).
+pub fn figure_ms(name: &str, d: Duration) {
+    debug_assert!(name.ends_with("_ms"));
+    figure(name, d.as_secs_f64() * 1000.0);
+}
+
+/// Records a duration as a figure in microseconds (`name` ends in `_us`).
+pub fn figure_us(name: &str, d: Duration) {
+    debug_assert!(name.ends_with("_us"));
+    figure(name, d.as_secs_f64() * 1_000_000.0);
+}

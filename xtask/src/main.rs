@@ -173,6 +173,11 @@ enum Command {
         /// Also write the report (bench.json), the table and the charts (SVG) into this directory.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Instead of measuring, record the demo runs the book shows (all of
+        /// them, or the NAMEs given) into OUT/demos/ and OUT/demos.json; the
+        /// book's are in book/src/measure.
+        #[arg(long, value_name = "NAME", num_args = 0.., requires = "out")]
+        demos: Option<Vec<String>>,
     },
 }
 
@@ -222,9 +227,12 @@ fn main() -> ExitCode {
         Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
         Command::GenAutograde { check } => commands::gen_autograde::run(check),
         Command::Score { inputs } => commands::score::run(&inputs),
-        Command::Bench { quick, format, out } => {
-            commands::bench::run(quick, format, out.as_deref())
-        }
+        Command::Bench {
+            quick,
+            format,
+            out,
+            demos,
+        } => commands::bench::run(quick, format, out.as_deref(), demos.as_deref()),
     };
     match result {
         Ok(code) => code,

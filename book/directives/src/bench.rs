@@ -20,9 +20,18 @@
 //! MB/s, `messages_per_s` million messages/s, `_speedup` ×; anything else
 //! is a bare number.
 //!
+//! A KEY whose value is text (the `machine` description) renders as it is;
+//! one ending in `date` as a day: `4 December 2026`.
+//!
 //! `rerun:KEY` reads the same KEY from `measure/rerun.json` (a second full run
 //! on the same machine, to show how steady the figures are); in general
-//! `NAME:KEY` reads `measure/NAME.json`.
+//! `NAME:KEY` reads `measure/NAME.json`: `demos:debug.same-pid.…` reads the
+//! recorded demo runs (`cargo xtask bench --demos`).
+//!
+//! `{{#course-claim A OP B}}` (A and B keys or numbers, OP `<`, `<=`, `>`,
+//! `>=`) is a comparison the prose makes ("slower in every round"): it
+//! renders as nothing, and the build fails when the recorded run says
+//! otherwise, so a new recording cannot silently contradict the text.
 //!
 //! Any key that is not in the file, an ambiguous or empty selection, or a
 //! value that is not a number is an error naming the directive and what was
@@ -36,6 +45,10 @@ use serde_json::Value;
 pub const FILE: &str = "measure/bench.json";
 
 const PREFIX: &str = "{{#course-bench";
+
+/// `{{#course-claim A < B}}`: a comparison the prose makes, checked against
+/// the recorded runs; it renders as nothing and fails the build when false.
+const CLAIM: &str = "{{#course-claim";
 
 /// The statistics every measured quantity records.
 const STATS: &[&str] = &["median", "q1", "q3", "min", "max", "samples"];
@@ -108,7 +121,11 @@ impl Bench {
 pub fn expand(text: &str, bench: Option<&Bench>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find(PREFIX) {
+    let next = |rest: &str| match (rest.find(PREFIX), rest.find(CLAIM)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    while let Some(start) = next(rest) {
         let Some(len) = rest[start..].find("}}") else {
             let line = rest[start..].lines().next().unwrap_or("");
             return Err(format!("`{line}` is not closed with `}}}}`"));
@@ -122,7 +139,12 @@ pub fn expand(text: &str, bench: Option<&Bench>) -> Result<String, String> {
             let bench = bench.ok_or_else(|| {
                 format!("`{directive}`: no recorded bench run ({FILE}) was found")
             })?;
-            out.push_str(&render(directive, bench).map_err(|e| format!("`{directive}`: {e}"))?);
+            let rendered = if directive.starts_with(CLAIM) {
+                claim(directive, bench).map(|()| String::new())
+            } else {
+                render(directive, bench)
+            };
+            out.push_str(&rendered.map_err(|e| format!("`{directive}`: {e}"))?);
         }
         rest = &rest[end..];
     }
@@ -153,6 +175,17 @@ pub fn render(directive: &str, bench: &Bench) -> Result<String, String> {
         words.pop();
     }
     match words.as_slice() {
+        [key] if lookup(bench, key)?.is_string() => {
+            if digits.is_some() || unit_wanted.is_some() {
+                return Err(format!("`{key}` is text; drop `digits=` and `unit=`"));
+            }
+            let text = lookup(bench, key)?.as_str().unwrap_or_default();
+            if key.ends_with("date") {
+                day_of(text).ok_or_else(|| format!("`{key}` is `{text}`, not a date (YYYY-MM-DD…)"))
+            } else {
+                Ok(text.to_string())
+            }
+        }
         [key] => {
             let (value, unit) = number(bench, key)?;
             let (value, unit) = convert(value, unit, unit_wanted)?;
@@ -193,6 +226,41 @@ pub fn render(directive: &str, bench: &Bench) -> Result<String, String> {
              `{PREFIX} KEY range}}}}`, optionally ending with `digits=N` or `unit=U` \
              (see book/README.md)"
         )),
+    }
+}
+
+/// Checks one `{{#course-claim A OP B}}`: A and B are keys (as in
+/// `course-bench`) or plain numbers, OP is `<`, `<=`, `>` or `>=`.
+pub fn claim(directive: &str, bench: &Bench) -> Result<(), String> {
+    let inner = directive
+        .strip_prefix(CLAIM)
+        .and_then(|d| d.strip_suffix("}}"))
+        .ok_or("not a course-claim directive")?;
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    let [a, op, b] = words.as_slice() else {
+        return Err(format!(
+            "write `{CLAIM} KEY < KEY}}}}` (or a number on either side; <, <=, >, >=)"
+        ));
+    };
+    let value = |term: &str| match term.parse::<f64>() {
+        Ok(n) => Ok(n),
+        Err(_) => number(bench, term).map(|(n, _)| n),
+    };
+    let (x, y) = (value(a)?, value(b)?);
+    let holds = match *op {
+        "<" => x < y,
+        "<=" => x <= y,
+        ">" => x > y,
+        ">=" => x >= y,
+        other => return Err(format!("`{other}` is not one of <, <=, >, >=")),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(format!(
+            "the prose claims {a} {op} {b}, but the recorded run has {x} and {y}; \
+             reword the sentence around it"
+        ))
     }
 }
 
@@ -365,6 +433,32 @@ fn with_unit(number: &str, unit: Unit) -> String {
     }
 }
 
+/// "2026-12-04T21:13Z" (or any text starting with a date) as "4 December 2026".
+fn day_of(text: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = text.get(..10)?.split('-');
+    let year: u32 = parts.next()?.parse().ok()?;
+    let month: usize = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let name = MONTHS.get(month.checked_sub(1)?)?;
+    (1..=31)
+        .contains(&day)
+        .then(|| format!("{day} {name} {year}"))
+}
+
 /// Decimals a figure is shown with unless the directive says: none from 10
 /// up, one below 10, two below 1.
 fn decimals(value: f64) -> usize {
@@ -404,7 +498,8 @@ mod tests {
                  "round_trip_us": {"median": 64.4}}
               ]},
               "scaling": {"points": [{"workers": 2, "threads_speedup": 1.58}]},
-              "plan": "full"
+              "plan": "full",
+              "machine": {"cpu": "AMD EPYC", "date": "2026-12-04T21:13Z", "cores": 2}
             }"#,
             "test.json",
         )
@@ -501,7 +596,7 @@ mod tests {
         assert!(e.contains("matches 2 elements"), "{e}");
         let e = text("{{#course-bench spawn.thread_us}}").unwrap_err();
         assert!(e.contains("set of statistics"), "{e}");
-        let e = text("{{#course-bench plan}}").unwrap_err();
+        let e = text("{{#course-bench plan / spawn.process_per_thread}}").unwrap_err();
         assert!(e.contains("not a number"), "{e}");
         let e =
             text("{{#course-bench spawn.thread_us.median spawn.process_us.median}}").unwrap_err();
@@ -544,6 +639,47 @@ mod tests {
         );
         let e = expand("{{#course-bench again:spawn.process_per_thread}}", Some(&b)).unwrap_err();
         assert!(e.contains("no run `again`; runs: bench, rerun"), "{e}");
+    }
+
+    #[test]
+    fn a_claim_renders_as_nothing_and_fails_when_false() {
+        assert_eq!(
+            text("a{{#course-claim spawn.process_per_thread > 10}}b").unwrap(),
+            "ab"
+        );
+        assert_eq!(
+            text("{{#course-claim spawn.thread_us.median < spawn.process_us.median}}").unwrap(),
+            ""
+        );
+        let e = text("{{#course-claim spawn.process_per_thread < 10}}").unwrap_err();
+        assert!(e.contains("recorded run has 25.04 and 10"), "{e}");
+        assert!(text("{{#course-claim spawn.process_per_thread = 10}}").is_err());
+        assert!(text("{{#course-claim spawn.nothing > 1}}").is_err());
+        assert!(text("{{#course-claim spawn.process_per_thread}}").is_err());
+        assert_eq!(
+            text("\\{{#course-claim spawn.process_per_thread < 10}}").unwrap(),
+            "\\{{#course-claim spawn.process_per_thread < 10}}"
+        );
+    }
+
+    #[test]
+    fn text_renders_as_it_is_and_a_date_as_a_day() {
+        assert_eq!(
+            text("on {{#course-bench machine.cpu}}").unwrap(),
+            "on AMD EPYC"
+        );
+        assert_eq!(
+            text("{{#course-bench machine.date}}").unwrap(),
+            "4 December 2026"
+        );
+        assert_eq!(
+            text("{{#course-bench machine.cores digits=0}}").unwrap(),
+            "2"
+        );
+        let e = text("{{#course-bench machine.cpu digits=1}}").unwrap_err();
+        assert!(e.contains("is text"), "{e}");
+        assert_eq!(day_of("2026-13-01"), None);
+        assert_eq!(day_of("soon"), None);
     }
 
     #[test]

@@ -68,13 +68,31 @@ fn main() {
     );
 
     let mut ballast: Vec<Vec<u8>> = Vec::new();
+    let (mut first, mut last) = (None, None);
     for target_mib in [0usize, 256, 512, 1024] {
         while ballast.len() < target_mib / 64 {
             ballast.push(vec![1u8; 64 << 20]); // 64 MiB, every page written
         }
         let spawn = time_command_spawn(&me);
-        let fork = time_raw_fork().map_or("(no fork here)".to_string(), us);
+        let raw = time_raw_fork();
+        demos::figure_us(&format!("at_{target_mib}_mib.command_us"), spawn);
+        if let Some(raw) = raw {
+            demos::figure_us(&format!("at_{target_mib}_mib.fork_us"), raw);
+        }
+        first.get_or_insert((spawn, raw));
+        last = Some((spawn, raw));
+        let fork = raw.map_or("(no fork here)".to_string(), us);
         println!("{:>8} MiB  {:>22}  {:>16}", target_mib, us(spawn), fork);
+    }
+    // How many times longer each took at 1 GiB than at 0.
+    if let (Some((spawn0, raw0)), Some((spawn1, raw1))) = (first, last) {
+        demos::figure(
+            "command_growth",
+            spawn1.as_secs_f64() / spawn0.as_secs_f64(),
+        );
+        if let (Some(raw0), Some(raw1)) = (raw0, raw1) {
+            demos::figure("fork_growth", raw1.as_secs_f64() / raw0.as_secs_f64());
+        }
     }
     std::hint::black_box(&ballast);
 }

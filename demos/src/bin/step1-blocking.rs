@@ -109,6 +109,9 @@ fn conclusion(records: &[Record]) -> String {
         .iter()
         .filter(|r| r.started.saturating_sub(r.due) > ON_TIME)
         .collect();
+    demos::figure_ms("heavy.ran_ms", heavy.ran);
+    demos::figure_ms("heavy.done_at_ms", heavy_end);
+    demos::figure("late_events", late.len() as f64);
     let ms = |d: Duration| d.as_millis();
     let Some(worst) = late.iter().max_by_key(|r| r.started - r.due) else {
         let next = records.iter().map(|r| r.due).find(|&due| due > heavy.due);

@@ -145,12 +145,18 @@ fn main() {
         "\nbyte histogram of 64 MiB, {} cores available, best of 7 runs:",
         thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let variants: [(&str, Counter); 2] = [
-        ("atomic add per byte", per_byte),
-        ("local counts, then merge", local_then_merge),
+    let variants: [(&str, &str, Counter); 2] = [
+        ("atomic add per byte", "atomic", per_byte),
+        ("local counts, then merge", "local", local_then_merge),
     ];
-    for (name, count) in variants {
+    for (name, key, count) in variants {
         let (one, two) = one_vs_two(&data, count);
+        demos::figure_ms(&format!("{key}.one_thread_ms"), one);
+        demos::figure_ms(&format!("{key}.two_threads_ms"), two);
+        demos::figure(
+            &format!("{key}.two_threads_speedup"),
+            one.as_secs_f64() / two.as_secs_f64(),
+        );
         println!(
             "  {name:<26} 1 thread {:>7.1} ms   2 threads {:>7.1} ms   speed-up {:.2}x",
             one.as_secs_f64() * 1e3,

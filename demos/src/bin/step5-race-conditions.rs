@@ -149,22 +149,33 @@ fn main() {
 
     println!();
     let per_thread = 1_000_000;
+    let (mut racy, mut atomic) = (Vec::new(), Vec::new());
     for round in 1..=3 {
+        racy.push(racy_count(per_thread));
+        atomic.push(atomic_count(per_thread));
         println!(
             "round {round}: 4 threads x {per_thread} increments: load+store lost {:>7}, fetch_add lost {}",
-            racy_count(per_thread),
-            atomic_count(per_thread)
+            racy[round - 1],
+            atomic[round - 1]
         );
+    }
+    for (name, lost) in [("load_store_lost", &racy), ("fetch_add_lost", &atomic)] {
+        let min = lost.iter().min().copied().unwrap_or_default();
+        let max = lost.iter().max().copied().unwrap_or_default();
+        demos::figure(&format!("{name}.min"), min as f64);
+        demos::figure(&format!("{name}.max"), max as f64);
     }
 
     println!();
     let moves = 1_000_000;
+    let two_atomics = wrong_totals_with_two_atomics(moves);
+    demos::figure("wrong_totals.two_atomics", two_atomics as f64);
     println!(
-        "{moves} transfers, two atomics: the other thread saw a wrong total {} times",
-        wrong_totals_with_two_atomics(moves)
+        "{moves} transfers, two atomics: the other thread saw a wrong total {two_atomics} times"
     );
+    let one_mutex = wrong_totals_with_one_mutex(moves);
+    demos::figure("wrong_totals.one_mutex", one_mutex as f64);
     println!(
-        "{moves} transfers, one Mutex:   the other thread saw a wrong total {} times",
-        wrong_totals_with_one_mutex(moves)
+        "{moves} transfers, one Mutex:   the other thread saw a wrong total {one_mutex} times"
     );
 }

@@ -128,6 +128,12 @@ fn main() {
 
     let thread = thread_cost(21, 100);
     let process = process_cost(21, 10);
+    demos::figure_us("thread_us", thread);
+    demos::figure_us("process_us", process);
+    demos::figure(
+        "process_per_thread",
+        process.as_secs_f64() / thread.as_secs_f64(),
+    );
     println!("start + join an empty thread:   {:>9.1} µs", micros(thread));
     println!(
         "start + wait an empty process:  {:>9.1} µs",
@@ -142,6 +148,7 @@ fn main() {
     let jobs = 500;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let most = spawn_per_job(jobs);
+    demos::figure("thread_per_job.most_alive", most as f64);
     println!(
         "{jobs} jobs, one thread each:      up to {most} threads alive at once ({cores} cores)"
     );

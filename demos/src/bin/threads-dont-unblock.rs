@@ -111,6 +111,12 @@ fn main() {
     );
     for way in [Way::Inline, Way::SpawnThenJoin, Way::SpawnAndReport] {
         let worst = run_loop(way);
+        let name = match way {
+            Way::Inline => "inline",
+            Way::SpawnThenJoin => "spawn_then_join",
+            Way::SpawnAndReport => "spawn_and_report",
+        };
+        demos::figure_ms(&format!("{name}.worst_late_ms"), worst);
         println!(
             "{:<16} worst tick was handled {:>9} late",
             format!("{way:?}"),

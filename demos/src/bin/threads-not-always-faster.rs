@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use demos::{ms, role, us, ROLE_FLAG};
+use demos::{figure, ms, role, us, ROLE_FLAG};
 
 // ANCHOR: ways
 use std::thread;
@@ -84,6 +84,13 @@ struct Spread {
 }
 
 impl Spread {
+    /// Records the median and the extremes as `NAME.median`, `.min`, `.max`.
+    fn record(&self, name: &str) {
+        figure(&format!("{name}.median"), self.median);
+        figure(&format!("{name}.min"), self.min);
+        figure(&format!("{name}.max"), self.max);
+    }
+
     fn of(mut values: Vec<f64>) -> Spread {
         values.sort_by(f64::total_cmp);
         Spread {
@@ -148,8 +155,15 @@ fn main() {
             split_across_cores(TASKS, tiny_task)
         }),
     ]);
-    let per_task = |t: &[f64]| us(secs(Spread::of(t.to_vec()).median / TASKS as f64));
+    let per_task = |t: &[f64]| secs(Spread::of(t.to_vec()).median / TASKS as f64);
     let slower = ratios(&t[1], &t[0]);
+    let median = |t: &[f64]| secs(Spread::of(t.to_vec()).median);
+    demos::figure_ms("tiny.inline_ms", median(&t[0]));
+    demos::figure_ms("tiny.thread_per_task_ms", median(&t[1]));
+    demos::figure_us("tiny.inline_per_task_us", per_task(&t[0]));
+    demos::figure_us("tiny.thread_per_task_us", per_task(&t[1]));
+    slower.record("tiny.thread_per_task_slower");
+    let per_task = |t: &[f64]| us(per_task(t));
     println!(
         "-> with a thread per task, each task costs about {}; inline, about {}:\n   \
          {:.0} times slower (from {:.0} to {:.0} times, round by round)",
@@ -171,6 +185,7 @@ fn main() {
         }),
     ]);
     let speed_up = ratios(&t[0], &t[1]);
+    speed_up.record("heavy.split_speedup");
     println!(
         "-> speed-up {:.1}x on {cores} cores (from {:.1}x to {:.1}x, round by round)",
         speed_up.median, speed_up.min, speed_up.max
@@ -187,6 +202,7 @@ fn main() {
         assert!(out.status.success());
     }
     let per_child = start.elapsed() / children;
+    demos::figure_us("child_per_task_us", per_child);
     println!(
         "\none child process per tiny task: about {} per task ({children} children)",
         us(per_child)

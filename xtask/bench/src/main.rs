@@ -16,6 +16,7 @@ mod blocking;
 mod charts;
 mod child;
 mod comm;
+mod demos;
 mod memory;
 mod plan;
 mod report;
@@ -37,16 +38,22 @@ const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--format human|json] [--out DIR]
        (directly: cargo run --release -p course-bench -- [same options])
        course-bench --render REPORT.json --out DIR   (redraw charts from a saved report)
+       cargo xtask bench --demos [NAME...] --out DIR   (record the book's demo runs)
 
   --quick          a short run (under 30 s on 2 cores); the default is the full run
   --format json    print the report as JSON instead of a table
-  --out DIR        also write DIR/bench.json, DIR/table.txt and the charts (SVG)";
+  --out DIR        also write DIR/bench.json, DIR/table.txt and the charts (SVG)
+  --demos          instead, run the demos whose output the book shows (all, or
+                   the NAMEs given: `fork-cost`, `fork-cost.release`) and write
+                   DIR/demos/<name>.txt and DIR/demos.json";
 
 struct Options {
     plan: Plan,
     json: bool,
     out: Option<PathBuf>,
     render: Option<PathBuf>,
+    /// `--demos`: the demo runs to record (empty: all of them).
+    demos: Option<Vec<String>>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -55,6 +62,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         json: false,
         out: None,
         render: None,
+        demos: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -74,12 +82,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
             },
             "--out" => options.out = Some(value("--out")?.into()),
             "--render" => options.render = Some(value("--render")?.into()),
+            "--demos" => options.demos = Some(Vec::new()),
             "-h" | "--help" => return Err(String::new()),
+            name if !name.starts_with('-') && options.demos.is_some() => {
+                options.demos.as_mut().expect("set").push(name.to_string());
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     if options.render.is_some() && options.out.is_none() {
         return Err("--render needs --out DIR".into());
+    }
+    if options.demos.is_some() && options.out.is_none() {
+        return Err("--demos needs --out DIR (the book's is book/src/measure)".into());
     }
     Ok(options)
 }
@@ -174,6 +189,9 @@ fn main() -> ExitCode {
 }
 
 fn main_with(options: Options) -> Result<(), Box<dyn Error>> {
+    if let (Some(only), Some(out)) = (&options.demos, &options.out) {
+        return demos::record(out, only);
+    }
     let report = match &options.render {
         Some(file) => {
             let text = std::fs::read_to_string(file)
