@@ -27,11 +27,10 @@
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::any::Any;
-use std::panic::{self, AssertUnwindSafe};
 use std::process::Command;
 use std::thread;
 
-use crossbeam_channel::{never, select, unbounded, Receiver, Sender};
+use crossbeam_channel::{select, unbounded, Receiver, Sender};
 
 /// The heavy handler (given): counts the prime numbers up to `n` the slow
 /// way. Pure CPU work, the same answer in a thread or in a child process.
@@ -153,8 +152,8 @@ pub fn run_in_child(n: u64) -> Result<u64, String> {
     todo!("run_in_child")
 }
 
-/// The text of a panic, from the payload `catch_unwind` or `join` gives back
-/// (given).
+/// The text of a panic, from its payload (what a panicked thread's `join`
+/// gives back; given).
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()

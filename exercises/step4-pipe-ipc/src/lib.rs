@@ -184,14 +184,15 @@ pub fn run_jobs_with(mut cmd: Command, jobs: Vec<Job>) -> Result<Finished, IpcEr
     // TODO. One answer per job, in order; every failure is an `IpcError`,
     // never a panic or a hang; and when this returns, the worker has
     // exited and been waited for, whatever happened.
-    // The checks send messages of 192 KiB each way, far more than a pipe
-    // holds; run their own workers that answer one job, send half a line
-    // and then go silent (expect `Malformed`, carrying that line), or die
-    // with exit code 3 after three answers while jobs are still being sent
-    // (expect `WorkerDied` with 3 of 40 and that status). Their workers stay
-    // alive for a moment after their output has ended. On Unix, after each
-    // run the checks ask the operating system whether any child is left,
-    // running or a zombie.
+    // Which error: a line that is not an `Answer` (a last line cut short
+    // by the end of the output included) is `Malformed`, with that line.
+    // Output that ends, line complete, before every job is answered is
+    // `WorkerDied`, with the count and the exit status; it wins over an
+    // error from writing to a worker that is gone. A worker may stay alive
+    // for a while after closing its stdout.
+    // The checks' jobs and answers are far larger than a pipe holds, and on
+    // Unix the checks ask the operating system afterwards whether any child
+    // is left, running or a zombie.
     // Chapter: "The pipe deadlock" and "Exit status, and zombies".
     todo!("run_jobs_with")
 }

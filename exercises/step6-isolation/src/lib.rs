@@ -222,8 +222,8 @@ impl Supervisor {
         // TODO. Jobs in order, one worker at a time, one outcome per job.
         // The first worker is free; each worker started after it counts as a
         // restart, and once `max_restarts` are used up the remaining jobs are
-        // `NotRun`. When run_all returns, no worker is left, running or a
-        // zombie.
+        // `NotRun`. A job whose worker cannot be started is `NotRun` too.
+        // When run_all returns, no worker is left, running or a zombie.
         // The checks look at which process ran each job: jobs that succeed
         // in a row must share one worker, and a job after any other outcome
         // must run in a new one. They count the restarts, and check the

@@ -29,9 +29,8 @@
 // Delete it once you start; the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports)]
 
-use std::io::{self, Read};
+use std::io;
 use std::process::{Child, Stdio};
-use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
@@ -117,8 +116,9 @@ impl ThreadPool {
 /// `spawn`, with never more than `max_alive` children alive at once.
 ///
 /// `spawn(input)` starts the child for one input with its stdout piped; the
-/// child's result is everything it prints (trimmed). Results come back in
-/// the order of `inputs`, one per input.
+/// child's result is everything it prints (trimmed), or an `Err` if it could
+/// not be started or did not exit successfully. Results come back in the
+/// order of `inputs`, one per input.
 pub fn run_in_processes<F>(inputs: &[String], max_alive: usize, spawn: F) -> Vec<io::Result<String>>
 where
     F: Fn(&str) -> io::Result<Child> + Sync,
