@@ -73,6 +73,19 @@ pub fn figure(name: &str, value: f64) {
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.to_string_lossy()));
 }
 
+/// Records the median, the lowest and the highest of `values` (one per
+/// round) as `NAME.median`, `NAME.min` and `NAME.max`.
+pub fn figure_spread(name: &str, values: &[f64]) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else {
+        panic!("figure `{name}`: no values");
+    };
+    figure(&format!("{name}.median"), sorted[sorted.len() / 2]);
+    figure(&format!("{name}.min"), min);
+    figure(&format!("{name}.max"), max);
+}
+
 /// Records a duration as a figure in milliseconds (`name` ends in `_ms`).
 pub fn figure_ms(name: &str, d: Duration) {
     debug_assert!(name.ends_with("_ms"));

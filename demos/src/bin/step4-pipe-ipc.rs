@@ -191,9 +191,9 @@ fn main() {
         }
     }
     println!("  raw bytes through a cat-like child:  {}", spread(&raw));
-    record("raw_mbps", &raw);
+    demos::figure_spread("raw_mbps", &raw);
     for (size, rates) in sizes.iter().zip(&json) {
-        record(&format!("json_{size}_mbps"), rates);
+        demos::figure_spread(&format!("json_{size}_mbps"), rates);
         println!(
             "  JSON lines of {size:>5} bytes of text:   {}",
             spread(rates)
@@ -201,7 +201,7 @@ fn main() {
     }
     let slower: Vec<f64> = raw.iter().zip(&json[0]).map(|(r, j)| r / j).collect();
     let (median, low, high) = stats(&slower);
-    record("raw_over_json", &slower);
+    demos::figure_spread("raw_over_json", &slower);
     println!(
         "  -> raw bytes were {median:.1} times as fast as JSON lines of {} bytes\n     \
          (from {low:.1} to {high:.1} times, round by round)",
@@ -217,14 +217,6 @@ fn stats(values: &[f64]) -> (f64, f64, f64) {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     (v[v.len() / 2], v[0], v[v.len() - 1])
-}
-
-/// Records the median, the lowest and the highest of `values` as figures.
-fn record(name: &str, values: &[f64]) {
-    let (median, low, high) = stats(values);
-    demos::figure(&format!("{name}.median"), median);
-    demos::figure(&format!("{name}.min"), low);
-    demos::figure(&format!("{name}.max"), high);
 }
 
 fn spread(rates: &[f64]) -> String {

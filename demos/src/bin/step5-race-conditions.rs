@@ -160,10 +160,8 @@ fn main() {
         );
     }
     for (name, lost) in [("load_store_lost", &racy), ("fetch_add_lost", &atomic)] {
-        let min = lost.iter().min().copied().unwrap_or_default();
-        let max = lost.iter().max().copied().unwrap_or_default();
-        demos::figure(&format!("{name}.min"), min as f64);
-        demos::figure(&format!("{name}.max"), max as f64);
+        let lost: Vec<f64> = lost.iter().map(|&n| n as f64).collect();
+        demos::figure_spread(name, &lost);
     }
 
     println!();

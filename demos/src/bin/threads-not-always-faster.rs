@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use demos::{figure, ms, role, us, ROLE_FLAG};
+use demos::{figure_spread, ms, role, us, ROLE_FLAG};
 
 // ANCHOR: ways
 use std::thread;
@@ -84,13 +84,6 @@ struct Spread {
 }
 
 impl Spread {
-    /// Records the median and the extremes as `NAME.median`, `.min`, `.max`.
-    fn record(&self, name: &str) {
-        figure(&format!("{name}.median"), self.median);
-        figure(&format!("{name}.min"), self.min);
-        figure(&format!("{name}.max"), self.max);
-    }
-
     fn of(mut values: Vec<f64>) -> Spread {
         values.sort_by(f64::total_cmp);
         Spread {
@@ -135,9 +128,12 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
-/// Round by round, how many times longer `slow` took than `fast`.
-fn ratios(slow: &[f64], fast: &[f64]) -> Spread {
-    Spread::of(slow.iter().zip(fast).map(|(s, f)| s / f).collect())
+/// Round by round, how many times longer `slow` took than `fast`, also
+/// recorded as the figure `name`.
+fn ratios(name: &str, slow: &[f64], fast: &[f64]) -> Spread {
+    let ratios: Vec<f64> = slow.iter().zip(fast).map(|(s, f)| s / f).collect();
+    figure_spread(name, &ratios);
+    Spread::of(ratios)
 }
 
 fn main() {
@@ -156,13 +152,12 @@ fn main() {
         }),
     ]);
     let per_task = |t: &[f64]| secs(Spread::of(t.to_vec()).median / TASKS as f64);
-    let slower = ratios(&t[1], &t[0]);
+    let slower = ratios("tiny.thread_per_task_slower", &t[1], &t[0]);
     let median = |t: &[f64]| secs(Spread::of(t.to_vec()).median);
     demos::figure_ms("tiny.inline_ms", median(&t[0]));
     demos::figure_ms("tiny.thread_per_task_ms", median(&t[1]));
     demos::figure_us("tiny.inline_per_task_us", per_task(&t[0]));
     demos::figure_us("tiny.thread_per_task_us", per_task(&t[1]));
-    slower.record("tiny.thread_per_task_slower");
     let per_task = |t: &[f64]| us(per_task(t));
     println!(
         "-> with a thread per task, each task costs about {}; inline, about {}:\n   \
@@ -184,8 +179,7 @@ fn main() {
             split_across_cores(jobs, heavy_task)
         }),
     ]);
-    let speed_up = ratios(&t[0], &t[1]);
-    speed_up.record("heavy.split_speedup");
+    let speed_up = ratios("heavy.split_speedup", &t[0], &t[1]);
     println!(
         "-> speed-up {:.1}x on {cores} cores (from {:.1}x to {:.1}x, round by round)",
         speed_up.median, speed_up.min, speed_up.max
