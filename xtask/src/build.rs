@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use course::Step;
 use serde::Deserialize;
 
+use crate::kept;
 use crate::repo::Repo;
 use crate::stamp;
 
@@ -48,9 +49,11 @@ pub struct Diagnostic {
 
 /// What a build produced.
 pub enum Built {
-    /// The checks binary, and the warnings about the learner's crate.
+    /// The checks binary (held: no other grader deletes it while this
+    /// lives), and the warnings about the learner's crate.
     Ok {
         exe: PathBuf,
+        held: Option<kept::Held>,
         warnings: Vec<Diagnostic>,
     },
     /// It did not compile.
@@ -137,7 +140,7 @@ pub fn build_checks(
     }
 
     // Nothing changed since the last build of exactly this? Skip cargo.
-    let stamp_name = format!("{}-{}", step.id, target.name());
+    let stamp_name = stamp_name(step, target);
     let key = format!(
         "{:?} {:?} RUSTFLAGS={:?} CARGO_TARGET_DIR={:?}",
         cmd.get_program(),
@@ -167,10 +170,21 @@ pub fn build_checks(
     let inputs = stamp::fingerprint(repo, &roots);
     let previous = stamp::load(repo, &stamp_name);
     if let Some(stamp) = previous.as_ref().filter(|s| s.is_fresh(&key, &inputs)) {
-        return Ok(Built::Ok {
-            exe: stamp.exe.clone(),
-            warnings: stamp.warnings.clone(),
-        });
+        match kept::hold(&stamp.exe, &stamp.exe_sha1, &stamp.exe_identity) {
+            Ok(held) => {
+                return Ok(Built::Ok {
+                    exe: held.exe.clone(),
+                    held: Some(held),
+                    warnings: stamp.warnings.clone(),
+                })
+            }
+            Err(kept::Unusable::Gone) => {}
+            Err(kept::Unusable::Changed) => crate::ui::warning(&format!(
+                "the kept checks binary {} does not hold the bytes that were built (something replaced it); building it again",
+                stamp.exe.display()
+            )),
+        }
+        stamp::forget(repo, &stamp_name);
     }
     // Cargo goes by modification times: make it see every change of bytes.
     let changed = stamp::changed(previous.as_ref(), &inputs, &target.crate_dir(step));
@@ -242,26 +256,38 @@ pub fn build_checks(
             .filter(|d| !d.is_error && d.file.as_ref().is_some_and(|(f, _)| in_dir(f, &crate_dir)))
             .collect::<Vec<_>>();
         // A stamp that cannot be kept only costs a rebuild next time.
-        let kept = stamp::keep_binary(repo, &stamp_name, &exe, &inputs).and_then(|kept| {
-            let record = stamp::Stamp {
-                key,
-                inputs,
-                exe: kept.clone(),
-                warnings: warnings.clone(),
-            };
-            stamp::save(repo, &stamp_name, &record).map(|()| kept)
-        });
-        let exe = match kept {
-            Ok(kept) => kept,
+        let dir = stamp::dir(repo);
+        let kept = kept::keep(&dir, &stamp_name, &stamp::inputs_id(&inputs), &exe).and_then(
+            |held| {
+                let record = stamp::Stamp {
+                    key,
+                    inputs,
+                    exe: held.exe.clone(),
+                    exe_sha1: held.sha1.clone(),
+                    exe_identity: held.identity.clone(),
+                    warnings: warnings.clone(),
+                };
+                stamp::save(repo, &stamp_name, &record).map(|()| held)
+            },
+        );
+        return Ok(match kept {
+            Ok(held) => Built::Ok {
+                exe: held.exe.clone(),
+                held: Some(held),
+                warnings,
+            },
             Err(e) => {
                 crate::ui::warning(&format!(
                     "cannot record this build in {} ({e}); the next check will build again",
-                    repo.state_dir().join("build-stamps").display()
+                    dir.display()
                 ));
-                exe
+                Built::Ok {
+                    exe,
+                    held: None,
+                    warnings,
+                }
             }
-        };
-        return Ok(Built::Ok { exe, warnings });
+        });
     }
     let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error).collect();
     if errors.is_empty() {
@@ -270,6 +296,12 @@ pub fn build_checks(
     Ok(Built::Failed {
         diagnostics: errors,
     })
+}
+
+/// The name of the stamp (and the kept binaries) of `step`'s checks built
+/// against `target`.
+pub fn stamp_name(step: &Step, target: Target) -> String {
+    format!("{}-{}", step.id, target.name())
 }
 
 fn diagnostic(message: CompilerMessage) -> Option<Diagnostic> {

@@ -86,8 +86,12 @@ pub fn grade(
     let built = build::build_checks(repo, step, target, colour, &mut |name| {
         progress.compiled(name)
     })?;
-    let (exe, warnings) = match built {
-        Built::Ok { exe, warnings } => (exe, warnings),
+    let (exe, held, warnings) = match built {
+        Built::Ok {
+            exe,
+            held,
+            warnings,
+        } => (exe, held, warnings),
         Built::Failed { diagnostics } => return Ok(StepResult::CompileError { diagnostics }),
     };
     progress.built(&warnings);
@@ -98,7 +102,23 @@ pub fn grade(
     for info in &step.checks {
         let limits = limits(repo, step, info);
         let limit = limits.time;
+        if let Some(held) = held.as_ref().filter(|h| !h.unchanged()) {
+            crate::stamp::forget(repo, &build::stamp_name(step, target));
+            bail!(
+                "grader error: the checks binary {} was changed while the checks of {} ran (by the code under test?). Nothing was recorded; the next check builds it again",
+                held.exe.display(),
+                step.id
+            );
+        }
         let report = runner::run_check(&exe, &info.id, &limits, &env);
+        if let runner::Verdict::Error(why) = &report.verdict {
+            // The grader's own machinery failed: no verdict on the learner.
+            bail!(
+                "grader error while running check {} of {}: {why}. Nothing was recorded; this is a problem of this machine or of the grader, not of your code",
+                info.id,
+                step.id
+            );
+        }
         let graded = Graded {
             info: info.clone(),
             limit,

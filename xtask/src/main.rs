@@ -13,6 +13,7 @@ mod build;
 mod chart;
 mod commands;
 mod grade;
+mod kept;
 mod originals;
 mod progress;
 mod repo;

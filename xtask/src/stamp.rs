@@ -18,12 +18,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use crate::build::Diagnostic;
+use crate::kept::Identity;
 use crate::repo::Repo;
 
 /// Root-relative path (with `/`) to the SHA-1 of the file's bytes.
@@ -36,10 +36,13 @@ pub struct Stamp {
     /// The inputs the binary was built from.
     pub inputs: Inputs,
     pub exe: PathBuf,
+    /// The SHA-1 of the kept binary's bytes, and its identity when kept.
+    pub exe_sha1: String,
+    pub exe_identity: Identity,
     pub warnings: Vec<Diagnostic>,
 }
 
-fn dir(repo: &Repo) -> PathBuf {
+pub fn dir(repo: &Repo) -> PathBuf {
     repo.state_dir().join("build-stamps")
 }
 
@@ -54,9 +57,11 @@ pub fn load(repo: &Repo, name: &str) -> Option<Stamp> {
 }
 
 impl Stamp {
-    /// Whether this stamp's binary was built from exactly `inputs` with `key`.
+    /// Whether this stamp's binary was built from exactly `inputs` with
+    /// `key` (whether the binary is still there and unchanged is for
+    /// [`crate::kept::hold`] to say).
     pub fn is_fresh(&self, key: &str, inputs: &Inputs) -> bool {
-        self.key == key && &self.inputs == inputs && self.exe.is_file()
+        self.key == key && &self.inputs == inputs
     }
 }
 
@@ -150,60 +155,19 @@ fn open_for_times(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// Copies the freshly built binary to a place of the stamp's own.
-///
-/// Cargo puts the binary of the exercise build and of the solution build at
-/// the same path (`target/debug/<step>-checks`), each build overwriting the
-/// other's. A stamp must point at a binary nothing else replaces.
-///
-/// Each build gets a file name no earlier build used (the inputs' hash, this
-/// process and a count), even when it was built from the same inputs as a
-/// copy that is still there: Windows refuses to replace or remove a binary
-/// that runs (the previous check's worker, started from the same exe with
-/// `current_exe`, may still be exiting) or that a virus scanner holds open.
-/// Older copies are removed when they can be, the others on a later build.
-pub fn keep_binary(
-    repo: &Repo,
-    name: &str,
-    built: &Path,
-    inputs: &Inputs,
-) -> std::io::Result<PathBuf> {
-    let dir = dir(repo);
-    std::fs::create_dir_all(&dir)?;
+/// The id of a build from `inputs`: part of its kept binary's name.
+pub fn inputs_id(inputs: &Inputs) -> String {
     let mut hasher = sha1_smol::Sha1::new();
     for (file, hash) in inputs {
         hasher.update(file.as_bytes());
         hasher.update(hash.as_bytes());
     }
-    let id = hasher.digest().to_string();
-    let exe = std::env::consts::EXE_SUFFIX;
-    static BUILDS: AtomicU64 = AtomicU64::new(0);
-    let build = BUILDS.fetch_add(1, Ordering::Relaxed);
-    let started = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let kept = dir.join(format!(
-        "{name}-{}-{}-{started}-{build}{exe}",
-        &id[..12],
-        std::process::id()
-    ));
-    let tmp = dir.join(format!("{name}.{}-{build}.tmp{exe}", std::process::id()));
-    std::fs::copy(built, &tmp)?;
-    if let Err(e) = std::fs::rename(&tmp, &kept) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        let prefix = format!("{name}-");
-        for entry in entries.flatten() {
-            let file = entry.file_name();
-            let file = file.to_string_lossy();
-            if file.starts_with(&prefix) && entry.path() != kept {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    Ok(kept)
+    hasher.digest().to_string()
+}
+
+/// Forgets the build called `name` (its binary is not to be trusted).
+pub fn forget(repo: &Repo, name: &str) {
+    let _ = std::fs::remove_file(path(repo, name));
 }
 
 /// Records a successful build.
@@ -216,61 +180,4 @@ pub fn save(repo: &Repo, name: &str, stamp: &Stamp) -> std::io::Result<()> {
     std::fs::rename(&tmp, &file).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn repo(root: &Path) -> Repo {
-        let manifest = "[course]\ntitle = \"T\"\ntimeout_secs = 5\n";
-        Repo {
-            root: root.to_path_buf(),
-            course: course::Course::parse(manifest, Path::new("course.toml")).unwrap(),
-        }
-    }
-
-    /// Opens `path` the way Windows holds a running binary: nobody may
-    /// delete or replace it meanwhile. (Elsewhere, a plain open.)
-    fn hold(path: &Path) -> std::fs::File {
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(windows)]
-        {
-            use std::os::windows::fs::OpenOptionsExt;
-            options.share_mode(1); // FILE_SHARE_READ only
-        }
-        options.open(path).unwrap()
-    }
-
-    #[test]
-    fn a_new_build_never_goes_where_a_kept_binary_in_use_is() {
-        if std::env::var_os("COURSE_STATE_DIR").is_some() {
-            return; // the state would not be this test's own
-        }
-        let root = tempfile::tempdir().unwrap();
-        let repo = repo(root.path());
-        let built = root.path().join("built");
-        // The same inputs each time, as when only the build's key changed.
-        let inputs = Inputs::from([("exercises/a.rs".to_string(), "1".to_string())]);
-
-        std::fs::write(&built, "first").unwrap();
-        let first = keep_binary(&repo, "step1-exercise", &built, &inputs).unwrap();
-        let held = hold(&first);
-        std::fs::write(&built, "second").unwrap();
-        let second = keep_binary(&repo, "step1-exercise", &built, &inputs)
-            .expect("a binary in use must not stop the next build from being kept");
-        assert_ne!(first, second);
-        assert_eq!(std::fs::read(&second).unwrap(), b"second");
-
-        // Once nothing holds them, the older copies go.
-        drop(held);
-        let third = keep_binary(&repo, "step1-exercise", &built, &inputs).unwrap();
-        let left: Vec<PathBuf> = std::fs::read_dir(dir(&repo))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        assert_eq!(left, [third]);
-    }
 }

@@ -1,0 +1,97 @@
+//! The grader against code under test that fights it, and against a machine
+//! that misbehaves: a swapped checks binary, edited checks, a stolen seal
+//! token, a forged progress record, a temp folder that cannot be written.
+//! Each test is driven the way the attack happens and fails when the fix it
+//! guards is reverted.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
+}
+
+/// The grader on the fixture course, with private state.
+fn fixture(state: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("xtask").unwrap();
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE")
+        .timeout(Duration::from_secs(180));
+    cmd
+}
+
+/// The statuses of the checks of the one step graded, in order.
+fn statuses(out: &[u8]) -> Vec<String> {
+    let v: Value = serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)));
+    v["steps"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn kept_binary(state: &Path, stamp: &str) -> PathBuf {
+    let text = std::fs::read_to_string(state.join("build-stamps").join(format!("{stamp}.json")))
+        .expect("a stamp after a build");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    PathBuf::from(v["exe"].as_str().unwrap())
+}
+
+const UNTOUCHED: [&str; 4] = ["pass", "fail", "crash", "timeout"];
+
+#[test]
+fn a_kept_checks_binary_replaced_between_runs_is_not_used() {
+    let state = tempfile::tempdir().unwrap();
+    fixture(state.path())
+        .args(["check", "step1", "--solution"])
+        .assert()
+        .success();
+    let solution = kept_binary(state.path(), "step1-fixture-solution");
+    fixture(state.path()).args(["check", "step1"]).assert().code(1);
+    let exercise = kept_binary(state.path(), "step1-fixture-exercise");
+    // What code under test could do: put the solution's checks where the
+    // exercise's are kept.
+    std::fs::copy(&solution, &exercise).unwrap();
+    let out = fixture(state.path())
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(statuses(&out.stdout), UNTOUCHED, "{stderr}");
+    assert!(stderr.contains("does not hold the bytes that were built"), "{stderr}");
+}
+
+#[test]
+fn a_kept_checks_binary_replaced_during_a_run_ends_the_run_unrecorded() {
+    let state = tempfile::tempdir().unwrap();
+    fixture(state.path())
+        .args(["check", "step1", "--solution"])
+        .assert()
+        .success();
+    let solution = kept_binary(state.path(), "step1-fixture-solution");
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "swap")
+        .env("FIXTURE_SWAP_WITH", &solution)
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("was changed while the checks"), "{stderr}");
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap_or_default();
+    assert!(!progress.contains("[steps.step1-fixture]"), "{progress}");
+    // The next run builds again and grades the exercise's checks.
+    let out = fixture(state.path())
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(statuses(&out.stdout), UNTOUCHED);
+}
