@@ -257,8 +257,8 @@ pub fn build_checks(
             .collect::<Vec<_>>();
         // A stamp that cannot be kept only costs a rebuild next time.
         let dir = stamp::dir(repo);
-        let kept = kept::keep(&dir, &stamp_name, &stamp::inputs_id(&inputs), &exe).and_then(
-            |held| {
+        let kept =
+            kept::keep(&dir, &stamp_name, &stamp::inputs_id(&inputs), &exe).and_then(|held| {
                 let record = stamp::Stamp {
                     key,
                     inputs,
@@ -268,8 +268,7 @@ pub fn build_checks(
                     warnings: warnings.clone(),
                 };
                 stamp::save(repo, &stamp_name, &record).map(|()| held)
-            },
-        );
+            });
         return Ok(match kept {
             Ok(held) => Built::Ok {
                 exe: held.exe.clone(),

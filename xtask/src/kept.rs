@@ -126,7 +126,8 @@ pub fn hold(exe: &Path, sha1: &str, identity: &Identity) -> Result<Held, Unusabl
     lock.lock_shared().map_err(|_| Unusable::Gone)?;
     // Checked after locking: a build may have removed it just before.
     let now = Identity::of(exe).map_err(|_| Unusable::Gone)?;
-    if !(now == *identity && now.proves_bytes()) && sha1_of(exe).map_err(|_| Unusable::Gone)? != sha1
+    if !(now == *identity && now.proves_bytes())
+        && sha1_of(exe).map_err(|_| Unusable::Gone)? != sha1
     {
         return Err(Unusable::Changed);
     }

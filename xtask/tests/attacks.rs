@@ -55,7 +55,10 @@ fn a_kept_checks_binary_replaced_between_runs_is_not_used() {
         .assert()
         .success();
     let solution = kept_binary(state.path(), "step1-fixture-solution");
-    fixture(state.path()).args(["check", "step1"]).assert().code(1);
+    fixture(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
     let exercise = kept_binary(state.path(), "step1-fixture-exercise");
     // What code under test could do: put the solution's checks where the
     // exercise's are kept.
@@ -66,7 +69,10 @@ fn a_kept_checks_binary_replaced_between_runs_is_not_used() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(statuses(&out.stdout), UNTOUCHED, "{stderr}");
-    assert!(stderr.contains("does not hold the bytes that were built"), "{stderr}");
+    assert!(
+        stderr.contains("does not hold the bytes that were built"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -322,3 +322,46 @@ fn an_edit_right_after_a_check_is_always_graded() {
     drop(_restore);
     assert_eq!(summary(state.path()), "fail");
 }
+
+/// `watch` in one terminal and `check` in another, after each of 20 edits:
+/// both graders build the same step at once, and each build's clean-up of
+/// older kept binaries must spare the one the other grader is running.
+#[test]
+fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let lib = fixture_root().join("solutions/step1-fixture/src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    struct Put(PathBuf, String);
+    impl Drop for Put {
+        fn drop(&mut self) {
+            std::fs::write(&self.0, &self.1).unwrap();
+        }
+    }
+    let _restore = Put(lib.clone(), original.clone());
+    for edit in 0..20 {
+        std::fs::write(&lib, format!("{original}\n// edit {edit}\n")).unwrap();
+        let graders: Vec<_> = (0..2)
+            .map(|_| {
+                let mut cmd = std::process::Command::cargo_bin("xtask").unwrap();
+                cmd.env("COURSE_ROOT", fixture_root())
+                    .env("COURSE_STATE_DIR", state.path())
+                    .env("NO_COLOR", "1")
+                    .env_remove("FIXTURE_MODE")
+                    .args(["check", "step1", "--solution", "--format", "json"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for grader in graders {
+            let out = grader.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "edit {edit}: {stderr}");
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["totals"]["passed"], 4, "edit {edit}: {stderr}");
+        }
+    }
+}
