@@ -86,6 +86,8 @@ pub fn grade(
     let built = build::build_checks(repo, step, target, colour, &mut |name| {
         progress.compiled(name)
     })?;
+    // After the build: a build script could have changed them meanwhile.
+    crate::shipped::ensure_as_shipped(repo, step)?;
     let (exe, held, warnings) = match built {
         Built::Ok {
             exe,

@@ -18,6 +18,7 @@ mod originals;
 mod progress;
 mod repo;
 mod report;
+mod shipped;
 mod stamp;
 mod trace_files;
 mod ui;

@@ -365,3 +365,60 @@ fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
         }
     }
 }
+
+/// Code under test (or anyone) rewriting a check so that it passes: the
+/// grader refuses to grade with it, names the file, records nothing; a
+/// maintainer can still grade with `COURSE_MAINTAINER=1`.
+#[test]
+fn an_edited_check_is_refused_and_named() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let check = fixture_root().join("checks/step1-fixture/src/main.rs");
+    let original = std::fs::read_to_string(&check).unwrap();
+    struct Put(PathBuf, String);
+    impl Drop for Put {
+        fn drop(&mut self) {
+            std::fs::write(&self.0, &self.1).unwrap();
+        }
+    }
+    let _restore = Put(check.clone(), original.clone());
+    xtask(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1 of 4 checks passed."));
+    let recorded = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    // What a hostile build script or check could write: `fails` passes.
+    let forged = original.replace("ensure!(got == 42", "ensure!(got == got");
+    assert_ne!(
+        forged, original,
+        "the fixture's check changed; update this test"
+    );
+    std::fs::write(&check, forged).unwrap();
+    xtask(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "checks/step1-fixture/src/main.rs (changed)",
+        ))
+        .stdout(predicate::str::contains("checks passed").not());
+    let after = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    let counts = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("checks_passed"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        counts(&after),
+        counts(&recorded),
+        "a refused run was recorded"
+    );
+    xtask(state.path())
+        .env("COURSE_MAINTAINER", "1")
+        .args(["check", "step1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("2 of 4 checks passed."));
+}

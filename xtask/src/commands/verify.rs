@@ -13,6 +13,7 @@ use crate::grade::{self, StepResult};
 use crate::originals;
 use crate::repo::Repo;
 use crate::report;
+use crate::shipped;
 use crate::ui::{paint, BAD, BOLD, DIM, NOTE, OK};
 use crate::Format;
 
@@ -41,6 +42,8 @@ pub fn run(format: Format) -> Result<ExitCode> {
     let repo = Repo::open()?;
     let human = format == Format::Human;
     let originals = originals::load(&repo)?;
+    let grading_files = shipped::load(&repo)?;
+    shipped::report_differences_elsewhere();
     let mut verdicts = Vec::new();
     for step in &repo.course.steps {
         if human {
@@ -68,6 +71,12 @@ pub fn run(format: Format) -> Result<ExitCode> {
         for f in &cmp.added {
             problems.push(format!(
                 "{f} is not in xtask/originals.toml (run `cargo xtask freeze`)"
+            ));
+        }
+
+        for f in shipped::differences(&repo, &grading_files, step)? {
+            problems.push(format!(
+                "{f}: not as recorded in xtask/shipped.toml (run `cargo xtask freeze` if the change is meant)"
             ));
         }
 
