@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use course::Step;
 use serde::Deserialize;
 
+use crate::before_main;
 use crate::kept;
 use crate::repo::Repo;
 use crate::stamp;
@@ -73,11 +74,21 @@ struct Message {
     fresh: Option<bool>,
     #[serde(default)]
     success: Option<bool>,
+    #[serde(default)]
+    package_id: String,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+    #[serde(default)]
+    linked_libs: Vec<String>,
+    #[serde(default)]
+    linked_paths: Vec<String>,
 }
 
 #[derive(Deserialize)]
 struct ArtifactTarget {
     name: String,
+    #[serde(default)]
+    kind: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +228,12 @@ pub fn build_checks(
     let mut exe = None;
     let mut diagnostics = Vec::new();
     let mut finished_ok = None;
+    let mut libraries = Vec::new();
+    let mut native = Vec::new();
+    let shipped = Shipped {
+        dirs: vec![repo.path(&step.checks_crate()), repo.path("xtask/harness")],
+        registry: crate::shipped::registry_crates(repo),
+    };
     for line in BufReader::new(stdout).lines() {
         let line = line.context("cannot read cargo's output")?;
         let Ok(msg) = serde_json::from_str::<Message>(&line) else {
@@ -232,6 +249,34 @@ pub fn build_checks(
                     if let Some(path) = msg.executable {
                         exe = Some(path);
                     }
+                } else if msg
+                    .target
+                    .as_ref()
+                    .is_some_and(|t| t.kind.iter().any(|k| k.ends_with("lib")))
+                {
+                    libraries.push(before_main::Library {
+                        package: display_package(&msg.package_id, name),
+                        shipped: is_shipped(&msg.package_id, &shipped),
+                        files: msg.filenames,
+                    });
+                }
+            }
+            "build-script-executed" => {
+                if !is_shipped(&msg.package_id, &shipped)
+                    && !(msg.linked_libs.is_empty() && msg.linked_paths.is_empty())
+                {
+                    native.push(before_main::Finding {
+                        package: display_package(&msg.package_id, ""),
+                        what: format!(
+                            "a build script that links native code ({}), which can run before `main`",
+                            msg.linked_libs
+                                .iter()
+                                .chain(&msg.linked_paths)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
                 }
             }
             "compiler-message" => {
@@ -250,6 +295,11 @@ pub fn build_checks(
         let Some(exe) = exe else {
             bail!("cargo built {package} but did not say where the binary is");
         };
+        let mut findings = native;
+        findings.extend(before_main::scan(&libraries));
+        if !findings.is_empty() && !crate::shipped::maintainer() {
+            bail!("{}", before_main::refusal(&step.id, &findings));
+        }
         let crate_dir = target.crate_dir(step);
         let warnings = diagnostics
             .into_iter()
@@ -295,6 +345,58 @@ pub fn build_checks(
     Ok(Built::Failed {
         diagnostics: errors,
     })
+}
+
+/// "step1-blocking 0.1.0", "libc 0.2.191" from cargo's package id
+/// (`path+file:///…/step1-blocking#0.1.0`,
+/// `registry+https://…#libc@0.2.191`).
+fn display_package(package_id: &str, crate_name: &str) -> String {
+    let tail = package_id.rsplit('#').next().unwrap_or(package_id);
+    match tail.split_once('@') {
+        Some((name, version)) => format!("{name} {version}"),
+        None => {
+            let dir = package_id
+                .split('#')
+                .next()
+                .and_then(|p| p.rsplit('/').next())
+                .filter(|d| !d.is_empty())
+                .unwrap_or(crate_name);
+            format!("{dir} {tail}")
+        }
+    }
+}
+
+/// The packages the course ships, for [`is_shipped`].
+struct Shipped {
+    /// The step's checks and the harness (see `crate::shipped`).
+    dirs: Vec<PathBuf>,
+    /// `name@version` of the registry crates in the course's lock file as
+    /// shipped (cargo checks their bytes against the registry's checksums).
+    registry: std::collections::BTreeSet<String>,
+}
+
+/// Whether a package is one the course ships.
+fn is_shipped(package_id: &str, shipped: &Shipped) -> bool {
+    if let Some(rest) =
+        package_id.strip_prefix("registry+https://github.com/rust-lang/crates.io-index#")
+    {
+        return shipped.registry.contains(rest);
+    }
+    let shipped_dirs = &shipped.dirs;
+    let Some(path) = package_id
+        .strip_prefix("path+file://")
+        .and_then(|p| p.split('#').next())
+    else {
+        return false;
+    };
+    shipped_dirs.iter().any(|d| same_dir(Path::new(path), d))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// The name of the stamp (and the kept binaries) of `step`'s checks built

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod before_main;
 mod build;
 mod chart;
 mod commands;
@@ -117,8 +118,14 @@ enum Command {
         #[arg(long, requires = "mutants")]
         only: Option<String>,
     },
-    /// For maintainers: record the exercises' original files (after changing an exercise).
+    /// For maintainers: record the exercises' original files and the files that grade (after changing an exercise, a check or the harness).
     Freeze,
+    /// For CI: search libraries (rlibs, objects) for code that runs before `main`, as the grader does after each build.
+    #[command(hide = true)]
+    ScanObjects {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Build the book (book/book/index.html); `--open` opens it in a browser.
     Book {
         #[arg(long)]
@@ -222,6 +229,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Freeze => commands::freeze::run(),
+        Command::ScanObjects { files } => commands::scan_objects::run(files),
         Command::BookTraces { step, out } => commands::book_traces::run(step.as_deref(), out),
         Command::Book { open } => commands::book::run(open),
         Command::Doctor => commands::doctor::run(),

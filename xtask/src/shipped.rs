@@ -8,7 +8,7 @@
 //! new files, and `COURSE_MAINTAINER=1` grades with unrecorded changes while
 //! they work on them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context, Result};
@@ -69,34 +69,68 @@ pub fn snapshot(repo: &Repo) -> Result<Shipped> {
     Ok(all)
 }
 
-pub fn write(repo: &Repo, shipped: &Shipped) -> Result<std::path::PathBuf> {
-    let header = "# The files that grade, as shipped: the checks, the check harness and\n# course.toml, each with its git blob id. The grader refuses to grade with\n# files that differ. Maintainers: regenerate with `cargo xtask freeze`.\n\n";
-    #[derive(serde::Serialize)]
-    struct File<'a> {
-        files: &'a Shipped,
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ShippedFile {
+    /// `name@version` of every crates.io package in the lock file.
+    #[serde(default)]
+    registry: BTreeSet<String>,
+    files: Shipped,
+}
+
+/// The crates.io packages the workspace's `Cargo.lock` lists now, as
+/// `name@version`.
+fn locked_registry_crates(repo: &Repo) -> Result<BTreeSet<String>> {
+    // The course's root, or (for the tests' fixture course) a folder above.
+    let Some(path) = repo
+        .root
+        .ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|p| p.is_file())
+    else {
+        return Ok(BTreeSet::new());
+    };
+    let text = std::fs::read_to_string(&path)?;
+    let lock: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?;
+    let mut crates = BTreeSet::new();
+    let packages = lock.get("package").and_then(|p| p.as_array());
+    for package in packages.into_iter().flatten() {
+        let field = |k: &str| package.get(k).and_then(|v| v.as_str());
+        if field("source").is_some_and(|s| s.starts_with("registry+")) {
+            if let (Some(name), Some(version)) = (field("name"), field("version")) {
+                crates.insert(format!("{name}@{version}"));
+            }
+        }
     }
+    Ok(crates)
+}
+
+pub fn write(repo: &Repo, shipped: &Shipped) -> Result<std::path::PathBuf> {
+    let header = "# What grades, as shipped: the checks, the check harness and course.toml,\n# each file with its git blob id (the grader refuses to grade with files that\n# differ), and the crates.io packages of Cargo.lock (the grader trusts their\n# object files; a crate added later is searched for code that runs before\n# main). Maintainers: regenerate with `cargo xtask freeze`.\n\n";
+    let file = ShippedFile {
+        registry: locked_registry_crates(repo)?,
+        files: shipped.clone(),
+    };
     let path = repo.path(FILE);
-    std::fs::write(
-        &path,
-        format!(
-            "{header}{}",
-            toml::to_string_pretty(&File { files: shipped })?
-        ),
-    )?;
+    std::fs::write(&path, format!("{header}{}", toml::to_string_pretty(&file)?))?;
     Ok(path)
 }
 
-pub fn load(repo: &Repo) -> Result<Shipped> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        files: Shipped,
-    }
+fn load_file(repo: &Repo) -> Result<ShippedFile> {
     let path = repo.path(FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {} (is your clone complete?)", path.display()))?;
-    let file: File =
-        toml::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?;
-    Ok(file.files)
+    toml::from_str(&text).with_context(|| format!("{} is damaged", path.display()))
+}
+
+pub fn load(repo: &Repo) -> Result<Shipped> {
+    Ok(load_file(repo)?.files)
+}
+
+/// The crates.io packages the course shipped (none if the list cannot be
+/// read: then every crate is searched as if the learner had added it).
+pub fn registry_crates(repo: &Repo) -> BTreeSet<String> {
+    load_file(repo).map(|f| f.registry).unwrap_or_default()
 }
 
 /// The files that grade `step` and differ from what was shipped: changed,
@@ -119,6 +153,12 @@ pub fn differences(repo: &Repo, shipped: &Shipped, step: &Step) -> Result<Vec<St
     Ok(found)
 }
 
+/// Whether a maintainer asked to grade what is on disk (`COURSE_MAINTAINER`
+/// set, and not to `0`).
+pub fn maintainer() -> bool {
+    std::env::var_os(MAINTAINER).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 static REPORTED_ELSEWHERE: AtomicBool = AtomicBool::new(false);
 
 /// For `verify`, which lists the differences as problems of its own and
@@ -130,9 +170,7 @@ pub fn report_differences_elsewhere() {
 /// Refuses to grade `step` when a file that grades it is not as shipped,
 /// unless a maintainer asked for that.
 pub fn ensure_as_shipped(repo: &Repo, step: &Step) -> Result<()> {
-    if REPORTED_ELSEWHERE.load(Ordering::Relaxed)
-        || std::env::var_os(MAINTAINER).is_some_and(|v| !v.is_empty() && v != "0")
-    {
+    if REPORTED_ELSEWHERE.load(Ordering::Relaxed) || maintainer() {
         return Ok(());
     }
     let shipped = load(repo)?;

@@ -422,3 +422,166 @@ fn an_edited_check_is_refused_and_named() {
         .code(1)
         .stdout(predicate::str::contains("2 of 4 checks passed."));
 }
+
+/// An exercise with a constructor that runs before `main`, reads the seal's
+/// token from stdin before the harness can, puts it back on a fresh pipe,
+/// and later writes a sealed pass for a check it fails (it computes the
+/// seal itself: SHA-1 is public knowledge). The grader must refuse to
+/// grade such a build, and say what it found where.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_constructor_that_steals_the_token_is_refused() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let _restore = edit(TOKEN_THIEF);
+    let out = xtask(state.path())
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("step1-fixture") && stderr.contains("section `.init_array`"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("checks passed"), "{stdout}");
+    assert!(
+        !state.path().join("progress.toml").exists(),
+        "a refused build was recorded"
+    );
+}
+
+#[cfg(target_os = "linux")]
+const TOKEN_THIEF: &str = r##"
+use std::sync::OnceLock;
+
+static TOKEN: OnceLock<String> = OnceLock::new();
+
+extern "C" {
+    fn read(fd: i32, buf: *mut u8, n: usize) -> isize;
+    fn write(fd: i32, buf: *const u8, n: usize) -> isize;
+    fn pipe(fds: *mut i32) -> i32;
+    fn dup2(old: i32, new: i32) -> i32;
+    fn close(fd: i32) -> i32;
+}
+
+#[used]
+#[link_section = ".init_array"]
+static STEAL: extern "C" fn() = steal;
+
+extern "C" fn steal() {
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    unsafe {
+        while len < buf.len() && read(0, buf.as_mut_ptr().add(len), 1) == 1 {
+            len += 1;
+            if buf[len - 1] == b'\n' {
+                break;
+            }
+        }
+        let mut fds = [0i32; 2];
+        pipe(fds.as_mut_ptr());
+        write(fds[1], buf.as_ptr(), len);
+        close(fds[1]);
+        dup2(fds[0], 0);
+        close(fds[0]);
+    }
+    let token = String::from_utf8_lossy(&buf[..len]).trim().to_string();
+    let _ = TOKEN.set(token);
+}
+
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+    let mut msg = data.to_vec();
+    let bits = (data.len() as u64) * 8;
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bits.to_be_bytes());
+    for chunk in msg.chunks(64) {
+        let mut w = [0u32; 80];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, word) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                _ => (b ^ c ^ d, 0xCA62C1D6u32),
+            };
+            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*word);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for i in 0..5 {
+        out[4 * i..4 * i + 4].copy_from_slice(&h[i].to_be_bytes());
+    }
+    out
+}
+
+fn forge(token: &str) -> ! {
+    let outcome = r#"{"status":"pass"}"#;
+    let inner = sha1(format!("{token}\n{outcome}").as_bytes());
+    let mut outer = token.as_bytes().to_vec();
+    outer.extend_from_slice(&inner);
+    let seal: String = sha1(&outer).iter().map(|b| format!("{b:02x}")).collect();
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--result").unwrap();
+    std::fs::write(&args[at + 1], format!(r#"{{"outcome":{outcome},"seal":"{seal}"}}"#)).unwrap();
+    std::process::exit(0)
+}
+
+pub fn answer() -> u32 {
+    if let Some(token) = TOKEN.get().filter(|t| !t.is_empty()) {
+        forge(token);
+    }
+    41
+}
+"##;
+
+/// The other ways to run before `main` (std allocates before it) or to
+/// replace a C library function the harness uses are refused as well.
+#[test]
+fn a_global_allocator_and_an_unmangled_symbol_are_refused() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let _restore = edit(
+        "use std::alloc::{GlobalAlloc, Layout, System};\n\
+         struct Spy;\n\
+         unsafe impl GlobalAlloc for Spy {\n\
+             unsafe fn alloc(&self, l: Layout) -> *mut u8 { unsafe { System.alloc(l) } }\n\
+             unsafe fn dealloc(&self, p: *mut u8, l: Layout) { unsafe { System.dealloc(p, l) } }\n\
+         }\n\
+         #[global_allocator]\n\
+         static SPY: Spy = Spy;\n\
+         #[no_mangle]\n\
+         pub extern \"C\" fn course_fixture_replaces_this() {}\n\
+         pub fn answer() -> u32 {\n    42\n}\n",
+    );
+    let out = xtask(state.path())
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a `#[global_allocator]`"), "{stderr}");
+    assert!(
+        stderr.contains("unmangled symbol `course_fixture_replaces_this`"),
+        "{stderr}"
+    );
+}

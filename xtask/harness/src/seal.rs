@@ -14,6 +14,11 @@
 //! one. It does not stop code that searches its own process's memory for the
 //! token: code running in the same process can always cheat with enough
 //! effort. The grader is a teaching aid, not an exam proctor.
+//!
+//! The token is read as the first thing `main` does; code that runs before
+//! `main` (a constructor, a global allocator…) could read it first. The
+//! grader refuses to grade a build that has such code (see xtask's
+//! `before_main`), and nothing public in this crate makes a seal.
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -34,11 +39,14 @@ pub struct Sealed {
 }
 
 impl Sealed {
-    pub fn new(outcome: Outcome, token: &str) -> Sealed {
+    /// Only the harness seals (not public: nothing a learner's crate can
+    /// call makes a seal).
+    #[cfg(test)]
+    pub(crate) fn new(outcome: Outcome, token: &str) -> Sealed {
         Sealed::with_trace(outcome, None, token)
     }
 
-    pub fn with_trace(outcome: Outcome, trace: Option<Trace>, token: &str) -> Sealed {
+    pub(crate) fn with_trace(outcome: Outcome, trace: Option<Trace>, token: &str) -> Sealed {
         let seal = seal(token, &outcome, trace.as_ref());
         Sealed {
             outcome,
@@ -102,7 +110,7 @@ fn seal(token: &str, outcome: &Outcome, trace: Option<&Trace>) -> String {
 /// Reads the token the runner put on stdin: one line, before anything else
 /// reads stdin. Empty when stdin is a terminal (a person ran `--run` by hand)
 /// or holds nothing.
-pub fn read_token() -> String {
+pub(crate) fn read_token() -> String {
     use std::io::{BufRead, IsTerminal};
     let stdin = std::io::stdin();
     if stdin.is_terminal() {

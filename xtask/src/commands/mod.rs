@@ -13,6 +13,7 @@ pub mod list;
 pub mod mutants;
 pub mod report;
 pub mod reset;
+pub mod scan_objects;
 pub mod score;
 pub mod solution;
 pub mod verify;
