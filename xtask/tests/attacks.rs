@@ -101,3 +101,30 @@ fn a_kept_checks_binary_replaced_during_a_run_ends_the_run_unrecorded() {
         .unwrap();
     assert_eq!(statuses(&out.stdout), UNTOUCHED);
 }
+
+/// The grader's own machinery failing (here: no temp folder to capture a
+/// check's output in) says so, exits 2 and records nothing; it never grades
+/// a correct solution 0 of 4.
+#[test]
+fn a_temp_folder_that_cannot_be_used_is_a_grader_error_not_a_failed_check() {
+    let state = tempfile::tempdir().unwrap();
+    // Built once with a working temp folder.
+    fixture(state.path()).args(["check", "step1"]).assert().code(1);
+    let recorded = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    // A file where the folder should be: creating anything in it fails,
+    // even as root.
+    let not_a_folder = state.path().join("tmp-is-a-file");
+    std::fs::write(&not_a_folder, "").unwrap();
+    fixture(state.path())
+        .env("TMPDIR", &not_a_folder)
+        .env("TMP", &not_a_folder)
+        .env("TEMP", &not_a_folder)
+        .args(["check", "step1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("grader error"))
+        .stderr(predicate::str::contains("cannot create temporary files"))
+        .stdout(predicate::str::contains("✗").not());
+    let after = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert_eq!(after, recorded, "a run the grader could not do was recorded");
+}
