@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::repo::Repo;
 use crate::ui;
 
-const VERSION: u32 = 1;
+/// Version 2: every step's record carries the grader's seal.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Progress {
@@ -49,6 +50,9 @@ pub struct StepProgress {
     /// help the step took.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hints_seen: BTreeMap<String, usize>,
+    /// The grader's seal over this record (see [`Seal`]).
+    #[serde(default)]
+    seal: String,
 }
 
 impl StepProgress {
@@ -86,7 +90,10 @@ impl Progress {
         let path = Progress::path(repo);
         let problem = match std::fs::read_to_string(&path) {
             Ok(text) => match toml::from_str::<Progress>(&text) {
-                Ok(p) if p.version == VERSION => return p,
+                Ok(mut p) if p.version == VERSION => {
+                    p.drop_unsealed(repo, &path);
+                    return p;
+                }
                 Ok(p) => format!("is from another version of the grader ({})", p.version),
                 Err(_) => "is damaged".to_string(),
             },
@@ -188,11 +195,49 @@ impl Progress {
         }
     }
 
+    /// Leaves out the records whose seal is not the grader's (written by
+    /// code under test, or by hand), and says which.
+    fn drop_unsealed(&mut self, repo: &Repo, path: &std::path::Path) {
+        let seal = Seal::open(repo);
+        let forged: Vec<String> = self
+            .steps
+            .iter()
+            .filter(|(id, record)| !seal.as_ref().is_some_and(|s| s.verifies(id, record)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if forged.is_empty() {
+            return;
+        }
+        for id in &forged {
+            self.steps.remove(id);
+        }
+        ui::warning(&format!(
+            "{} holds records the grader did not write (for {}): code you ran, or an edit, changed it. They are ignored; `cargo xtask check --all` records those steps again",
+            path.display(),
+            forged.join(", ")
+        ));
+    }
+
     /// Writes the file atomically: a temporary file of this process's own,
     /// then a rename over the old one. Call with the lock held.
-    fn save(&self, repo: &Repo) {
+    fn save(&mut self, repo: &Repo) {
         if self.read_only {
             return;
+        }
+        match Seal::open_or_create(repo) {
+            Ok(seal) => {
+                for (id, record) in self.steps.iter_mut() {
+                    record.seal = seal.of(id, record);
+                }
+            }
+            Err(e) => {
+                let key = Seal::path(repo);
+                ui::warning(&format!(
+                    "cannot save progress: the key that seals it ({}) cannot be made: {e}",
+                    key.display()
+                ));
+                return;
+            }
         }
         let path = Progress::path(repo);
         let tmp = path.with_file_name(format!("progress.toml.{}.tmp", std::process::id()));
@@ -211,6 +256,83 @@ impl Progress {
 
     pub fn get(&self, step_id: &str) -> Option<&StepProgress> {
         self.steps.get(step_id)
+    }
+}
+
+/// The grader's seal over a step's record: a keyed SHA-1 of the record
+/// with a key of this state folder's own (`.course/key`, made on the first
+/// save). A record that code under test or an edit wrote (steps marked done
+/// that were never checked, "5 of 4 checks") does not carry it and is
+/// ignored. The key is readable by the learner's own programs, so this
+/// stops writing the file, not a program that reads the key and re-seals:
+/// see "what the grader protects" in the book.
+struct Seal {
+    key: String,
+}
+
+impl Seal {
+    fn path(repo: &Repo) -> PathBuf {
+        repo.state_dir().join("key")
+    }
+
+    fn open(repo: &Repo) -> Option<Seal> {
+        let key = std::fs::read_to_string(Seal::path(repo)).ok()?;
+        let key = key.trim().to_string();
+        (key.len() >= 32).then_some(Seal { key })
+    }
+
+    fn open_or_create(repo: &Repo) -> std::io::Result<Seal> {
+        if let Some(seal) = Seal::open(repo) {
+            return Ok(seal);
+        }
+        let key = check_harness::seal::new_token();
+        let path = Seal::path(repo);
+        std::fs::create_dir_all(repo.state_dir())?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                file.write_all(key.as_bytes())?;
+                Ok(Seal { key })
+            }
+            // Another grader made it first (we hold the progress lock, but
+            // a damaged key is replaced only by hand).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Seal::open(repo).ok_or_else(|| {
+                    std::io::Error::other(format!(
+                        "{} is damaged; delete it (your progress is then checked again)",
+                        path.display()
+                    ))
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn of(&self, step_id: &str, record: &StepProgress) -> String {
+        let mut unsealed = record.clone();
+        unsealed.seal.clear();
+        let json = serde_json::to_string(&unsealed).expect("a record serializes");
+        let mut inner = sha1_smol::Sha1::new();
+        inner.update(self.key.as_bytes());
+        inner.update(b"\n");
+        inner.update(step_id.as_bytes());
+        inner.update(b"\n");
+        inner.update(json.as_bytes());
+        let mut outer = sha1_smol::Sha1::new();
+        outer.update(self.key.as_bytes());
+        outer.update(&inner.digest().bytes());
+        outer.digest().to_string()
+    }
+
+    fn verifies(&self, step_id: &str, record: &StepProgress) -> bool {
+        !record.seal.is_empty() && self.of(step_id, record) == record.seal
     }
 }
 

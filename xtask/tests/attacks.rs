@@ -109,7 +109,10 @@ fn a_kept_checks_binary_replaced_during_a_run_ends_the_run_unrecorded() {
 fn a_temp_folder_that_cannot_be_used_is_a_grader_error_not_a_failed_check() {
     let state = tempfile::tempdir().unwrap();
     // Built once with a working temp folder.
-    fixture(state.path()).args(["check", "step1"]).assert().code(1);
+    fixture(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
     let recorded = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
     // A file where the folder should be: creating anything in it fails,
     // even as root.
@@ -126,5 +129,59 @@ fn a_temp_folder_that_cannot_be_used_is_a_grader_error_not_a_failed_check() {
         .stderr(predicate::str::contains("cannot create temporary files"))
         .stdout(predicate::str::contains("✗").not());
     let after = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
-    assert_eq!(after, recorded, "a run the grader could not do was recorded");
+    assert_eq!(
+        after, recorded,
+        "a run the grader could not do was recorded"
+    );
+}
+
+/// Code under test writing `.course/progress.toml` (every step done, "5 of
+/// 4 checks"): the forged records are ignored and named, `list` and the
+/// instructor's report do not count them, and the grader's own record of
+/// the next check is kept.
+#[test]
+fn a_forged_progress_record_is_ignored() {
+    let state = tempfile::tempdir().unwrap();
+    fixture(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
+    let genuine = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert!(genuine.contains("seal = "), "{genuine}");
+    let forged = "version = 2\n\n[steps.step1-fixture]\npassed = true\never_passed = true\nchecks_passed = 5\nchecks_total = 4\nfirst_checked = \"2026-01-01T00:00:00Z\"\nlast_checked = \"2026-01-01T00:00:00Z\"\npassed_at = \"2026-01-01T00:00:00Z\"\n";
+    std::fs::write(state.path().join("progress.toml"), forged).unwrap();
+    let out = fixture(state.path())
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("records the grader did not write (for step1-fixture)"),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = v.to_string();
+    assert!(!listed.contains("\"done\""), "{listed}");
+    let report = tempfile::tempdir().unwrap();
+    let file = report.path().join("me.json");
+    fixture(state.path())
+        .args(["report", "--name", "me", "--out"])
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains("\"done\"") && !text.contains("\"checks_passed\": 5"),
+        "{text}"
+    );
+    // A real check records again, sealed.
+    fixture(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
+    let after = std::fs::read_to_string(state.path().join("progress.toml")).unwrap();
+    assert!(
+        after.contains("checks_passed = 1") && after.contains("seal = "),
+        "{after}"
+    );
 }

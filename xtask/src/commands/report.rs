@@ -69,7 +69,7 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
             Some(p) => StepEntry {
                 id: step.id.clone(),
                 status: if p.passed { "done" } else { "in-progress" }.to_string(),
-                checks_passed: p.checks_passed,
+                checks_passed: p.checks_passed.min(step.checks.len()),
                 checks_total: step.checks.len(),
                 failing: p.failing.clone(),
                 compile_error: p.compile_error,
