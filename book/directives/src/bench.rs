@@ -678,15 +678,23 @@ mod tests {
         assert!(text("{{#course-claim spawn.process_per_thread}}").is_err());
         // A ratio on either side: "the process start is under a tenth of the thread's" fails.
         assert_eq!(
-            text("{{#course-claim spawn.process_us.median / spawn.thread_us.median > 20}}").unwrap(),
+            text("{{#course-claim spawn.process_us.median / spawn.thread_us.median > 20}}")
+                .unwrap(),
             ""
         );
         let e = text("{{#course-claim spawn.thread_us.median / spawn.process_us.median > 0.1}}")
             .unwrap_err();
-        assert!(e.contains("spawn.thread_us.median / spawn.process_us.median > 0.1"), "{e}");
-        assert!(text("{{#course-claim 1 < spawn.thread_us.median / spawn.process_us.median}}").is_err());
+        assert!(
+            e.contains("spawn.thread_us.median / spawn.process_us.median > 0.1"),
+            "{e}"
+        );
+        assert!(
+            text("{{#course-claim 1 < spawn.thread_us.median / spawn.process_us.median}}").is_err()
+        );
         assert!(text("{{#course-claim a / b / c < 1}}").is_err());
-        assert!(text("{{#course-claim 1 / 0 < 1}}").unwrap_err().contains("is zero"));
+        assert!(text("{{#course-claim 1 / 0 < 1}}")
+            .unwrap_err()
+            .contains("is zero"));
         assert_eq!(
             text("\\{{#course-claim spawn.process_per_thread < 10}}").unwrap(),
             "\\{{#course-claim spawn.process_per_thread < 10}}"
