@@ -71,7 +71,7 @@ where
     let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
     let record = tally.clone();
     // Every setting written out, so LOOM_* variables in the environment
-    // cannot make the search smaller: every schedule, no time cap.
+    // cannot make the search smaller: every distinct schedule, no time cap.
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = None;
     builder.max_permutations = None;
