@@ -76,6 +76,10 @@ pub struct Built {
 /// `book/book`), reading the course manifest at the root.
 pub fn build_repo_book(root: &Path, dest: Option<&Path>) -> Result<Built, Error> {
     let course = Course::load(root).map_err(|e| Error(e.to_string()))?;
+    // A measured number typed into a chapter fails the build, like a claim
+    // the recorded run contradicts (book/number-allowlist.toml lists the
+    // constants a chapter may type).
+    book_directives::numbers::check_book(&root.join(BOOK_DIR)).map_err(Error)?;
     build(&root.join(BOOK_DIR), &course, dest)
 }
 

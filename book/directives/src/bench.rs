@@ -28,8 +28,8 @@
 //! `NAME:KEY` reads `measure/NAME.json`: `demos:debug.same-pid.…` reads the
 //! recorded demo runs (`cargo xtask bench --demos`).
 //!
-//! `{{#course-claim A OP B}}` (A and B keys or numbers, OP `<`, `<=`, `>`,
-//! `>=`) is a comparison the prose makes ("slower in every round"): it
+//! `{{#course-claim A OP B}}` (A and B keys, numbers or ratios `KEY / KEY`,
+//! OP `<`, `<=`, `>`, `>=`) is a comparison the prose makes ("slower in every round"): it
 //! renders as nothing, and the build fails when the recorded run says
 //! otherwise, so a new recording cannot silently contradict the text.
 //!
@@ -237,17 +237,37 @@ pub fn claim(directive: &str, bench: &Bench) -> Result<(), String> {
         .and_then(|d| d.strip_suffix("}}"))
         .ok_or("not a course-claim directive")?;
     let words: Vec<&str> = inner.split_whitespace().collect();
-    let [a, op, b] = words.as_slice() else {
-        return Err(format!(
-            "write `{CLAIM} KEY < KEY}}}}` (or a number on either side; <, <=, >, >=)"
-        ));
+    let usage = || {
+        format!(
+            "write `{CLAIM} KEY < KEY}}}}` (a number or a ratio `KEY / KEY` on either \
+             side; <, <=, >, >=)"
+        )
     };
-    let value = |term: &str| match term.parse::<f64>() {
+    let at = words
+        .iter()
+        .position(|w| matches!(*w, "<" | "<=" | ">" | ">=" | "=" | "==" | "!="))
+        .ok_or_else(usage)?;
+    let (left, op, right) = (&words[..at], words[at], &words[at + 1..]);
+    let term = |term: &str| match term.parse::<f64>() {
         Ok(n) => Ok(n),
         Err(_) => number(bench, term).map(|(n, _)| n),
     };
-    let (x, y) = (value(a)?, value(b)?);
-    let holds = match *op {
+    // One term, or the ratio of two: `KEY / KEY`.
+    let value = |side: &[&str]| -> Result<(f64, String), String> {
+        match side {
+            [one] => Ok((term(one)?, one.to_string())),
+            [top, "/", bottom] => {
+                let b = term(bottom)?;
+                if b == 0.0 {
+                    return Err(format!("`{bottom}` is zero"));
+                }
+                Ok((term(top)? / b, format!("{top} / {bottom}")))
+            }
+            _ => Err(usage()),
+        }
+    };
+    let ((x, a), (y, b)) = (value(left)?, value(right)?);
+    let holds = match op {
         "<" => x < y,
         "<=" => x <= y,
         ">" => x > y,
@@ -656,6 +676,25 @@ mod tests {
         assert!(text("{{#course-claim spawn.process_per_thread = 10}}").is_err());
         assert!(text("{{#course-claim spawn.nothing > 1}}").is_err());
         assert!(text("{{#course-claim spawn.process_per_thread}}").is_err());
+        // A ratio on either side: "the process start is under a tenth of the thread's" fails.
+        assert_eq!(
+            text("{{#course-claim spawn.process_us.median / spawn.thread_us.median > 20}}")
+                .unwrap(),
+            ""
+        );
+        let e = text("{{#course-claim spawn.thread_us.median / spawn.process_us.median > 0.1}}")
+            .unwrap_err();
+        assert!(
+            e.contains("spawn.thread_us.median / spawn.process_us.median > 0.1"),
+            "{e}"
+        );
+        assert!(
+            text("{{#course-claim 1 < spawn.thread_us.median / spawn.process_us.median}}").is_err()
+        );
+        assert!(text("{{#course-claim a / b / c < 1}}").is_err());
+        assert!(text("{{#course-claim 1 / 0 < 1}}")
+            .unwrap_err()
+            .contains("is zero"));
         assert_eq!(
             text("\\{{#course-claim spawn.process_per_thread < 10}}").unwrap(),
             "\\{{#course-claim spawn.process_per_thread < 10}}"

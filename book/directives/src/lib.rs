@@ -11,12 +11,15 @@
 //! - [`bench`]: `{{#course-bench ...}}`, a figure from the recorded bench run
 //!   (`book/src/measure/bench.json`), so that no chapter retypes a number;
 //! - [`blocks`]: finds the code blocks of a chapter, classifies them the way
-//!   rustdoc does, and rewrites a chapter for rustdoc.
+//!   rustdoc does, and rewrites a chapter for rustdoc;
+//! - [`numbers`]: the number guard, which refuses a measured number typed
+//!   into a chapter's prose instead of taken from a directive.
 
 pub mod bench;
 pub mod blocks;
 pub mod include;
 pub mod manifest;
+pub mod numbers;
 
 use std::path::{Path, PathBuf};
 

@@ -355,10 +355,10 @@ fn many_jobs_in_order() -> CheckResult {
 
 fn large_messages() -> CheckResult {
     // 4 jobs of 192 KiB: each message is far bigger than a pipe's buffer
-    // (64 KiB on Linux), in both directions.
+    // (16 pages on Linux: 64 KiB with 4 KiB pages), in both directions.
     let jobs = jobs(4, 192 * 1024);
     let finished = run_within(jobs.clone(), |how| {
-        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back: run_jobs {how}. A pipe holds only about 64 KiB: while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)")
+        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back: run_jobs {how}. A pipe holds only 16 pages by default on Linux (64 KiB with 4 KiB pages): while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)")
     })?;
     compare(&jobs, &finished.answers)
 }

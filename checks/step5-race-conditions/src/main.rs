@@ -71,7 +71,7 @@ where
     let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
     let record = tally.clone();
     // Every setting written out, so LOOM_* variables in the environment
-    // cannot make the search smaller: every schedule, no time cap.
+    // cannot make the search smaller: every distinct schedule, no time cap.
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = None;
     builder.max_permutations = None;
@@ -221,7 +221,7 @@ fn lost_update() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "two threads each called hit() once, so the count must end at 2.\nloom tried all {} schedules of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
+        "two threads each called hit() once, so the count must end at 2.\nloom explored all {} distinct schedules of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -239,7 +239,7 @@ fn claim_once() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom tried all {} schedules; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
+        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom explored all {} distinct schedules; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -257,7 +257,7 @@ fn claim_retry() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom tried all {} schedules; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
+        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom explored all {} distinct schedules; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -285,7 +285,7 @@ fn no_overdraft() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom tried all {} schedules; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
+        "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom explored all {} distinct schedules; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -322,7 +322,7 @@ fn consistent_total() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom tried all {} schedules; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom explored all {} distinct schedules; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
@@ -364,7 +364,7 @@ fn both_directions() -> CheckResult {
     )?;
     ensure!(
         tally.bad == 0,
-        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom tried all {} schedules; in {} of them {}.",
+        "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom explored all {} distinct schedules; in {} of them {}.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()

@@ -501,10 +501,11 @@ fn shutdown_joins() -> CheckResult {
 // Process pool
 // ---------------------------------------------------------------------------
 
-/// How much each child prints: more than any pipe holds (64 KiB on Linux,
-/// less on macOS and Windows), so a pool that waits for a child before it
-/// reads the child's output deadlocks every time, not only when a child
-/// happens to print a lot.
+/// How much each child prints: more than a default pipe holds (on Linux 16
+/// pages, 64 KiB with 4 KiB pages; less on macOS and Windows), so a pool that
+/// waits for a child before it reads the child's output deadlocks every time
+/// there, not only when a child happens to print a lot. (A Linux kernel with
+/// 64 KiB pages has 1 MiB pipes, which this would fit in.)
 const OUTPUT_BYTES: usize = 256 * 1024;
 
 /// What the child for `input` prints, all of it: lines of filler, then its

@@ -48,6 +48,11 @@ fn start_job(place: Where, done: Sender<u64>) {
                     .arg(N.to_string())
                     .output()
                     .unwrap();
+                // A crashed child printed nothing worth parsing: say so.
+                if !output.status.success() {
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    panic!("the worker failed ({}): {stderr}", output.status);
+                }
                 let text = String::from_utf8(output.stdout).unwrap();
                 done.send(text.trim().parse().unwrap()).unwrap();
             });

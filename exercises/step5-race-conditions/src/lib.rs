@@ -19,7 +19,8 @@
 //!
 //! The grader does not run your code a million times hoping to hit the bad
 //! timing. It builds this crate with the `loom` model checker, which runs the
-//! checks' small scenarios once for every possible schedule of the threads
+//! checks' small scenarios once for every distinct schedule of the threads
+//! (it skips interleavings that cannot change the outcome)
 //! (within loom's model of memory: its docs say it treats `SeqCst` as
 //! `AcqRel` and does not explore load buffering; the races here need
 //! neither). A race condition that some schedule produces, will happen

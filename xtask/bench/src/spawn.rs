@@ -34,8 +34,9 @@ fn sample(per_sample: usize, mut op: impl FnMut()) -> f64 {
 }
 
 pub fn run(plan: &Plan, tick: &mut dyn FnMut(&str)) -> io::Result<SpawnReport> {
-    // Threads are fast, so each sample times a batch (one spawn is too
-    // short for the clock to be fair); processes are timed one by one.
+    // One thread spawn + join varies with what the scheduler is doing, so
+    // each sample times a batch and divides, which averages that noise out;
+    // processes are timed one by one.
     tick("spawn: threads");
     let n = plan.spawns_per_sample;
     sample(n, || thread::spawn(|| {}).join().expect("empty thread"));
