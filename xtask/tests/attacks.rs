@@ -185,3 +185,27 @@ fn a_forged_progress_record_is_ignored() {
         "{after}"
     );
 }
+
+/// A panic in `Drop` while another panic unwinds aborts the process; the
+/// learner still sees both panics and where they happened.
+#[test]
+fn a_double_panic_shows_both_messages() {
+    let state = tempfile::tempdir().unwrap();
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "double-panic")
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let passes = &v["steps"][0]["checks"][0];
+    let message = passes["message"].as_str().unwrap_or_default();
+    assert_eq!(passes["status"], "fail", "{passes}");
+    assert!(
+        message.contains("the first panic") && message.contains("the second panic, in drop"),
+        "{message}"
+    );
+    assert!(
+        message.matches("main.rs:").count() >= 2,
+        "both locations: {message}"
+    );
+}

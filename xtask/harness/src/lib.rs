@@ -214,6 +214,27 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
             fail_now(explained);
         }
         let message = format!("{}{location}", explain_panic(&text));
+        if is_abort_after_double_panic(&text) {
+            // Both panics would be lost in "killed by signal 6".
+            let (first, then) = THIS_THREADS_PANICS.with(|p| {
+                let p = p.borrow();
+                let n = p.len();
+                match n {
+                    0 => (None, None),
+                    1 => (p.first().cloned(), None),
+                    _ => (p.get(n - 2).cloned(), p.get(n - 1).cloned()),
+                }
+            });
+            fail_now(double_panic_message(first, then));
+        }
+        THIS_THREADS_PANICS.with(|p| {
+            let mut p = p.borrow_mut();
+            p.push(message.clone());
+            let n = p.len();
+            if n > 2 {
+                p.drain(..n - 2);
+            }
+        });
         let thread = std::thread::current();
         let name = thread.name().unwrap_or("unnamed");
         // The check's own thread reports its panic as the failure; a panic
@@ -237,6 +258,31 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     };
     let _ = panic::take_hook();
     outcome
+}
+
+thread_local! {
+    /// This thread's last two panics, for a panic in a destructor that runs
+    /// while an earlier panic unwinds (std then aborts the process).
+    static THIS_THREADS_PANICS: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The message of the panic std raises (and cannot unwind) when a panic
+/// leaves a destructor that runs during unwinding, just before it aborts.
+fn is_abort_after_double_panic(text: &str) -> bool {
+    text == "panic in a destructor during cleanup"
+}
+
+fn double_panic_message(first: Option<String>, then: Option<String>) -> String {
+    match (first, then) {
+        (Some(first), Some(then)) => format!(
+            "the code panicked: {first}; while that panic unwound, a destructor (a `Drop` impl) panicked too: {then}. A panic during unwinding aborts the whole process: make `drop` never panic"
+        ),
+        (Some(only), None) => format!(
+            "a destructor (a `Drop` impl) panicked while an earlier panic unwound: {only}. A panic during unwinding aborts the whole process: make `drop` never panic"
+        ),
+        _ => "a destructor (a `Drop` impl) panicked while an earlier panic unwound, and that aborts the whole process: make `drop` never panic".to_string(),
+    }
 }
 
 /// Turns `todo!()`'s message into words for a learner.
