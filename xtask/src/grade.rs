@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use check_harness::runner::{self, CheckReport};
 use course::{CheckInfo, Step};
 
@@ -97,7 +97,7 @@ pub fn grade(
         Built::Failed { diagnostics } => return Ok(StepResult::CompileError { diagnostics }),
     };
     progress.built(&warnings);
-    ensure_same_checks(&exe, step)?;
+    ensure_same_checks(repo, &exe, step)?;
     // Clean panic messages: the grader shows where the panic happened itself.
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
     let mut checks = Vec::new();
@@ -142,17 +142,24 @@ pub fn limits(repo: &Repo, step: &Step, info: &CheckInfo) -> runner::Limits {
 
 /// The checks binary and the manifest must list the same checks: a check
 /// without a title and hint, or a title without a check, is a course bug.
-fn ensure_same_checks(exe: &std::path::Path, step: &Step) -> Result<()> {
-    let output = std::process::Command::new(exe)
-        .arg("--list")
-        .output()
-        .with_context(|| format!("cannot run {}", exe.display()))?;
-    let listed = String::from_utf8_lossy(&output.stdout);
-    let in_binary: Vec<&str> = listed
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+fn ensure_same_checks(repo: &Repo, exe: &std::path::Path, step: &Step) -> Result<()> {
+    // Listing takes milliseconds; the step's shortest check limit only
+    // catches a hang.
+    let limits = runner::Limits {
+        time: step
+            .checks
+            .iter()
+            .map(|c| step.timeout(&repo.course, c))
+            .min()
+            .unwrap_or(Duration::from_secs(repo.course.course.timeout_secs)),
+        memory: step
+            .checks
+            .first()
+            .map(|c| step.memory_limit(&repo.course, c)),
+    };
+    let listed =
+        runner::list_checks(exe, &limits).map_err(|e| anyhow::anyhow!("grader error: {e}"))?;
+    let in_binary: Vec<&str> = listed.iter().map(String::as_str).collect();
     let in_manifest: Vec<&str> = step.checks.iter().map(|c| c.id.as_str()).collect();
     if in_binary != in_manifest {
         bail!(

@@ -45,6 +45,17 @@ fn kept_binary(state: &Path, stamp: &str) -> PathBuf {
     PathBuf::from(v["exe"].as_str().unwrap())
 }
 
+/// Whether the process that locked `file` is gone: the OS releases a lock
+/// only when its holder dies. The wait is bounded only to catch a hang.
+fn lock_released(file: &Path) -> bool {
+    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(file.lock().is_ok());
+    });
+    rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
+}
+
 const UNTOUCHED: [&str; 4] = ["pass", "fail", "crash", "timeout"];
 
 #[test]
@@ -208,4 +219,26 @@ fn a_double_panic_shows_both_messages() {
         message.matches("main.rs:").count() >= 2,
         "both locations: {message}"
     );
+}
+
+/// Start-up code of the checks binary that never finishes (in the learner's
+/// crate it could be a static's initializer) is stopped at a time limit
+/// while the checks are listed: a grader error, nothing left running.
+#[test]
+fn a_checks_binary_that_hangs_while_listing_is_stopped() {
+    let state = tempfile::tempdir().unwrap();
+    let lock = state.path().join("grandchild.lock");
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "hang-list")
+        .env("FIXTURE_LOCK_FILE", &lock)
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did not list its checks within 2 s"), "{stderr}");
+    assert!(!stderr.contains("course bug"), "{stderr}");
+    // The grandchild it started holds a lock until it dies.
+    assert!(lock_released(&lock), "the listing's grandchild is still running");
+    assert!(!state.path().join("progress.toml").exists());
 }

@@ -89,13 +89,25 @@ mod interrupts {
     /// A terminal's Ctrl-C goes to the foreground process group; the grader
     /// runs in a group of its own here, and the signal goes to that group.
     fn interrupt_during_a_hanging_check(signal: libc::c_int, expected_code: i32) {
+        interrupt_while_hanging("hang", true, signal, expected_code);
+    }
+
+    /// `mode` selects where the fixture hangs (FIXTURE_MODE); the signal
+    /// goes to the grader's whole process group (a terminal's Ctrl-C) or
+    /// to the grader alone (`kill <pid>`, a closed terminal's SIGHUP).
+    fn interrupt_while_hanging(
+        mode: &str,
+        to_group: bool,
+        signal: libc::c_int,
+        expected_code: i32,
+    ) {
         use std::os::unix::process::CommandExt;
         let state = tempfile::tempdir().unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let lock = state.path().join("grandchild.lock");
         let fifo = ready_pipe(state.path());
         let grader = std_fixture(state.path())
-            .env("FIXTURE_MODE", "hang")
+            .env("FIXTURE_MODE", mode)
             .env("FIXTURE_LOCK_FILE", &lock)
             .env("FIXTURE_READY_FIFO", &fifo)
             .env("TMPDIR", tmp.path())
@@ -114,8 +126,9 @@ mod interrupts {
         );
         let sent = std::time::Instant::now();
         // SAFETY: signals the grader's process group; no memory is touched.
+        let pid = grader.id() as libc::pid_t;
         unsafe {
-            libc::kill(-(grader.id() as libc::pid_t), signal);
+            libc::kill(if to_group { -pid } else { pid }, signal);
         }
         let out = grader.wait_with_output().unwrap();
         let took = sent.elapsed();
@@ -162,6 +175,14 @@ mod interrupts {
     #[test]
     fn sighup_during_a_check_leaves_nothing_running() {
         interrupt_during_a_hanging_check(libc::SIGHUP, 129);
+    }
+
+    /// Asking the checks binary for its checks runs its start-up code
+    /// (which could be the learner's): a hang there is contained and ended
+    /// like a hanging check.
+    #[test]
+    fn sigterm_while_the_checks_are_listed_leaves_nothing_running() {
+        interrupt_while_hanging("hang-list", false, libc::SIGTERM, 143);
     }
 }
 

@@ -210,6 +210,58 @@ pub fn run_check(
     report(verdict, output, trace)
 }
 
+/// Runs `<exe> --list` the way a check runs (its own process group, the
+/// memory limit, the time limit, everything it started killed afterwards,
+/// an interrupt ending it): the checks binary's code, and so the learner's
+/// (statics, anything run at start), runs already when it lists its checks.
+/// The ids it printed, or why there are none.
+pub fn list_checks(exe: &Path, limits: &Limits) -> Result<Vec<String>, String> {
+    containment::adopt_orphans();
+    let files = RunFiles::new().map_err(|e| format!("cannot create temporary files: {e}"))?;
+    let out = File::create(&files.stdout)
+        .map_err(|e| format!("cannot create {}: {e}", files.stdout.display()))?;
+    let err = File::create(&files.stderr)
+        .map_err(|e| format!("cannot create {}: {e}", files.stderr.display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--list")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    containment::new_group(&mut cmd);
+    if let Some(bytes) = limits.memory {
+        containment::limit_memory(&mut cmd, bytes);
+    }
+    let (mut child, listed) = cleanup::spawn_listed(true, || cmd.spawn())
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    drop(cmd);
+    let waited = child.wait_timeout(limits.time);
+    containment::kill_group(&mut child);
+    let _ = child.wait();
+    drop(listed);
+    cleanup::end_orphans();
+    match waited {
+        Ok(Some(status)) if status.success() => {
+            let text = std::fs::read_to_string(&files.stdout).unwrap_or_default();
+            Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+        }
+        Ok(Some(status)) => Err(format!(
+            "the checks binary {} could not list its checks: it {}{}",
+            exe.display(),
+            describe_exit(status),
+            match files.output() {
+                o if o.is_empty() => String::new(),
+                o => format!(":\n{o}"),
+            }
+        )),
+        Ok(None) => Err(format!(
+            "the checks binary {} did not list its checks within {} s: code that runs when it starts (a static, a `LazyLock`, a constructor in the exercise) never finishes",
+            exe.display(),
+            limits.time.as_secs_f64()
+        )),
+        Err(e) => Err(format!("cannot wait for {}: {e}", exe.display())),
+    }
+}
+
 /// A pipe that holds `token` and a newline and is then closed for writing:
 /// the child reads the token, then end-of-file. Written before the child
 /// exists, so writing can never block or fail on a child that is gone.
