@@ -236,9 +236,15 @@ fn a_checks_binary_that_hangs_while_listing_is_stopped() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("did not list its checks within 2 s"), "{stderr}");
+    assert!(
+        stderr.contains("did not list its checks within 2 s"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("course bug"), "{stderr}");
     // The grandchild it started holds a lock until it dies.
-    assert!(lock_released(&lock), "the listing's grandchild is still running");
+    assert!(
+        lock_released(&lock),
+        "the listing's grandchild is still running"
+    );
     assert!(!state.path().join("progress.toml").exists());
 }

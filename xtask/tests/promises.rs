@@ -177,6 +177,56 @@ mod interrupts {
         interrupt_during_a_hanging_check(libc::SIGHUP, 129);
     }
 
+    /// `kill -9` of the grader (or of `watch`, or by the code under test)
+    /// during a check that hangs after starting a daemon: the check, its
+    /// daemon and the check's temporary folder all go by themselves.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sigkill_of_the_grader_leaves_nothing_running() {
+        use std::os::unix::process::CommandExt;
+        let state = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = state.path().join("grandchild.lock");
+        let fifo = ready_pipe(state.path());
+        let mut grader = std_fixture(state.path())
+            .env("FIXTURE_MODE", "hang-daemon")
+            .env("FIXTURE_LOCK_FILE", &lock)
+            .env("FIXTURE_READY_FIFO", &fifo)
+            .env("TMPDIR", tmp.path())
+            .args(["check", "step1"])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = wait_until_ready(&fifo);
+        assert!(!pid.trim().is_empty());
+        grader.kill().unwrap(); // SIGKILL: no handler runs
+        grader.wait().unwrap();
+        assert!(
+            lock_released(&lock),
+            "the check's daemon (pid {}) outlived the killed grader",
+            pid.trim()
+        );
+        // The check itself: no process has this run's temp folder in its
+        // arguments (the result file is there); the wait only catches a hang.
+        let marker = tmp.path().to_string_lossy().into_owned();
+        let alive = || {
+            std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                String::from_utf8_lossy(&cmdline).contains(&marker)
+            })
+        };
+        let started = std::time::Instant::now();
+        while alive() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::yield_now();
+        }
+        assert!(!alive(), "the check process outlived the killed grader");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    }
+
     /// Asking the checks binary for its checks runs its start-up code
     /// (which could be the learner's): a hang there is contained and ended
     /// like a hanging check.

@@ -30,6 +30,7 @@ pub mod cleanup;
 pub mod containment;
 pub mod cpu;
 pub mod gate;
+pub mod parent_watch;
 pub mod runner;
 pub mod seal;
 pub mod settle;
@@ -133,6 +134,8 @@ fn run_one(checks: &[Check], id: &str, result_file: PathBuf) -> i32 {
     // Every process the check starts dies with this one, even on Windows
     // where there are no process groups.
     containment::contain_descendants();
+    // A grader that is killed cannot end this check: it ends itself then.
+    parent_watch::watch(&REPORT_TO.get().expect("set above").0);
     trace::start_clock();
     // Out of time, the grader asks for the timeline so far (Unix).
     time_limit::arm(|| {

@@ -148,6 +148,15 @@ pub fn run_check(
     if let Some(bytes) = limits.memory {
         containment::limit_memory(&mut cmd, bytes);
     }
+    // Held until the check has ended: if this process dies first, the
+    // check ends itself and what it started (see `parent_watch`).
+    let run = files
+        .result
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lifeline = crate::parent_watch::lifeline(&mut cmd, &run);
     let (mut child, listed) = match cleanup::spawn_listed(true, || cmd.spawn()) {
         Ok(c) => c,
         Err(e) => {
@@ -168,6 +177,7 @@ pub fn run_check(
     // Whatever happened, nothing the check started may keep running.
     containment::kill_group(&mut child);
     let _ = child.wait();
+    drop(lifeline);
     drop(listed);
     cleanup::end_orphans();
     let status = match waited {
