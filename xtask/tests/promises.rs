@@ -474,3 +474,41 @@ fn class_report_shows_hostile_names_harmlessly_and_counts_each_check_once() {
     );
     assert!(page.contains("Eve\\r\\nMallory"));
 }
+
+/// A check that prints 3 GiB: the grader keeps its first and last lines and
+/// says how much it cut, and none of it is written to disk (the grader runs
+/// with a file-size limit far below 3 GiB here, which a file of captured
+/// output would hit).
+#[cfg(unix)]
+#[test]
+fn three_gib_of_output_are_cut_to_head_and_tail_and_never_written_to_disk() {
+    use std::os::unix::process::CommandExt;
+    let state = tempfile::tempdir().unwrap();
+    // Built first, without the limit.
+    fixture(state.path())
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
+    let mut cmd = std_fixture(state.path());
+    cmd.env("FIXTURE_MODE", "flood").args(["check", "step1"]);
+    let limit = libc::rlimit {
+        rlim_cur: 64 << 20,
+        rlim_max: 64 << 20,
+    };
+    // SAFETY: setrlimit is async-signal-safe and reads only `limit`.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("✗ A check that fails"), "{stdout}");
+    let first = stdout.find("FLOOD-FIRST-LINE").expect("the head is kept");
+    let cut = stdout.find("bytes cut ...]").expect("the cut is said");
+    let last = stdout.find("FLOOD-LAST-LINE").expect("the tail is kept");
+    assert!(first < cut && cut < last, "{stdout}");
+    assert!(stdout.len() < 64 * 1024, "{} bytes shown", stdout.len());
+}

@@ -25,6 +25,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub mod affinity;
+pub mod capture;
 pub mod children;
 pub mod cleanup;
 pub mod containment;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+use crate::capture::Capture;
 use crate::{cleanup, containment, Outcome};
 
 /// How one check ended.
@@ -133,14 +134,28 @@ pub fn run_check(
         .arg("--result")
         .arg(&files.result)
         .stdin(stdin);
-    match (File::create(&files.stdout), File::create(&files.stderr)) {
-        (Ok(out), Ok(err)) => {
-            cmd.stdout(out).stderr(err);
+    // What it prints goes through pipes, kept within bounds (see `capture`).
+    let (out_reader, out_writer) = match std::io::pipe() {
+        Ok(pipe) => pipe,
+        Err(e) => {
+            return report(
+                Verdict::Error(format!("cannot make a pipe for the check's output: {e}")),
+                String::new(),
+                None,
+            )
         }
-        _ => {
-            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    };
+    let (err_reader, err_writer) = match std::io::pipe() {
+        Ok(pipe) => pipe,
+        Err(e) => {
+            return report(
+                Verdict::Error(format!("cannot make a pipe for the check's output: {e}")),
+                String::new(),
+                None,
+            )
         }
-    }
+    };
+    cmd.stdout(out_writer).stderr(err_writer);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -167,8 +182,9 @@ pub fn run_check(
             )
         }
     };
-    // The pipe's reading end now belongs to the child alone.
+    // The pipes' other ends now belong to the child alone.
     drop(cmd);
+    let captured = [Capture::start(out_reader), Capture::start(err_reader)];
     let waited = child.wait_timeout(limits.time);
     if matches!(waited, Ok(None)) {
         // Out of time: first the timeline it had recorded, if it can say.
@@ -180,6 +196,7 @@ pub fn run_check(
     drop(lifeline);
     drop(listed);
     cleanup::end_orphans();
+    let output = shown(captured.map(Capture::finish));
     let status = match waited {
         Ok(Some(status)) => status,
         Ok(None) => {
@@ -187,17 +204,16 @@ pub fn run_check(
             let recorded = read_outcome(&files.result, &token)
                 .ok()
                 .and_then(|(_, t)| t);
-            return report(Verdict::Timeout, files.output(), recorded);
+            return report(Verdict::Timeout, output, recorded);
         }
         Err(e) => {
             return report(
                 Verdict::Error(format!("cannot wait for the check: {e}")),
-                files.output(),
+                output,
                 None,
             )
         }
     };
-    let output = files.output();
     let verdict = match read_outcome(&files.result, &token) {
         Ok((outcome, recorded)) => {
             trace = recorded;
@@ -214,7 +230,14 @@ pub fn run_check(
             Some(bytes) if ran_out_of_memory(&output) => Verdict::OutOfMemory {
                 mib: bytes / (1024 * 1024),
             },
-            _ => Verdict::Crash(describe_exit(status)),
+            _ => match could_not_write_result(status, &output, &files.result) {
+                // The disk is full, or the temp folder went away: the
+                // machine's problem, not the learner's.
+                Some(line) => Verdict::Error(format!(
+                    "the check could not write its result ({line}); is the disk full?"
+                )),
+                None => Verdict::Crash(describe_exit(status)),
+            },
         },
     };
     report(verdict, output, trace)
@@ -279,6 +302,30 @@ fn token_pipe(token: &str) -> std::io::Result<std::io::PipeReader> {
     let (reader, mut writer) = std::io::pipe()?;
     writer.write_all(format!("{token}\n").as_bytes())?;
     Ok(reader)
+}
+
+/// The harness's line when it cannot write the result file (it exits with
+/// code 3 then: see `report` in lib.rs).
+fn could_not_write_result(status: ExitStatus, output: &str, result: &Path) -> Option<String> {
+    let said = format!("cannot write {}: ", result.display());
+    (status.code() == Some(3))
+        .then(|| output.lines().find(|l| l.starts_with(&said)))
+        .flatten()
+        .map(str::to_string)
+}
+
+/// What the check printed, as the grader shows it: stdout then stderr,
+/// each trimmed.
+fn shown(streams: [crate::capture::Kept; 2]) -> String {
+    let mut text = String::new();
+    for kept in streams {
+        let part = kept.text();
+        text.push_str(part.trim_end());
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text.trim_end().to_string()
 }
 
 /// Rust's words when an allocation fails (std's default handler prints them
