@@ -173,8 +173,9 @@ impl Bank {
         }
     }
 
-    /// Moves `amount` from one account to the other, if `from` holds at
-    /// least that much. Returns whether the money moved.
+    /// Moves `amount` out of `from` and into `to`, if `from` holds at
+    /// least that much. Returns whether the money moved. `to` may be
+    /// `from`: the money then lands where it was, and the balances stay.
     pub fn transfer(&self, from: Account, to: Account, amount: u64) -> bool {
         // TODO. Wrong as written: two transfers at once can overdraw, and a
         // look in the middle sees money missing.
