@@ -14,6 +14,9 @@ use step5_race_conditions as subject;
 use step5_race_conditions_solution as subject;
 
 use check_harness::{ensure, fail, Check, CheckResult};
+
+mod signatures;
+
 use subject::sync::{thread, Arc};
 use subject::{Account, Bank, Counter, Seats};
 

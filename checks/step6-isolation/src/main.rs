@@ -19,6 +19,8 @@ use step6_isolation as subject;
 #[cfg(feature = "solution")]
 use step6_isolation_solution as subject;
 
+mod signatures;
+
 use subject::worker::{self, JobFn};
 use subject::{Job, Outcome, Report, Supervisor};
 

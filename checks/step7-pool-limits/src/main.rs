@@ -42,6 +42,8 @@ use step7_pool_limits as subject;
 #[cfg(feature = "solution")]
 use step7_pool_limits_solution as subject;
 
+mod signatures;
+
 use subject::{run_in_processes, worker, ThreadPool};
 
 fn main() {
