@@ -21,6 +21,8 @@ use step1_blocking as subject;
 #[cfg(feature = "solution")]
 use step1_blocking_solution as subject;
 
+mod signatures;
+
 use subject::{find_blocker, EventLoop, Handled, ManualClock};
 
 fn main() {

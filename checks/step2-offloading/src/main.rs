@@ -40,6 +40,8 @@ use step2_offloading as subject;
 #[cfg(feature = "solution")]
 use step2_offloading_solution as subject;
 
+mod signatures;
+
 use subject::{heavy_work, Event, Reply};
 
 /// Set by a check for its worker children: the address to wait on.

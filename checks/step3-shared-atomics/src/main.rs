@@ -23,7 +23,10 @@ use step3_shared_atomics as subject;
 #[cfg(feature = "solution")]
 use step3_shared_atomics_solution as subject;
 
-use subject::{count_in_background, count_scoped, histogram_single, Histogram};
+mod signatures;
+
+use signatures::{count_in_background, count_scoped};
+use subject::{histogram_single, Histogram};
 
 fn main() {
     check_harness::main(&[

@@ -17,6 +17,8 @@ use step4_pipe_ipc as subject;
 #[cfg(feature = "solution")]
 use step4_pipe_ipc_solution as subject;
 
+mod signatures;
+
 use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcError, Job};
 
 mod timeline;

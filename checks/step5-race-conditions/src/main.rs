@@ -14,6 +14,9 @@ use step5_race_conditions as subject;
 use step5_race_conditions_solution as subject;
 
 use check_harness::{ensure, fail, Check, CheckResult};
+
+mod signatures;
+
 use subject::sync::{thread, Arc};
 use subject::{Account, Bank, Counter, Seats};
 
@@ -25,6 +28,7 @@ fn main() {
         Check::new("no-overdraft", no_overdraft),
         Check::new("consistent-total", consistent_total),
         Check::new("both-directions", both_directions),
+        Check::new("same-account", same_account),
     ]);
 }
 
@@ -365,6 +369,39 @@ fn both_directions() -> CheckResult {
     ensure!(
         tally.bad == 0,
         "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom explored all {} distinct schedules; in {} of them {}.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn same_account() -> CheckResult {
+    let tally = explore(
+        "one thread moves 30 from checking to checking while another reads balances()",
+        || {
+            let bank = Arc::new(Bank::new(100, 100));
+            let mover = spawn({
+                let bank = bank.clone();
+                move || bank.transfer(Account::Checking, Account::Checking, 30)
+            });
+            let seen = bank.balances();
+            let moved = join(mover);
+            let end = bank.balances();
+            if seen != [100, 100] {
+                Some(format!("a look in the middle saw {seen:?}"))
+            } else if !moved || end != [100, 100] {
+                Some(format!(
+                    "the transfer returned {moved} and the balances ended as {end:?}"
+                ))
+            } else {
+                None
+            }
+        },
+    )?;
+    ensure!(
+        tally.bad == 0,
+        "the bank starts with [100, 100]; one thread moves 30 from checking to checking (`from` and `to` the same account) while another looks at balances(). Checking holds the money, so the transfer succeeds, and money paid into the account it came from is back where it was: every look, and the end, must be [100, 100].\nloom tried all {} schedules; in {} of them {}. Where does your transfer put the money: into `to`?",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()

@@ -19,6 +19,8 @@ use step6_isolation as subject;
 #[cfg(feature = "solution")]
 use step6_isolation_solution as subject;
 
+mod signatures;
+
 use subject::worker::{self, JobFn};
 use subject::{Job, Outcome, Report, Supervisor};
 
@@ -96,7 +98,9 @@ fn garbage_job(_: &str) -> String {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some(worker::ROLE) {
         timeline::worker_started();
+        shared::note_own_exit();
         shared::before_ready();
+        shared::bad_start_if_asked();
     }
     worker::run_if_requested(JOBS);
     check_harness::main(&[
@@ -106,6 +110,8 @@ fn main() {
         Check::new("protocol-error", protocol_error),
         Check::new("restart-limit", restart_limit),
         Check::new("slow-start", slow_start),
+        Check::new("failed-start", failed_start),
+        Check::new("clean-shutdown", clean_shutdown),
     ]);
 }
 
@@ -138,6 +144,21 @@ fn supervise_with(
     shared: &shared::Shared,
     max_restarts: usize,
     list: &[(&str, &str)],
+) -> Result<Report, check_harness::Failure> {
+    supervise_telling(
+        shared,
+        max_restarts,
+        list,
+        "Every worker must be waited for: `shut_down` the last one, and `kill` then `wait` for the others.",
+    )
+}
+
+/// [`supervise_with`], with what to say when a process is left behind.
+fn supervise_telling(
+    shared: &shared::Shared,
+    max_restarts: usize,
+    list: &[(&str, &str)],
+    left_behind: &str,
 ) -> Result<Report, check_harness::Failure> {
     let supervisor = Supervisor {
         time_limit: JOB_LIMIT,
@@ -189,7 +210,7 @@ fn supervise_with(
     if let Some(left) = check_harness::children::left_behind() {
         // The lanes show which worker is still running, or never waited for.
         trace::explains_failure(true);
-        fail!("after run_all({names:?}) returned, {left}. Every worker must be waited for: `shut_down` the last one, and `kill` then `wait` for the others.");
+        fail!("after run_all({names:?}) returned, {left}. {left_behind}");
     }
     Ok(report)
 }
@@ -443,6 +464,59 @@ fn slow_start() -> CheckResult {
         "the check held the worker back for {START_HOLD:?} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
         o,
         report.restarts
+    );
+    Ok(())
+}
+
+/// Every worker the supervisor starts says something other than `ready`
+/// and then hangs (`talk`), or exits before saying anything (`end`).
+fn failed_start() -> CheckResult {
+    for (how, what) in [
+        (
+            "talk",
+            "said `warming up` instead of `ready` and then hung, its stdin closed or not",
+        ),
+        ("end", "exited (code 3) before it said `ready`"),
+    ] {
+        let shared = shared::Shared::new();
+        // One check per process, and the supervisor starts its workers later.
+        std::env::set_var(shared::BAD_START, how);
+        let report = supervise_telling(
+            &shared,
+            2,
+            &[("echo", "a"), ("echo", "b")],
+            &format!("Every worker of this run {what}: Worker::start returns an error for such a worker, and a worker that cannot be trusted is killed and waited for before that error is returned."),
+        );
+        std::env::remove_var(shared::BAD_START);
+        let report = report?;
+        ensure!(
+            report.outcomes.iter().all(|o| *o == Outcome::NotRun),
+            "every worker the supervisor started {what}, so no job could run: each job's outcome should be NotRun; got {:?}",
+            report.outcomes
+        );
+    }
+    Ok(())
+}
+
+/// The last worker is healthy: run_all must let it go (close its stdin, so
+/// that it leaves its loop and exits), not kill it.
+fn clean_shutdown() -> CheckResult {
+    let shared = shared::Shared::new();
+    // Each worker that exits by itself waits on its way out until the
+    // supervisor waits for it: a kill always finds it still alive.
+    let _gate = check_harness::gate::Gate::hold(shared::CLEAN_EXIT_GATE);
+    let report = supervise_with(&shared, 1, &[("echo", "last"), ("pid", "")])?;
+    let o = &report.outcomes;
+    let Some(pid) = ok_text(&o[1]) else {
+        fail!(
+            "the jobs `echo last` and `pid` should both succeed in one worker; got {:?}",
+            o
+        );
+    };
+    let exits = shared.own_exits();
+    ensure!(
+        exits.iter().any(|p| p == pid),
+        "every job succeeded, so the last worker (process {pid}) was healthy when run_all was done with it, but it did not exit by itself: something ended it from outside. A healthy worker leaves its loop once its stdin closes and then exits with code 0, and waiting for that is all `shut_down` needs; `kill` is for a worker that cannot be trusted."
     );
     Ok(())
 }

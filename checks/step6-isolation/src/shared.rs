@@ -31,6 +31,14 @@ pub const START_GATE: &str = "COURSE_STEP6_START_GATE";
 /// The gate a crashing job passes after closing its stdout.
 pub const EXIT_GATE: &str = "COURSE_STEP6_EXIT_GATE";
 
+/// The gate a worker that exits by itself passes on its way out, before it
+/// notes in `exits` that it did ([`note_own_exit`]).
+pub const CLEAN_EXIT_GATE: &str = "COURSE_STEP6_CLEAN_EXIT_GATE";
+
+/// Set by a check for its workers: say this instead of `ready` and then
+/// never go on (`talk`), or exit before saying anything (`end`).
+pub const BAD_START: &str = "COURSE_STEP6_BAD_START";
+
 fn folder() -> Option<PathBuf> {
     std::env::var_os(ENV).map(PathBuf::from)
 }
@@ -56,6 +64,49 @@ pub fn before_ready() {
     check_harness::gate::pass(START_GATE);
     if held {
         timeline::tell("let-go");
+    }
+}
+
+/// Worker side, just before `ready`: if the check asked for a bad start
+/// ([`BAD_START`]), say something else and then hang (stdin closing does
+/// not end it: only a kill does), or exit at once with code 3.
+pub fn bad_start_if_asked() {
+    match std::env::var(BAD_START).as_deref() {
+        Ok("talk") => {
+            println!("warming up");
+            let _ = std::io::stdout().flush();
+            loop {
+                std::thread::park();
+            }
+        }
+        Ok("end") => std::process::exit(3),
+        _ => {}
+    }
+}
+
+/// Worker side, first thing in `main`: when the process exits through the
+/// C runtime (unix: an `atexit` hook; the worker's loop ends with an exit
+/// once its stdin closes), wait at [`CLEAN_EXIT_GATE`] until the
+/// supervisor waits for it, then note this process's id in `exits`. A
+/// worker that is killed never gets there, however soon after its stdin
+/// closed the kill came.
+pub fn note_own_exit() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_exit() {
+            if std::env::var_os(CLEAN_EXIT_GATE).is_none() {
+                return;
+            }
+            check_harness::gate::linger_until_waited(CLEAN_EXIT_GATE);
+            append("exits", &std::process::id().to_string());
+        }
+        if folder().is_some() {
+            // SAFETY: registers a plain function, run at most once, when
+            // the process exits.
+            unsafe {
+                libc::atexit(on_exit);
+            }
+        }
     }
 }
 
@@ -108,6 +159,15 @@ impl Shared {
         if let Some(timeline) = &self.timeline {
             timeline.settle();
         }
+    }
+
+    /// The workers that exited by themselves (see [`note_own_exit`]).
+    pub fn own_exits(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("exits"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
     }
 
     /// The jobs that have run, in order.

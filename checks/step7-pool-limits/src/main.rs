@@ -31,6 +31,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use check_harness::cpu::{self, ThreadClock};
 use check_harness::settle::{settled, Settled};
 use check_harness::sync::Latch;
 use check_harness::trace::{self, LaneKind, Tone};
@@ -40,6 +41,8 @@ use check_harness::{ensure, fail, Check, CheckResult, Failure};
 use step7_pool_limits as subject;
 #[cfg(feature = "solution")]
 use step7_pool_limits_solution as subject;
+
+mod signatures;
 
 use subject::{run_in_processes, worker, ThreadPool};
 
@@ -353,6 +356,10 @@ fn runs_n_at_once() -> CheckResult {
     Ok(())
 }
 
+/// The CPU time the check burns while a `submit` waits for room (see
+/// [`back_pressure`]).
+const SPIN_BURN: Duration = Duration::from_millis(100);
+
 fn back_pressure() -> CheckResult {
     let held = Held::new(3);
     let pool = Arc::new(ThreadPool::new(3, 2));
@@ -377,10 +384,32 @@ fn back_pressure() -> CheckResult {
         fail!("with all 3 workers busy, 2 more jobs should fit in a queue of capacity 2, but submit() waited. Make the channel's capacity `queue_capacity`.");
     }
     // The queue is full now: the next submit must wait.
+    let (clock_tx, clock_rx) = mpsc::channel();
     let extra = start({
         let (pool, job) = (pool.clone(), held.job());
-        move || pool.submit(job)
+        move || {
+            let _ = clock_tx.send(ThreadClock::current());
+            pool.submit(job)
+        }
     });
+    // While it waits, the check burns a known amount of its own CPU time and
+    // reads how much the waiting thread used meanwhile: a thread asleep in a
+    // full channel's `send` uses next to none, one that tries again and
+    // again gets its share of a CPU (on one CPU as on many).
+    let clock = clock_rx.recv_timeout(LIMIT).ok().flatten();
+    let before = clock.and_then(|c| c.cpu_time());
+    cpu::burn_own_cpu(SPIN_BURN, || false);
+    let used = match (before, clock.and_then(|c| c.cpu_time())) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    if let Some(used) = used.filter(|used| *used >= SPIN_BURN / 4) {
+        held.release.count_down();
+        let _ = returns(&extra);
+        fail!(
+            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {SPIN_BURN:?} of CPU time, the thread inside submit() used {used:?}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?"
+        );
+    }
     // Once nothing moves any more, a bounded queue still holds that submit,
     // and an unbounded one has let it through.
     settle(&no_children);
@@ -575,6 +604,10 @@ struct Census {
     finished_ones: HashSet<usize>,
     /// The pool returned (or panicked): stop waiting for more children.
     pool_done: bool,
+    /// The first time a child had finished, everything had settled, fewer
+    /// than the limit were alive and inputs were still waiting (see
+    /// [`Hold::NewestFirst`]).
+    idle: Option<String>,
 }
 
 /// Marks the pool as done when dropped, even if it panicked.
@@ -669,6 +702,8 @@ struct Seen {
     reached: bool,
     most_alive: usize,
     too_many: Option<String>,
+    /// A place left empty while inputs waited (see [`Hold::NewestFirst`]).
+    idle: Option<String>,
     results: Vec<io::Result<String>>,
 }
 
@@ -707,7 +742,9 @@ enum Hold {
     UntilFull,
     /// Let them go one at a time, the one started last first, each once
     /// nothing else moves: so they finish in an order the check chose, never
-    /// the order of the inputs.
+    /// the order of the inputs. Each time everything has settled after a
+    /// child finished, the check also notes whether the pool left a place
+    /// empty while inputs were still waiting.
     NewestFirst,
 }
 
@@ -722,6 +759,7 @@ fn newest_held(c: &Census) -> Option<usize> {
 /// `hold` says.
 fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<Seen, Failure> {
     let shared: Shared = Arc::default();
+    let total = inputs.len();
     let spawn = counting_spawn(shared.clone(), limit);
     let done = PoolDone(shared.clone());
     let running = start(move || {
@@ -746,7 +784,24 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
                 if !until_or_settled(&pids, some_held) {
                     break;
                 }
-                settle(&pids);
+                // Only a proven stillness counts: a pool that is still
+                // starting the next child is not idle.
+                if settle(&pids) {
+                    let mut c = lock(&shared);
+                    let alive = c.spawned - c.finished;
+                    if c.finished > 0
+                        && !c.pool_done
+                        && c.spawned < total
+                        && alive < limit
+                        && c.idle.is_none()
+                    {
+                        c.idle = Some(format!(
+                            "{} of its children had finished and {alive} were still alive, yet {} inputs were waiting and no new child was started",
+                            c.finished,
+                            total - c.spawned
+                        ));
+                    }
+                }
                 let Some(next) = newest_held(&lock(&shared)) else {
                     break;
                 };
@@ -760,7 +815,7 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
             }
             lock(&shared).released = true;
             shared.1.notify_all();
-            true
+            lock(&shared).most_alive >= limit
         }
         Hold::UntilFull => {
             let full = || {
@@ -806,6 +861,7 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
         reached,
         most_alive: census.most_alive,
         too_many: census.too_many.clone(),
+        idle: census.idle.clone(),
         results,
     })
 }
@@ -828,7 +884,9 @@ fn process_limit() -> CheckResult {
         naive.too_many.unwrap_or_default()
     );
 
-    let seen = observe(learner_pool, inputs(8), 3, Hold::UntilFull)?;
+    // The check lets the children finish one at a time, newest first: a
+    // pool that keeps 3 busy starts the next child as soon as one is done.
+    let seen = observe(learner_pool, inputs(8), 3, Hold::NewestFirst)?;
     if let Some(what) = &seen.too_many {
         fail!("run_in_processes(8 jobs, max_alive = 3): {what}; at most 3 children may be alive at once (the most seen was {}). Starting one child per job with no limit is exactly what falls over under load.", seen.most_alive);
     }
@@ -837,6 +895,9 @@ fn process_limit() -> CheckResult {
         "run_in_processes(8 jobs, max_alive = 3) never had 3 children alive at once (the most was {}), although every job waited for the others. The pool should keep max_alive children busy, not run them one after another.",
         seen.most_alive
     );
+    if let Some(what) = &seen.idle {
+        fail!("run_in_processes(8 jobs, max_alive = 3): the check let the children finish one at a time, newest first; {what}. While there is work, each child that ends should make room for the next input at once, whichever child it is.");
+    }
     if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_in_processes returned, {left}. wait() for every child.");
     }

@@ -8,8 +8,8 @@
 //! Then you measure what that model costs: how long each event waited in the
 //! queue, and which handler made the others wait.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -19,8 +19,7 @@
 //! Stuck? `cargo xtask hint step1` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code)]
 
 use std::cell::Cell;
@@ -28,13 +27,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-// ---------------------------------------------------------------------------
-// Clocks (given). The loop never reads the wall clock directly: it asks its
-// Clock. The grader uses a ManualClock, so your results are exact on any
-// machine, however fast or busy.
-// ---------------------------------------------------------------------------
-
-/// Where the loop reads the time, as a duration since some fixed start.
+/// Where the loop reads the time, as a duration since some fixed start
+/// (given). The loop never reads the wall clock itself, only its `Clock`: a
+/// `ManualClock` makes every time it records exact, on any machine.
 pub trait Clock {
     fn now(&self) -> Duration;
 }
@@ -88,10 +83,6 @@ impl Clock for ManualClock {
     }
 }
 
-// ---------------------------------------------------------------------------
-// The event loop.
-// ---------------------------------------------------------------------------
-
 /// An event's handler. It runs once, to completion, and may post more events.
 pub type Handler = Box<dyn FnOnce(&mut Context<'_>)>;
 
@@ -117,9 +108,7 @@ pub struct Handled {
 impl Handled {
     /// How long the event sat in the queue before its handler started.
     pub fn waited(&self) -> Duration {
-        // TODO. The checks compare it with the arrival and start times your
-        // loop recorded, to the millisecond.
-        // Chapter: "Waiting time, and who caused it".
+        // TODO. Chapter: "Waiting time, and who caused it".
         todo!("Handled::waited")
     }
 
@@ -160,12 +149,7 @@ impl<C: Clock> EventLoop<C> {
     pub fn run(&mut self) -> Vec<Handled> {
         // TODO. One handler at a time, each run to completion; an event a
         // handler posts joins the back of the queue and is handled in this
-        // same call. The times come from `self.clock`, never the wall clock.
-        // The checks hand the loop a ManualClock and handlers that advance
-        // it, then compare every arrived/started/finished time and the order
-        // exactly; they also call run() on an empty loop and expect it to
-        // return at once with an empty report.
-        // Chapter: "The concept".
+        // same call. Time comes only from `self.clock`. Chapter: "The concept".
         todo!("EventLoop::run")
     }
 }
@@ -179,15 +163,10 @@ impl Context<'_> {
 
 /// Puts an event at the back of `queue`, stamped with the clock's time now.
 fn enqueue(queue: &mut VecDeque<Queued>, clock: &dyn Clock, name: &str, handler: Handler) {
-    // TODO. The checks post an event from inside a handler, 5 ms into its
-    // run, and expect the report to say it arrived at 5 ms.
-    // Chapter: "The concept".
+    // TODO. An event arrives when it is posted, by the loop's clock, also
+    // when a handler posts it. Chapter: "The concept".
     todo!("enqueue")
 }
-
-// ---------------------------------------------------------------------------
-// Who blocked the loop?
-// ---------------------------------------------------------------------------
 
 /// The handler that held up the rest of the loop the most.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,11 +188,7 @@ pub struct Blame {
 /// earlier one, when two cause the same). The slowest handler is not always
 /// the culprit: a slow handler that runs while nobody waits delays no one.
 pub fn find_blocker(report: &[Handled]) -> Option<Blame> {
-    // TODO. The checks pass reports they wrote by hand: a short handler
-    // that ran while three clicks waited next to a slower one that ran
-    // while nobody waited, two handlers that cause equal waiting, a report
-    // where nobody waited, and an empty one. The amount must be exact.
-    // Chapter: "Waiting time, and who caused it", and "A worked example of
-    // the blame rule" for the arithmetic.
+    // TODO. Chapter: "Waiting time, and who caused it", and "A worked
+    // example of the blame rule" for the arithmetic.
     todo!("find_blocker")
 }

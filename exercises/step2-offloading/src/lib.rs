@@ -11,8 +11,8 @@
 //! The loop reads two channels at once with crossbeam's `select!`: the events
 //! from outside, and the results of finished jobs.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -22,8 +22,7 @@
 //! Stuck? `cargo xtask hint step2` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::any::Any;
@@ -106,16 +105,11 @@ pub struct Finished {
 /// The event loop. Handles events until `events` is closed (every sender
 /// dropped) and every job it started has reported back, then returns.
 pub fn run(events: Receiver<Event>, replies: Sender<Reply>) {
-    // TODO. Every Ping gets its Pong at once, every job exactly one Done,
-    // and the loop itself never runs a job nor waits for one.
-    // The checks hold each job at a gate that opens only after the loop has
-    // answered three pings sent behind it, so a loop that runs or waits for
-    // a job is caught. They close the input while three jobs are still
-    // held: run() must stay until all three results are out, and must not
-    // spin meanwhile (on Linux they measure its thread's CPU time). Then it
-    // must return.
-    // Chapter: "The shape: two inputs, one loop" and "When is the loop
-    // done?".
+    // TODO. Every Ping gets its Pong at once, every job exactly one Done;
+    // the loop itself never runs a job nor waits for one, and with nothing
+    // to do it sleeps instead of polling. It returns once the input is closed
+    // and every job has reported back. Chapter: "The shape: two inputs, one
+    // loop" and "When is the loop done?".
     todo!("run")
 }
 
@@ -123,19 +117,15 @@ pub fn run(events: Receiver<Event>, replies: Sender<Reply>) {
 /// A panic in the job becomes `Err("the job panicked: <message>")`; it must
 /// not take the loop down.
 pub fn offload_to_thread(id: u64, job: Job, done: Sender<Finished>) {
-    // TODO. The checks send a job that panics with a message of its own
-    // and expect a Done carrying an error that contains that message, with
-    // the loop still answering afterwards.
-    // Chapter: "Offloading to a thread".
+    // TODO. A job that panics still gets its Done: an error that contains
+    // the panic's message. Chapter: "Offloading to a thread".
     todo!("offload_to_thread")
 }
 
 /// Runs `heavy_work(n)` in a child process without blocking the caller, and
 /// sends the result to `done`, exactly once.
 pub fn offload_to_child(id: u64, n: u64, done: Sender<Finished>) {
-    // TODO. The checks' worker process waits, before it does the job, until
-    // the check has seen the loop answer three pings sent after it: an
-    // offload that returns only once the child is done is caught.
+    // TODO. Returns at once: the child runs, and is waited for, off the loop.
     // Chapter: "Offloading to a child process".
     todo!("offload_to_child")
 }
@@ -144,11 +134,8 @@ pub fn offload_to_child(id: u64, n: u64, done: Sender<Finished>) {
 /// for it and reads its answer. Blocks until the child has exited.
 pub fn run_in_child(n: u64) -> Result<u64, String> {
     // TODO. A worker that fails, or prints something that is not a number,
-    // is an `Err` whose text says what went wrong; never a panic. The
-    // checks compare the child's answer with the same job on a thread, and
-    // the worker they run notices if a shell started it: no shell, no
-    // command string.
-    // Chapter: "Offloading to a child process".
+    // is an `Err` whose text says what went wrong; never a panic. No shell,
+    // no command string. Chapter: "Offloading to a child process".
     todo!("run_in_child")
 }
 

@@ -16,8 +16,8 @@
 //! - `count_in_background`: threads that OUTLIVE the call, so they must own
 //!   what they use: `Arc`.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -27,8 +27,7 @@
 //! Stuck? `cargo xtask hint step3` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::ops::Range;
@@ -58,23 +57,16 @@ impl Histogram {
     /// may call it at the same time.
     pub fn add(&self, byte: u8, n: u64) {
         // TODO. No lock and no waiting here (no `Mutex`, no spin loop): many
-        // threads add at once, and no add may be lost.
-        // The checks let eight threads add to the same byte at the same
-        // time and count the total. On Unix they also interrupt an add, at a
-        // random moment, with another add on the same counter (a signal
-        // handler on the same thread), hundreds of times: an add that can
-        // lose the other one, or that waits for a lock, is caught on any
-        // number of CPUs.
-        // Chapter: "Atomics: shared counters without a lock" and "Why
-        // `Relaxed` is enough for a counter".
+        // threads add at once, and no add may be lost, not even one interrupted
+        // by another add on its own thread. Chapter: "Atomics: shared counters
+        // without a lock" and "Why `Relaxed` is enough for a counter".
         todo!("Histogram::add")
     }
 
     /// The counts as plain numbers, index = byte value.
     pub fn snapshot(&self) -> Vec<u64> {
-        // TODO. The checks expect exactly 256 numbers, and zero wherever
-        // nothing was added.
-        // Chapter: "Atomics: shared counters without a lock".
+        // TODO. `BUCKETS` numbers, zero where nothing was added. Chapter:
+        // "Atomics: shared counters without a lock".
         todo!("Histogram::snapshot")
     }
 }
@@ -119,15 +111,9 @@ pub fn count_scoped<F>(data: &[u8], threads: usize, on_item: F) -> Vec<u64>
 where
     F: Fn(u8) + Sync,
 {
-    // TODO. The result must equal `histogram_single(data)`, for any length
-    // (empty too) and any number of threads from one up, and `on_item` must
-    // be called exactly once per byte, on the thread that counts it.
-    // The checks compare with the reference on random data (the seed is
-    // printed), and they hold every thread at a gate, on its first byte,
-    // until all of them have reached it: threads that run one after the
-    // other never get past it.
-    // Chapter: "Borrowing: scoped threads"; for speed, "Sharing is not
-    // free".
+    // TODO. Equal to `histogram_single(data)` for any length (empty too) and
+    // any `threads` from one up, with every thread running at the same time.
+    // Chapter: "Borrowing: scoped threads"; for speed, "Sharing is not free".
     todo!("count_scoped")
 }
 
@@ -157,13 +143,8 @@ pub fn count_in_background<F>(data: Arc<[u8]>, threads: usize, on_item: F) -> Ba
 where
     F: Fn(u8) + Send + Sync + 'static,
 {
-    // TODO. Returns while its threads are still counting, with one
-    // JoinHandle per thread; `Background::finish` then gives the same
-    // counts as the single-threaded reference.
-    // The checks hold every thread at a gate that opens only after this
-    // call has returned, so a version that waits for its threads never
-    // returns. Once the threads have ended, the check's own handles must be
-    // the last owners left of the data and of the histogram.
-    // Chapter: "Owning: `Arc`".
+    // TODO. Returns while its threads are still counting, one JoinHandle per
+    // thread; once they have ended, nothing of theirs still owns the data or
+    // the histogram. Chapter: "Owning: `Arc`".
     todo!("count_in_background")
 }

@@ -14,8 +14,8 @@
 //!   Node's `child_process.fork`), feeds it jobs, reads the answers, and
 //!   waits for it to exit.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -25,8 +25,7 @@
 //! Stuck? `cargo xtask hint step4` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports, unused_mut)]
 use std::fmt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -92,13 +91,9 @@ pub mod worker {
     /// per line, flushing each so the parent gets it at once. A line that is
     /// not a `Job` is an `InvalidData` error.
     pub fn serve(input: impl BufRead, mut output: impl Write) -> io::Result<()> {
-        // TODO. The checks run the worker on its own, like any command-line
-        // program: three job lines, then end-of-file; they expect three
-        // answer lines and a successful exit. They also hold a conversation
-        // with it: one job at a time, stdin left open, the next job only
-        // after the answer came, so an answer must leave as soon as it
-        // exists. A line that is not JSON must give an `InvalidData` error.
-        // Chapter: "Framing: where does a message end?".
+        // TODO. One answer line per job line, each sent as soon as it exists
+        // (the next job may wait for it); a line that is not JSON is an
+        // `InvalidData` error. Chapter: "Framing: where does a message end?".
         todo!("serve")
     }
 }
@@ -106,11 +101,9 @@ pub mod worker {
 /// How the parent starts the worker: this same program with the worker
 /// argument. No shell: the program and each argument are passed as they are.
 pub fn worker_command() -> io::Result<Command> {
-    // TODO. No shell (the chapter's "No shell" box). The checks look at
-    // the program and the arguments of the `Command` you return: this same
-    // program, and exactly one argument, `worker::WORKER_ARG`. They also
-    // notice a worker that a shell started.
-    // Chapter: "The concept" and "Pipes: the door".
+    // TODO. This same program with exactly one argument, `worker::WORKER_ARG`;
+    // no shell (the chapter's "No shell" box). Chapter: "The concept" and
+    // "Pipes: the door".
     todo!("worker_command")
 }
 
@@ -171,8 +164,7 @@ pub fn run_jobs(jobs: Vec<Job>) -> Result<Finished, IpcError> {
 /// worker sees end-of-file.
 pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
     // TODO. Each job is one line, even when its text holds newlines, and
-    // the worker must see end-of-file once the last job is written.
-    // The checks send 2000 small jobs and, elsewhere, four of 192 KiB each.
+    // the worker sees end-of-file once the last job is written.
     // Chapter: "Framing: where does a message end?" and "Pipes: the door".
     todo!("write_jobs")
 }
@@ -182,17 +174,12 @@ pub fn write_jobs(stdin: ChildStdin, jobs: &[Job]) -> io::Result<()> {
 /// answers. The worker is always waited for, whatever goes wrong.
 pub fn run_jobs_with(mut cmd: Command, jobs: Vec<Job>) -> Result<Finished, IpcError> {
     // TODO. One answer per job, in order; every failure is an `IpcError`,
-    // never a panic or a hang; and when this returns, the worker has
-    // exited and been waited for, whatever happened.
-    // Which error: a line that is not an `Answer` (a last line cut short
-    // by the end of the output included) is `Malformed`, with that line.
-    // Output that ends, line complete, before every job is answered is
-    // `WorkerDied`, with the count and the exit status; it wins over an
-    // error from writing to a worker that is gone. A worker may stay alive
-    // for a while after closing its stdout.
-    // The checks' jobs and answers are far larger than a pipe holds, and on
-    // Unix the checks ask the operating system afterwards whether any child
-    // is left, running or a zombie.
+    // never a panic or a hang; when this returns, the worker has exited and
+    // been waited for, whatever happened. A line that is not an `Answer` (a
+    // last line cut short included) is `Malformed`, with that line; output
+    // that ends before every job is answered is `WorkerDied`, which wins over
+    // an error from writing to a worker that is gone. A worker may stay alive
+    // a while after closing its stdout, and the jobs can outgrow a pipe.
     // Chapter: "The pipe deadlock" and "Exit status, and zombies".
     todo!("run_jobs_with")
 }

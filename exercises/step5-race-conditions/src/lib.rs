@@ -9,30 +9,23 @@
 //! depends on how the threads happen to interleave.
 //!
 //! Fix `Counter`, `Seats` and `Bank` so that they are right however the
-//! threads are scheduled. Next to each one: what must hold, what the checks
-//! will look at, and the chapter section that explains the idea. Check your
-//! work with:
+//! threads are scheduled. Next to each one: what must hold, and the chapter
+//! section that explains the idea. Check your work with:
 //!
 //! ```text
 //! cargo xtask check step5
 //! ```
 //!
-//! The grader does not run your code a million times hoping to hit the bad
-//! timing. It builds this crate with the `loom` model checker, which runs the
-//! checks' small scenarios once for every distinct schedule of the threads
-//! (it skips interleavings that cannot change the outcome)
-//! (within loom's model of memory: its docs say it treats `SeqCst` as
-//! `AcqRel` and does not explore load buffering; the races here need
-//! neither). A race condition that some schedule produces, will happen
-//! there, every time.
-//! For that to work, use the types from [`sync`] (this crate's `sync`
-//! module), never `std::sync` directly.
+//! A race condition shows up only under some schedules of the threads, so
+//! this crate is also built with the `loom` model checker, which explores
+//! every distinct schedule within its model of memory (see the chapter). For
+//! that to work, use the types from [`sync`] (this crate's `sync` module),
+//! never `std::sync` directly.
 //!
 //! Stuck? `cargo xtask hint step5` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code)]
 
 /// The synchronization types this crate uses (given; do not change).
@@ -58,10 +51,6 @@ pub mod sync {
 
 use sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-// ---------------------------------------------------------------------------
-// 1. The lost update.
-// ---------------------------------------------------------------------------
-
 /// A hit counter shared by many threads (through an `Arc`).
 #[derive(Debug, Default)]
 pub struct Counter {
@@ -78,8 +67,6 @@ impl Counter {
     /// Adds one hit.
     pub fn hit(&self) {
         // TODO. Wrong as written: two calls at once can count as one.
-        // The checks: two threads call hit() once each, and the count must
-        // end at 2 in every interleaving.
         // Chapter: "Race conditions".
         let now = self.hits.load(Ordering::SeqCst);
         self.hits.store(now + 1, Ordering::SeqCst);
@@ -90,10 +77,6 @@ impl Counter {
         self.hits.load(Ordering::SeqCst)
     }
 }
-
-// ---------------------------------------------------------------------------
-// 2. Check, then act.
-// ---------------------------------------------------------------------------
 
 /// A row of seats. Each seat is taken at most once, by one caller.
 #[derive(Debug)]
@@ -114,9 +97,6 @@ impl Seats {
     /// nobody gets `None` while a seat is still free.
     pub fn claim_any(&self) -> Option<usize> {
         // TODO. Wrong as written: two callers can both get the same seat.
-        // The checks: two threads claim one seat (exactly one gets it, the
-        // other `None`), and two threads claim two seats (each gets a
-        // different one; nobody may get `None` while a seat is free).
         // Chapter: "Race conditions".
         for (number, seat) in self.taken.iter().enumerate() {
             if !seat.load(Ordering::SeqCst) {
@@ -135,10 +115,6 @@ impl Seats {
             .count()
     }
 }
-
-// ---------------------------------------------------------------------------
-// 3. An invariant that spans two values.
-// ---------------------------------------------------------------------------
 
 /// One of the bank's two accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,9 +137,9 @@ impl Account {
 /// the balances sees a total that is right.
 #[derive(Debug)]
 pub struct Bank {
-    // TODO. You may change what a `Bank` holds (this field's type, or other
-    // fields) and the bodies of its methods; the signatures stay. Wrong as
-    // written: the rules above break when threads call at once.
+    // TODO. You may change what a `Bank` holds and the bodies of its
+    // methods; the signatures stay. Wrong as written: the rules above break
+    // when threads call at once.
     balances: [AtomicU64; 2],
 }
 
@@ -174,18 +150,14 @@ impl Bank {
         }
     }
 
-    /// Moves `amount` from one account to the other, if `from` holds at
-    /// least that much. Returns whether the money moved.
+    /// Moves `amount` out of `from` and into `to`, if `from` holds at
+    /// least that much. Returns whether the money moved. `to` may be
+    /// `from`: the money then lands where it was, and the balances stay.
     pub fn transfer(&self, from: Account, to: Account, amount: u64) -> bool {
-        // TODO. Wrong as written: two transfers at once can overdraw, and a
-        // look in the middle sees money missing.
-        // The checks: two threads each move 60 out of 100 (only one may
-        // succeed); one transfer runs while another thread looks at
-        // `balances()`; and two transfers in opposite directions run at the
-        // same time while a third thread looks. Every look must add up, and
-        // nothing may deadlock.
-        // Chapter: "Race conditions" and "Locks: `Mutex`, and two
-        // relatives".
+        // TODO. Wrong as written: two transfers at once can overdraw, and a look
+        // in the middle sees money missing. Two transfers in opposite directions
+        // must never wait for each other forever. Chapter: "Race conditions" and
+        // "Locks: `Mutex`, and two relatives".
         let source = &self.balances[from.index()];
         let target = &self.balances[to.index()];
         if source.load(Ordering::SeqCst) < amount {
@@ -199,8 +171,7 @@ impl Bank {
     /// Both balances, `[checking, savings]`, as they were at one moment.
     pub fn balances(&self) -> [u64; 2] {
         // TODO. Wrong as written: the two balances are read at different
-        // moments. The checks add up what it returns while transfers run.
-        // Chapter: "Race conditions".
+        // moments. Chapter: "Race conditions".
         [
             self.balances[0].load(Ordering::SeqCst),
             self.balances[1].load(Ordering::SeqCst),

@@ -14,8 +14,8 @@
 //! In the grader, "this program" is the checks binary: its `main` calls
 //! `worker::run_if_requested` with the risky jobs before anything else.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -25,8 +25,7 @@
 //! Stuck? `cargo xtask hint step6` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -170,11 +169,7 @@ impl Worker {
     pub fn start() -> io::Result<Worker> {
         // TODO. Returns a worker that has said `worker::READY`, however long
         // that took; a worker that says anything else, or ends first, is an
-        // error, and is not left running.
-        // The checks hold every worker back for 2 s, twice a job's time
-        // limit, before it says it is ready: the first job must still
-        // succeed, in that same worker, with no restart.
-        // Chapter: "A supervisor", point 1.
+        // error, and is not left running. Chapter: "A supervisor", point 1.
         todo!("Worker::start")
     }
 
@@ -185,32 +180,25 @@ impl Worker {
 
     /// Sends one job and waits at most `limit` for its reply.
     pub fn run(&mut self, job: &Job, limit: Duration) -> Outcome {
-        // TODO. One request line out (the protocol is in the doc comment of
-        // `worker::serve` above), then at most `limit` for the reply, and one
-        // `Outcome` that says what happened. This does not kill the worker.
-        // The checks' jobs really panic (exit code 101), abort (a signal on
-        // Unix), hang forever, or write a line that is not a reply before
-        // their real one. A worker that is about to crash stays alive for a
-        // while after closing its stdout, so its exit status comes only to a
-        // supervisor that waits for it.
-        // Chapter: "A supervisor", points 2 to 4.
+        // TODO. One request line out (the protocol is in `worker::serve`), at
+        // most `limit` for the reply, one `Outcome` for what happened; this does
+        // not kill the worker. A dying worker may stay alive for a while after
+        // closing its stdout. Chapter: "A supervisor", points 2 to 4.
         todo!("Worker::run")
     }
 
     /// Stops a healthy worker and returns how it exited.
     pub fn shut_down(self) -> io::Result<ExitStatus> {
-        // TODO. The worker leaves its loop only when its stdin closes; the
-        // checks notice a supervisor stuck here after the last reply.
-        // Chapter: "A supervisor", point 6.
+        // TODO. The worker leaves its loop, and exits by itself, only when its
+        // stdin closes. Chapter: "A supervisor", point 6.
         todo!("Worker::shut_down")
     }
 
     /// Ends a worker that cannot be trusted any more (hung, crashed, or out
     /// of step with the protocol), and waits for it so no zombie is left.
     pub fn kill(self) {
-        // TODO. It may be hung, or already dead: either way, when this
-        // returns the process is gone and waited for. (You may write
-        // `mut self` above: a binding's `mut` is not part of the signature.)
+        // TODO. It may be hung, or already dead: either way, when this returns
+        // the process is gone and waited for. (`mut self` above is allowed.)
         // Chapter: "Why a thread cannot be stopped" and "A supervisor".
         todo!("Worker::kill")
     }
@@ -219,15 +207,12 @@ impl Worker {
 impl Supervisor {
     /// Runs every job, in order, and reports each one's outcome.
     pub fn run_all(&self, jobs: &[Job]) -> Report {
-        // TODO. Jobs in order, one worker at a time, one outcome per job.
-        // The first worker is free; each worker started after it counts as a
-        // restart, and once `max_restarts` are used up the remaining jobs are
-        // `NotRun`. A job whose worker cannot be started is `NotRun` too.
-        // When run_all returns, no worker is left, running or a zombie.
-        // The checks look at which process ran each job: jobs that succeed
-        // in a row must share one worker, and a job after any other outcome
-        // must run in a new one. They count the restarts, and check the
-        // process table after every run (on Linux and macOS).
+        // TODO. Jobs in order, one worker at a time, one outcome per job. Jobs
+        // that succeed in a row share one worker; after any other outcome the
+        // next job gets a new one. The first worker is free, each later one is a
+        // restart; once `max_restarts` are used up the remaining jobs are
+        // `NotRun`, as is a job whose worker cannot be started. When this
+        // returns, no worker is left, running or a zombie.
         // Chapter: "A supervisor", point 5.
         todo!("Supervisor::run_all")
     }

@@ -12,10 +12,8 @@
 //! * a process pool: one child process per job, but never more than N
 //!   children alive at once.
 //!
-//! Replace every `todo!()` below. Next to each one: what it must do, what
-//! the checks will look at, and the chapter section that explains the idea.
-//! Nothing is timed: the checks hold jobs and children at a latch and count
-//! how many are running at once.
+//! Replace every `todo!()` below. Next to each one: what it must do, and the
+//! chapter section that explains the idea.
 //! Check your work with:
 //!
 //! ```text
@@ -25,8 +23,7 @@
 //! Stuck? `cargo xtask hint step7` gives hints one level at a time; the
 //! chapter's exercise section has a walk-through behind a "Stuck?" block.
 
-// This line only keeps the unsolved exercise free of "unused" warnings.
-// Delete it once you start; the compiler's warnings will help you.
+// Delete this line once you start: the compiler's warnings will help you.
 #![allow(unused_variables, dead_code, unused_imports)]
 
 use std::io;
@@ -79,22 +76,16 @@ impl ThreadPool {
     /// `queue_capacity` waiting jobs.
     pub fn new(workers: usize, queue_capacity: usize) -> ThreadPool {
         // TODO. Exactly `workers` threads run jobs, never more, and at most
-        // `queue_capacity` jobs wait while they are all busy.
-        // The checks submit jobs that hold their thread until released: with
-        // 3 workers, 3 must be running at once and a 4th must not start.
-        // Chapter: "Bounded pools".
+        // `queue_capacity` jobs wait while they are all busy. Chapter: "Bounded pools".
         todo!("ThreadPool::new")
     }
 
     /// Queues a job. While the queue is full, waits for room: that wait is
     /// the back-pressure that keeps a fast producer from piling up work.
     pub fn submit(&self, job: impl FnOnce() + Send + 'static) {
-        // TODO. With every worker busy and the queue full, this waits until
-        // there is room; it never runs the job itself, nor drops it.
-        // The checks keep 3 workers busy, submit 2 more jobs that must go
-        // straight into a queue of capacity 2, and then one more that must
-        // wait until they let the workers go.
-        // Chapter: "Bounded pools" (back-pressure).
+        // TODO. With every worker busy and the queue full, this sleeps until
+        // there is room (no polling); it never runs the job itself, nor drops
+        // it. Chapter: "Bounded pools" (back-pressure).
         todo!("ThreadPool::submit")
     }
 
@@ -102,12 +93,8 @@ impl ThreadPool {
     /// Returns how many workers were joined.
     pub fn shutdown(self) -> usize {
         // TODO. Every job already queued still runs, exactly once, and when
-        // this returns every worker thread has ended.
-        // The checks call it while 3 jobs run and 4 wait in the queue, and
-        // expect it to return only after all 7 are done and the 3 workers are
-        // joined. (You may write `mut self` above: a binding's `mut` is not
-        // part of the signature.)
-        // Chapter: "Bounded pools", its last paragraph.
+        // this returns every worker thread has ended. (`mut self` above is
+        // allowed.) Chapter: "Bounded pools", its last paragraph.
         todo!("ThreadPool::shutdown")
     }
 }
@@ -124,13 +111,11 @@ where
     F: Fn(&str) -> io::Result<Child> + Sync,
 {
     // TODO. Never more than `max_alive` children alive at once, yet that
-    // many kept busy while there is work; every child waited for; results
-    // in the order of `inputs`, whatever order the children end in.
-    // The checks hold every child until they let it go: with 8 inputs and
-    // `max_alive` 3, 3 must be alive at once and a 4th must not appear.
-    // They let children end newest first, each child prints more than a
-    // pipe holds, and afterwards no child may be left, running or a zombie.
-    // Chapter: "Bounded pools", and step 4's "Exit status, and zombies".
+    // many kept busy while there is work: a child that ends makes room for
+    // the next input at once. Every child is waited for; results come in the
+    // order of `inputs`, whatever order the children end in; a child may
+    // print more than a pipe holds. Chapter: "Bounded pools", and step 4's
+    // "Exit status, and zombies".
     todo!("run_in_processes")
 }
 

@@ -94,6 +94,25 @@ pub fn close_pipes_and_linger(env: &str) {
         return;
     };
     close_standard_pipes();
+    linger(&gate);
+}
+
+/// For a worker about to exit, if the gate named in `env` is set: stays
+/// alive until its parent waits for it, or the check opens the gate, or
+/// [`LINGER_LIMIT`], as [`close_pipes_and_linger`] does, but with its pipes
+/// left as they are. A parent that kills the worker instead of waiting for
+/// it then always finds it still alive, however fast the worker would have
+/// exited on its own.
+pub fn linger_until_waited(env: &str) {
+    let Some(path) = std::env::var_os(env) else {
+        return;
+    };
+    if let Ok(gate) = File::open(path) {
+        linger(&gate);
+    }
+}
+
+fn linger(gate: &File) {
     let started = std::time::Instant::now();
     loop {
         if gate.try_lock_shared().is_ok() || parent_is_waiting() == Some(true) {

@@ -25,6 +25,12 @@
 //! names it and not by an unrelated one. A right mutant must pass every check.
 //! A right answer uses `design:` for what makes it different.
 //!
+//! One wrong answer is caught before any check runs: a changed signature of
+//! the given API. Each checks crate pins the signatures the exercise gives
+//! in `src/signatures.rs`, which compiles only against them. A mutant that
+//! changes one says `rejected-by: signatures` (alone): it must fail to
+//! compile, with its first error in that file.
+//!
 //! To write one: copy the solution, make the change, then
 //! `diff -u --label solutions/<step>/src/lib.rs --label mutant
 //! solutions/<step>/src/lib.rs copy.rs` after the header lines. The diff is
@@ -203,8 +209,14 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
             split_patch(&text).with_context(|| format!("in {}", path.display()))?;
         let (expect, rejected_by, mistake) =
             parse_header(header).with_context(|| format!("in {}", path.display()))?;
+        if rejected_by.iter().any(|id| id == SIGNATURES) && rejected_by.len() > 1 {
+            bail!(
+                "{}: `rejected-by: {SIGNATURES}` stands alone (a mutant that does not compile runs no check)",
+                path.display()
+            );
+        }
         for id in &rejected_by {
-            if !step.checks.iter().any(|c| &c.id == id) {
+            if id != SIGNATURES && !step.checks.iter().any(|c| &c.id == id) {
                 bail!(
                     "{} names `rejected-by: {id}`, but {} has no such check",
                     path.display(),
@@ -229,6 +241,15 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
         });
     }
     Ok(mutants)
+}
+
+/// The `rejected-by` of a mutant that changes a given signature: the
+/// checks crate's `src/signatures.rs` must refuse to compile against it.
+pub const SIGNATURES: &str = "signatures";
+
+/// The file that pins the given API of `step`, relative to the root.
+fn signatures_file(step: &Step) -> String {
+    format!("{}/src/signatures.rs", step.checks_crate())
 }
 
 /// One grading of one mutant.
@@ -458,10 +479,23 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                 .first()
                 .map(|d| report::strip_ansi(&d.rendered))
                 .unwrap_or_default();
-            problems.push(format!(
-                "does not compile (a mutant must compile and fail at run time):\n{}",
-                first.trim_end()
-            ));
+            let pinned = signatures_file(step);
+            let in_pinned = diagnostics.first().is_some_and(|d| {
+                d.file
+                    .as_ref()
+                    .is_some_and(|(f, _)| f.replace('\\', "/").ends_with(&pinned))
+            });
+            if mutant.rejected_by != [SIGNATURES] {
+                problems.push(format!(
+                    "does not compile (a mutant must compile and fail at run time, unless it changes a given signature and says `rejected-by: {SIGNATURES}`):\n{}",
+                    first.trim_end()
+                ));
+            } else if !in_pinned {
+                problems.push(format!(
+                    "does not compile, but its first error is not in {pinned}, which pins the given API:\n{}",
+                    first.trim_end()
+                ));
+            }
             runs.push(Run {
                 cpus: "all-cpus",
                 got: "compile-error".to_string(),
@@ -471,6 +505,12 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
             });
         }
         Built::Ok { exe, .. } => {
+            if mutant.rejected_by == [SIGNATURES] {
+                problems.push(format!(
+                    "it compiles, but it says it changes a given signature: {} should have refused it",
+                    signatures_file(step)
+                ));
+            }
             // The same binary, graded on all CPUs and, at the same time on
             // another thread, pinned to one CPU. Running both at once is a
             // load the verdicts must not notice anyway.
