@@ -164,6 +164,25 @@ fn is_library_file(path: &Path) -> bool {
         .is_some_and(|e| e == "rlib" || e == "a" || e == "lib" || e == "o" || e == "obj")
 }
 
+/// The message that refuses to grade, naming each package and what it has.
+pub fn refusal(step: &str, findings: &[Finding]) -> String {
+    let mut text = format!(
+        "not grading {step}: code in the build would run before the check harness starts, where it could take the harness's proof of a result and forge a pass:"
+    );
+    for f in findings.iter().take(8) {
+        text.push_str(&format!("\n  - {}: {}", f.package, f.what));
+    }
+    if findings.len() > 8 {
+        text.push_str(&format!("\n  - and {} more", findings.len() - 8));
+    }
+    text.push_str(&format!(
+        "\nThe exercises need none of these; remove them (and any dependency you added that has them), then check again. \
+         If you wrote none of them, this is the grader's mistake: please report it; {}=1 grades without this search.",
+        crate::shipped::MAINTAINER
+    ));
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,23 +225,4 @@ mod tests {
             assert!(!is_constructor_section(name), "{name}");
         }
     }
-}
-
-/// The message that refuses to grade, naming each package and what it has.
-pub fn refusal(step: &str, findings: &[Finding]) -> String {
-    let mut text = format!(
-        "not grading {step}: code in the build would run before the check harness starts, where it could take the harness's proof of a result and forge a pass:"
-    );
-    for f in findings.iter().take(8) {
-        text.push_str(&format!("\n  - {}: {}", f.package, f.what));
-    }
-    if findings.len() > 8 {
-        text.push_str(&format!("\n  - and {} more", findings.len() - 8));
-    }
-    text.push_str(&format!(
-        "\nThe exercises need none of these; remove them (and any dependency you added that has them), then check again. \
-         If you wrote none of them, this is the grader's mistake: please report it; {}=1 grades without this search.",
-        crate::shipped::MAINTAINER
-    ));
-    text
 }

@@ -261,23 +261,22 @@ pub fn build_checks(
                     });
                 }
             }
-            "build-script-executed" => {
+            "build-script-executed"
                 if !is_shipped(&msg.package_id, &shipped)
-                    && !(msg.linked_libs.is_empty() && msg.linked_paths.is_empty())
-                {
-                    native.push(before_main::Finding {
-                        package: display_package(&msg.package_id, ""),
-                        what: format!(
-                            "a build script that links native code ({}), which can run before `main`",
-                            msg.linked_libs
-                                .iter()
-                                .chain(&msg.linked_paths)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
-                }
+                    && (!msg.linked_libs.is_empty() || !msg.linked_paths.is_empty()) =>
+            {
+                native.push(before_main::Finding {
+                    package: display_package(&msg.package_id, ""),
+                    what: format!(
+                        "a build script that links native code ({}), which can run before `main`",
+                        msg.linked_libs
+                            .iter()
+                            .chain(&msg.linked_paths)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
             }
             "compiler-message" => {
                 if let Some(d) = msg.message.and_then(diagnostic) {
