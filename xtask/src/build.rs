@@ -213,9 +213,27 @@ pub fn build_checks(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // Listed so that an interrupt ends the build too (see check_harness::cleanup).
+    // Contained like a check: a process group of its own, listed so that
+    // an interrupt ends it (see check_harness::cleanup), what it leaves
+    // running (a build script's daemon) ended afterwards, and a time limit
+    // that only catches a build that never ends.
+    check_harness::containment::new_group(&mut cmd);
+    check_harness::containment::adopt_orphans();
     let (mut child, _listed) =
-        check_harness::cleanup::spawn_listed(false, || cmd.spawn()).context("cannot run cargo")?;
+        check_harness::cleanup::spawn_listed(true, || cmd.spawn()).context("cannot run cargo")?;
+    let limit = build_limit();
+    let (finished, watched) = std::sync::mpsc::channel::<()>();
+    let cargo_pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        let out_of_time = matches!(
+            watched.recv_timeout(limit),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        );
+        if out_of_time {
+            check_harness::containment::end_tree(cargo_pid);
+        }
+        out_of_time
+    });
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -287,8 +305,19 @@ pub fn build_checks(
             _ => {}
         }
     }
+    // Whatever the build started and left running ends with it.
+    check_harness::containment::kill_group(&mut child);
     let status = child.wait().context("cannot wait for cargo")?;
+    drop(finished);
+    let out_of_time = watchdog.join().unwrap_or(false);
+    check_harness::cleanup::end_orphans();
     let stderr = stderr_reader.join().unwrap_or_default();
+    if out_of_time {
+        bail!(
+            "grader error: the build of {package} did not finish in {} s (a build script that never ends?); it was stopped, and nothing was recorded",
+            limit.as_secs()
+        );
+    }
 
     if status.success() && finished_ok != Some(false) {
         let Some(exe) = exe else {
@@ -396,6 +425,18 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// How long a build may take before it is taken for a hang: generous (a
+/// first build of loom on a slow laptop takes minutes), set by
+/// `COURSE_BUILD_TIMEOUT_SECS` where a test needs it short.
+fn build_limit() -> std::time::Duration {
+    let secs = std::env::var("COURSE_BUILD_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(30 * 60);
+    std::time::Duration::from_secs(secs)
 }
 
 /// The name of the stamp (and the kept binaries) of `step`'s checks built

@@ -116,11 +116,19 @@ pub fn compare(repo: &Repo, originals: &Originals, step: &Step) -> Result<Compar
     Ok(cmp)
 }
 
-/// Writes the original content of `file` (of `step`'s exercise) back.
+/// Writes the original content of `file` (of `step`'s exercise) back, as
+/// a checkout writes it: with the line endings and filters git applies to
+/// that path here (a Windows checkout with `core.autocrlf` has CRLF), so
+/// that `git status` sees the file unchanged.
 pub fn restore_file(repo: &Repo, blob: &str, dest: &Path) -> Result<()> {
+    let path = dest
+        .strip_prefix(&repo.root)
+        .unwrap_or(dest)
+        .to_string_lossy()
+        .replace('\\', "/");
     let output = Command::new("git")
         .current_dir(&repo.root)
-        .args(["cat-file", "blob", blob])
+        .args(["cat-file", "--filters", &format!("--path={path}"), blob])
         .output()
         .context("cannot run git (reset needs git, which you used to clone the course)")?;
     if !output.status.success() {
@@ -168,6 +176,40 @@ pub fn write(repo: &Repo, originals: &Originals) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A checkout that converts line endings (as `core.autocrlf` does on
+    /// Windows): a reset file has the bytes a checkout would write.
+    #[test]
+    fn a_restored_file_has_the_line_endings_of_the_checkout() {
+        let root = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .current_dir(root.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            out.stdout
+        };
+        git(&["init", "-q"]);
+        std::fs::write(root.path().join(".gitattributes"), "*.rs text eol=crlf\n").unwrap();
+        std::fs::create_dir_all(root.path().join("src")).unwrap();
+        std::fs::write(root.path().join("src/lib.rs"), "fn a() {}\r\nfn b() {}\r\n").unwrap();
+        git(&["add", "."]);
+        let blob = String::from_utf8(git(&["hash-object", "src/lib.rs"])).unwrap();
+        std::fs::write(root.path().join("src/lib.rs"), "edited").unwrap();
+        let manifest = "[course]\ntitle = \"T\"\ntimeout_secs = 5\n";
+        let repo = Repo {
+            root: root.path().to_path_buf(),
+            course: course::Course::parse(manifest, Path::new("course.toml")).unwrap(),
+        };
+        restore_file(&repo, blob.trim(), &root.path().join("src/lib.rs")).unwrap();
+        assert_eq!(
+            std::fs::read(root.path().join("src/lib.rs")).unwrap(),
+            b"fn a() {}\r\nfn b() {}\r\n"
+        );
+        assert_eq!(blob_id(b"fn a() {}\nfn b() {}\n"), blob.trim());
+    }
 
     #[test]
     fn blob_ids_match_git() {

@@ -585,3 +585,160 @@ fn a_global_allocator_and_an_unmangled_symbol_are_refused() {
         "{stderr}"
     );
 }
+
+/// An exercise whose code writes a log next to its sources on every run
+/// (by absolute path) and one relative to where it runs: `watch` checks it
+/// once per real edit, not once per log line.
+#[test]
+fn watch_ignores_files_the_code_under_test_writes() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let log = fixture_root().join("exercises/step1-fixture/debug.log");
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _log = Remove(log.clone());
+    let logging = |n: u32| {
+        format!(
+            "pub fn answer() -> u32 {{\n    let now = std::time::SystemTime::now();\n    let _ = std::fs::write(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/debug.log\"), format!(\"{{now:?}}\"));\n    let _ = std::fs::write(\"relative-debug.log\", format!(\"{{now:?}}\"));\n    {n}\n}}\n"
+        )
+    };
+    let _restore = edit(&logging(41));
+    let watch = Watch::start(&["step1", "--poll"], Stdio::null());
+    assert!(
+        watch.wait_for("Watching exercises/step1-fixture"),
+        "no first check"
+    );
+    assert!(log.exists(), "the exercise did not write its log");
+    assert!(
+        !fixture_root()
+            .join("exercises/step1-fixture/relative-debug.log")
+            .exists()
+            && !fixture_root().join("relative-debug.log").exists(),
+        "a relative path landed in the course, not in the check's own folder"
+    );
+    // Five poll ticks: each compares the files again.
+    assert_eq!(
+        watch.checks_during(Duration::from_secs(5)),
+        0,
+        "the log re-checked"
+    );
+    std::fs::write(exercise_lib(), logging(42)).unwrap();
+    assert!(
+        watch.wait_for("Checking 1. A fixture step"),
+        "a real edit was not checked"
+    );
+    assert!(watch.wait_for("Watching exercises/step1-fixture"));
+    assert_eq!(
+        watch.checks_during(Duration::from_secs(5)),
+        0,
+        "the log re-checked"
+    );
+}
+
+/// Puts an exercise `build.rs` in place (and the manifest line that names
+/// it) until dropped.
+#[cfg(target_os = "linux")]
+struct BuildScript {
+    manifest: PathBuf,
+    original: String,
+    script: PathBuf,
+}
+
+#[cfg(target_os = "linux")]
+impl BuildScript {
+    fn put(body: &str) -> BuildScript {
+        let dir = fixture_root().join("exercises/step1-fixture");
+        let manifest = dir.join("Cargo.toml");
+        let original = std::fs::read_to_string(&manifest).unwrap();
+        let with = original.replacen("[package]\n", "[package]\nbuild = \"build.rs\"\n", 1);
+        assert_ne!(with, original);
+        std::fs::write(&manifest, with).unwrap();
+        let script = dir.join("build.rs");
+        std::fs::write(&script, body).unwrap();
+        BuildScript {
+            manifest,
+            original,
+            script,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for BuildScript {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.script);
+        std::fs::write(&self.manifest, &self.original).unwrap();
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie); the wait only catches a hang.
+#[cfg(target_os = "linux")]
+fn gone(pid: &str) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if stat.is_empty() || state == Some("Z") {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+/// A build script that starts a process and leaves it running: the build
+/// is contained like a check, and nothing of it outlives the grading.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_process_a_build_script_leaves_running_is_ended() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let pid_file = state.path().join("left.pid");
+    let _script = BuildScript::put(
+        "fn main() {\n    let child = std::process::Command::new(\"sleep\").arg(\"1000\")\n        .stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null())\n        .spawn().unwrap();\n    std::fs::write(std::env::var(\"FIXTURE_BUILD_PID_FILE\").unwrap(), child.id().to_string()).unwrap();\n}\n",
+    );
+    xtask(state.path())
+        .env("FIXTURE_BUILD_PID_FILE", &pid_file)
+        .args(["check", "step1"])
+        .assert()
+        .code(1);
+    let pid = std::fs::read_to_string(&pid_file).expect("the build script ran");
+    assert!(
+        gone(pid.trim()),
+        "the build script's process {pid} outlived the build"
+    );
+}
+
+/// A build script that never ends is stopped at the build's time limit:
+/// a grader error, nothing left running.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_build_that_never_ends_is_stopped() {
+    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let state = tempfile::tempdir().unwrap();
+    let pid_file = state.path().join("script.pid");
+    let _script = BuildScript::put(
+        "fn main() {\n    std::fs::write(std::env::var(\"FIXTURE_BUILD_PID_FILE\").unwrap(), std::process::id().to_string()).unwrap();\n    loop { std::thread::park(); }\n}\n",
+    );
+    xtask(state.path())
+        .env("FIXTURE_BUILD_PID_FILE", &pid_file)
+        .env("COURSE_BUILD_TIMEOUT_SECS", "5")
+        .args(["check", "step1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did not finish in 5 s"));
+    let pid = std::fs::read_to_string(&pid_file).expect("the build script ran");
+    assert!(
+        gone(pid.trim()),
+        "the build script {pid} outlived its time limit"
+    );
+    assert!(!state.path().join("progress.toml").exists());
+}

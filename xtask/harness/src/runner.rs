@@ -134,6 +134,12 @@ pub fn run_check(
         .arg("--result")
         .arg(&files.result)
         .stdin(stdin);
+    // A file the code under test writes with a relative path lands in the
+    // run's own folder (removed afterwards), never in the exercise, where
+    // `watch` would see it.
+    if let Some(dir) = files.result.parent() {
+        cmd.current_dir(dir);
+    }
     // What it prints goes through pipes, kept within bounds (see `capture`).
     let (out_reader, out_writer) = match std::io::pipe() {
         Ok(pipe) => pipe,

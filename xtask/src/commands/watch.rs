@@ -82,6 +82,19 @@ pub fn run(step: Option<&str>, mode: Mode) -> Result<ExitCode> {
                     false
                 }
             };
+            // What changed while the check ran does not start another one:
+            // it may be the code under test writing into the crate, which
+            // would re-check for ever. Said, so that a save is not lost.
+            let after = snapshot(&repo, &dir);
+            if seen.as_ref() != Some(&after) {
+                let changed = changed_files(seen.as_ref(), &after);
+                anstream::println!(
+                    "\n{} {} changed while the check ran (by you, or by your code?): press Enter to check again.",
+                    paint(NOTE, "Note:"),
+                    changed.join(", ")
+                );
+                seen = Some(after);
+            }
             if passed && follow {
                 if let Some(next) = repo.course.next_step(&current) {
                     anstream::println!(
@@ -117,9 +130,30 @@ pub fn run(step: Option<&str>, mode: Mode) -> Result<ExitCode> {
     }
 }
 
-/// The exercise's files and their hashes.
+/// The exercise's files that cargo builds from, and their hashes: `src/`,
+/// `Cargo.toml` and `build.rs`. A log or a data file the code writes next
+/// to them is not a reason to check again.
 fn snapshot(repo: &Repo, dir: &Path) -> stamp::Inputs {
-    stamp::fingerprint(repo, &[dir.to_path_buf()])
+    let inputs: Vec<PathBuf> = ["src", "Cargo.toml", "build.rs"]
+        .iter()
+        .map(|p| dir.join(p))
+        .collect();
+    stamp::fingerprint(repo, &inputs)
+}
+
+/// The files (root-relative) whose hash differs between two snapshots.
+fn changed_files(before: Option<&stamp::Inputs>, after: &stamp::Inputs) -> Vec<String> {
+    let empty = stamp::Inputs::new();
+    let before = before.unwrap_or(&empty);
+    let mut files: Vec<String> = after
+        .iter()
+        .filter(|(f, h)| before.get(*f) != Some(*h))
+        .map(|(f, _)| f.clone())
+        .chain(before.keys().filter(|f| !after.contains_key(*f)).cloned())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 /// Sends [`Wake::Enter`] for every line on stdin: when stdin is a terminal,
