@@ -512,3 +512,29 @@ fn three_gib_of_output_are_cut_to_head_and_tail_and_never_written_to_disk() {
     assert!(first < cut && cut < last, "{stdout}");
     assert!(stdout.len() < 64 * 1024, "{} bytes shown", stdout.len());
 }
+
+/// Memory that `RLIMIT_DATA` does not see: a shared mapping, and four
+/// children each under the limit but together over it. The grader adds up
+/// the tree's memory and stops it (Linux).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_shared_mapping_and_a_tree_of_children_are_held_to_the_memory_limit() {
+    for mode in ["shared-map", "children"] {
+        let state = tempfile::tempdir().unwrap();
+        let out = fixture(state.path())
+            .env("FIXTURE_MODE", mode)
+            .args(["check", "step1", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{mode}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let passes = &v["steps"][0]["checks"][0];
+        assert!(
+            passes["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("used more than 256 MiB of memory"),
+            "{mode}: {passes}"
+        );
+    }
+}

@@ -40,6 +40,7 @@ pub mod sync;
 pub mod time_limit;
 pub mod trace;
 pub mod trace_wire;
+pub mod tree_memory;
 
 /// What a check returns: `Ok(())` when it passed.
 pub type CheckResult = Result<(), Failure>;

@@ -191,6 +191,10 @@ pub fn run_check(
     // The pipes' other ends now belong to the child alone.
     drop(cmd);
     let captured = [Capture::start(out_reader), Capture::start(err_reader)];
+    // The whole tree's memory, where RLIMIT_DATA cannot see it (Linux).
+    let tree = limits
+        .memory
+        .map(|bytes| crate::tree_memory::Watch::start(child.id(), bytes));
     let waited = child.wait_timeout(limits.time);
     if matches!(waited, Ok(None)) {
         // Out of time: first the timeline it had recorded, if it can say.
@@ -199,10 +203,20 @@ pub fn run_check(
     // Whatever happened, nothing the check started may keep running.
     containment::kill_group(&mut child);
     let _ = child.wait();
-    drop(lifeline);
+    let tree_over = tree.is_some_and(crate::tree_memory::Watch::finish);
+    lifeline.end();
     drop(listed);
     cleanup::end_orphans();
     let output = shown(captured.map(Capture::finish));
+    if let (true, Some(bytes)) = (tree_over, limits.memory) {
+        return report(
+            Verdict::OutOfMemory {
+                mib: bytes / (1024 * 1024),
+            },
+            output,
+            None,
+        );
+    }
     let status = match waited {
         Ok(Some(status)) => status,
         Ok(None) => {
