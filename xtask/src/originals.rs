@@ -181,6 +181,11 @@ mod tests {
     /// Windows): a reset file has the bytes a checkout would write.
     #[test]
     fn a_restored_file_has_the_line_endings_of_the_checkout() {
+        if Command::new("git").arg("--version").output().is_err() {
+            // (Wine's Windows has no git; reset needs it, and says so.)
+            eprintln!("skipped: git cannot be run here");
+            return;
+        }
         let root = tempfile::tempdir().unwrap();
         let git = |args: &[&str]| {
             let out = Command::new("git")

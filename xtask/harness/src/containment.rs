@@ -17,10 +17,12 @@
 //!
 //! Memory: on Unix the data-segment limit (`RLIMIT_DATA`, which on Linux
 //! counts every private writable mapping, so every heap allocation) is set in
-//! the check process before it starts; on Windows the job limits the memory
-//! each of its processes may commit. An allocation past the limit fails, and
-//! Rust reports that as "memory allocation of N bytes failed" before it
-//! aborts; the runner turns that into a clear verdict.
+//! the check process before it starts, and on Linux the runner also sums the
+//! whole group's memory (see [`crate::tree_memory`]); on Windows the job
+//! limits the memory each of its processes may commit, and their sum. An
+//! allocation past the limit fails, and Rust reports that as "memory
+//! allocation of N bytes failed" before it aborts; the runner turns that
+//! into a clear verdict.
 
 /// The environment variable that passes the memory limit (bytes) to the
 /// check process, which applies it itself on Windows.
@@ -234,7 +236,7 @@ mod windows {
     use windows_sys::Win32::Foundation::{CloseHandle, FALSE};
     use windows_sys::Win32::System::JobObjects::{
         AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
-        SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+        SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_JOB_MEMORY,
         JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, JOB_OBJECT_LIMIT_PROCESS_MEMORY,
     };
     use windows_sys::Win32::System::Threading::{
@@ -243,7 +245,8 @@ mod windows {
     };
 
     /// Creates a job that kills its processes when its last handle closes
-    /// (and limits each one's memory), and puts this process in it. The
+    /// (and limits each one's memory and their sum), and puts this process
+    /// in it. The
     /// handle is kept open for the life of the process on purpose.
     pub fn join_new_job(memory: Option<usize>) -> Result<(), std::io::Error> {
         // SAFETY: plain Win32 calls; the limit structure is a plain C struct
@@ -256,8 +259,12 @@ mod windows {
             let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
             info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
             if let Some(bytes) = memory {
-                info.BasicLimitInformation.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
+                // Each process, and all of them together (a check's
+                // children share one limit).
+                info.BasicLimitInformation.LimitFlags |=
+                    JOB_OBJECT_LIMIT_PROCESS_MEMORY | JOB_OBJECT_LIMIT_JOB_MEMORY;
                 info.ProcessMemoryLimit = bytes;
+                info.JobMemoryLimit = bytes;
             }
             let set = SetInformationJobObject(
                 job,
