@@ -501,12 +501,6 @@ fn failed_start() -> CheckResult {
 /// The last worker is healthy: run_all must let it go (close its stdin, so
 /// that it leaves its loop and exits), not kill it.
 fn clean_shutdown() -> CheckResult {
-    // A worker can tell that it exits by itself only through a C runtime
-    // exit hook (see `shared::note_own_exit`), which std's exit on Windows
-    // does not run: there this check cannot see the difference, and passes.
-    if cfg!(not(unix)) {
-        return Ok(());
-    }
     let shared = shared::Shared::new();
     // Each worker that exits by itself waits on its way out until the
     // supervisor waits for it: a kill always finds it still alive.
@@ -519,6 +513,12 @@ fn clean_shutdown() -> CheckResult {
             o
         );
     };
+    // A worker can tell that it exits by itself only through a C runtime
+    // exit hook (see `shared::note_own_exit`), which std's exit on Windows
+    // does not run: there only the run above is checked.
+    if cfg!(not(unix)) {
+        return Ok(());
+    }
     let exits = shared.own_exits();
     ensure!(
         exits.iter().any(|p| p == pid),
