@@ -5,26 +5,14 @@
 //! guards is reverted.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn fixture_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
-}
-
-/// The grader on the fixture course, with private state.
-fn fixture(state: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("xtask").unwrap();
-    cmd.env("COURSE_ROOT", fixture_root())
-        .env("COURSE_STATE_DIR", state)
-        .env("NO_COLOR", "1")
-        .env_remove("FIXTURE_MODE")
-        .timeout(Duration::from_secs(180));
-    cmd
-}
+mod common;
+use common::fixture;
+#[cfg(unix)]
+use common::lock_released;
 
 /// The statuses of the checks of the one step graded, in order.
 fn statuses(out: &[u8]) -> Vec<String> {
@@ -43,18 +31,6 @@ fn kept_binary(state: &Path, stamp: &str) -> PathBuf {
         .expect("a stamp after a build");
     let v: Value = serde_json::from_str(&text).unwrap();
     PathBuf::from(v["exe"].as_str().unwrap())
-}
-
-/// Whether the process that locked `file` is gone: the OS releases a lock
-/// only when its holder dies. The wait is bounded only to catch a hang.
-#[cfg(unix)]
-fn lock_released(file: &Path) -> bool {
-    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(file.lock().is_ok());
-    });
-    rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
 }
 
 const UNTOUCHED: [&str; 4] = ["pass", "fail", "crash", "timeout"];

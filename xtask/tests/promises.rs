@@ -11,24 +11,13 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn fixture_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
-}
-
-/// The grader on the fixture course, with private state and temp folders.
-fn fixture(state: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("xtask").unwrap();
-    cmd.env("COURSE_ROOT", fixture_root())
-        .env("COURSE_STATE_DIR", state)
-        .env("NO_COLOR", "1")
-        .env_remove("FIXTURE_MODE")
-        .timeout(Duration::from_secs(180));
-    cmd
-}
+mod common;
+#[cfg(unix)]
+use common::lock_released;
+use common::{fixture, fixture_root};
 
 fn std_fixture(state: &Path) -> StdCommand {
     let mut cmd = StdCommand::cargo_bin("xtask").unwrap();
@@ -37,19 +26,6 @@ fn std_fixture(state: &Path) -> StdCommand {
         .env("NO_COLOR", "1")
         .env_remove("FIXTURE_MODE");
     cmd
-}
-
-/// Whether the process that locked `file` is gone: the OS releases a lock
-/// only when its holder dies. The wait is bounded only to catch a hang.
-/// Only the Unix tests (interrupts, daemons) use it.
-#[cfg(unix)]
-fn lock_released(file: &Path) -> bool {
-    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(file.lock().is_ok());
-    });
-    rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
 }
 
 fn pass_count(out: &[u8]) -> u64 {

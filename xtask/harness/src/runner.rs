@@ -141,18 +141,9 @@ pub fn run_check(
         cmd.current_dir(dir);
     }
     // What it prints goes through pipes, kept within bounds (see `capture`).
-    let (out_reader, out_writer) = match std::io::pipe() {
-        Ok(pipe) => pipe,
-        Err(e) => {
-            return report(
-                Verdict::Error(format!("cannot make a pipe for the check's output: {e}")),
-                String::new(),
-                None,
-            )
-        }
-    };
-    let (err_reader, err_writer) = match std::io::pipe() {
-        Ok(pipe) => pipe,
+    let pipes = std::io::pipe().and_then(|out| Ok((out, std::io::pipe()?)));
+    let ((out_reader, out_writer), (err_reader, err_writer)) = match pipes {
+        Ok(pipes) => pipes,
         Err(e) => {
             return report(
                 Verdict::Error(format!("cannot make a pipe for the check's output: {e}")),

@@ -1,0 +1,36 @@
+//! What the tests that grade the fixture course share (a module of each
+//! test binary that uses it; not every binary uses every item).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+pub fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
+}
+
+/// The grader on the fixture course, with private state.
+pub fn fixture(state: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("xtask").unwrap();
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE")
+        .timeout(Duration::from_secs(180));
+    cmd
+}
+
+/// Whether the process that locked `file` is gone: the OS releases a lock
+/// only when its holder dies. The wait is bounded only to catch a hang.
+/// Only Unix tests (interrupts, daemons, hangs) use it.
+#[cfg(unix)]
+pub fn lock_released(file: &Path) -> bool {
+    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(file.lock().is_ok());
+    });
+    rx.recv_timeout(Duration::from_secs(20)) == Ok(true)
+}
