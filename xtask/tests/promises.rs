@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
-use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
@@ -37,6 +36,7 @@ fn pass_count(out: &[u8]) -> u64 {
 #[cfg(unix)]
 mod interrupts {
     use super::*;
+    use std::time::Duration;
 
     /// A named pipe in `dir`; the fixture's grandchild writes its pid into it
     /// once it holds its lock (see FIXTURE_READY_FIFO in the fixture).
