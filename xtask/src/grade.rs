@@ -24,6 +24,17 @@ impl Graded {
         self.report.verdict.passed()
     }
 
+    /// The cause the check named for its failure, if it named one.
+    pub fn cause(&self) -> Option<&str> {
+        self.report.verdict.cause()
+    }
+
+    /// The hints this failure shows: its cause's, when `step` gives that
+    /// cause hints, else the check's own.
+    pub fn ladder<'a>(&'a self, step: &'a Step) -> course::Ladder<'a> {
+        step.ladder(&self.info, self.cause())
+    }
+
     /// The failure message, with the check's own words for a time-out.
     pub fn message(&self) -> String {
         match (&self.report.verdict, &self.info.on_timeout) {

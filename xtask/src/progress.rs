@@ -38,6 +38,10 @@ pub struct StepProgress {
     /// Ids of the checks that failed last time.
     #[serde(default)]
     pub failing: Vec<String>,
+    /// The cause each failing check named last time (check id -> cause id),
+    /// for the checks that named one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failing_causes: BTreeMap<String, String>,
     /// The last run did not compile.
     #[serde(default)]
     pub compile_error: bool,
@@ -45,9 +49,10 @@ pub struct StepProgress {
     pub last_checked: String,
     pub passed_at: Option<String>,
     /// The deepest hint tier shown for each check (check id -> tier, 1 = the
-    /// first): a failing check shows the deepest one seen, `cargo xtask hint`
-    /// the next. Kept when the check passes, so reports can tell how much
-    /// help the step took.
+    /// first), and for each cause whose own hints were shown (`cause:<id>`
+    /// -> tier, see `course::Ladder::key`): a failing check shows the
+    /// deepest one seen, `cargo xtask hint` the next. Kept when the check
+    /// passes, so reports can tell how much help the step took.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hints_seen: BTreeMap<String, usize>,
     /// The grader's seal over this record (see [`Seal`]).
@@ -66,6 +71,19 @@ impl StepProgress {
     /// The deepest hint tier of `check` shown so far (0: none).
     pub fn hint_seen(&self, check: &str) -> usize {
         self.hints_seen.get(check).copied().unwrap_or(0)
+    }
+
+    /// The cause `check` named when it last failed, if it named one.
+    pub fn cause_of(&self, check: &str) -> Option<&str> {
+        self.failing_causes.get(check).map(String::as_str)
+    }
+
+    /// The deepest tier shown of each cause's own hints (cause id -> tier).
+    pub fn cause_hints(&self) -> BTreeMap<String, usize> {
+        self.hints_seen
+            .iter()
+            .filter_map(|(key, tier)| Some((key.strip_prefix("cause:")?.to_string(), *tier)))
+            .collect()
     }
 
     /// The deepest hint tier shown for any check of the step (0: none).
@@ -148,7 +166,7 @@ impl Progress {
         step_id: &str,
         passed: usize,
         total: usize,
-        failing: Vec<String>,
+        failing: Vec<(String, Option<String>)>,
         compile_error: bool,
         hints_shown: &[(String, usize)],
     ) {
@@ -165,7 +183,11 @@ impl Progress {
         entry.checks_total = total;
         entry.compile_error = compile_error;
         entry.passed = !compile_error && passed == total && failing.is_empty();
-        entry.failing = failing;
+        entry.failing_causes = failing
+            .iter()
+            .filter_map(|(check, cause)| Some((check.clone(), cause.clone()?)))
+            .collect();
+        entry.failing = failing.into_iter().map(|(check, _)| check).collect();
         if entry.passed {
             entry.ever_passed = true;
             entry.passed_at.get_or_insert(now);
@@ -420,10 +442,15 @@ mod tests {
             "step1-a",
             0,
             2,
-            vec!["x".into()],
+            vec![("x".into(), Some("x-closed".into())), ("w".into(), None)],
             false,
             &shown("x", 1),
         );
+        let progress = Progress::load(&repo);
+        let step = progress.get("step1-a").unwrap();
+        assert_eq!(step.failing, ["x", "w"]);
+        assert_eq!((step.cause_of("x"), step.cause_of("w")), (Some("x-closed"), None));
+        Progress::saw_hints(&repo, "step1-a", &shown("cause:x-closed", 2));
         Progress::saw_hints(&repo, "step1-a", &shown("x", 3));
         Progress::saw_hints(&repo, "step1-a", &shown("x", 2));
         Progress::saw_hints(&repo, "step1-a", &shown("y", 1));
@@ -435,6 +462,9 @@ mod tests {
         assert_eq!(step.hint_seen("y"), 1);
         assert_eq!(step.hint_seen("z"), 0);
         assert_eq!(step.deepest_hint(), 3);
+        assert_eq!(step.cause_hints().get("x-closed"), Some(&2));
+        // A pass forgets the causes of the last failures, not the hints seen.
+        assert!(step.failing_causes.is_empty());
         // Two graders showing hints at once: neither loses the other's.
         std::thread::scope(|s| {
             for id in ["p", "q"] {

@@ -38,9 +38,14 @@ pub struct CheckEntry {
     /// "pass", "fail", "timeout", "crash", "error"; "not-run" after a compile error.
     pub status: &'static str,
     pub message: Option<String>,
-    /// The first hint (a question that points at the concept).
+    /// The cause the check named for its failure (a `[[step.cause]]` id),
+    /// when it could tell; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The first hint (a question that points at the concept): the cause's,
+    /// when the step gives it hints, else the check's.
     pub hint: Option<String>,
-    /// How many hint tiers the check has (`cargo xtask hint` unfolds them).
+    /// How many tiers those hints have (`cargo xtask hint` unfolds them).
     pub hint_tiers: usize,
     pub duration_ms: u64,
     /// What the check recorded of the run, when it failed and the check says
@@ -75,8 +80,9 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     title: g.info.title.clone(),
                     status: g.report.verdict.status(),
                     message: (!g.passed()).then(|| g.message()),
-                    hint: (!g.passed()).then(|| g.info.hint(1).to_string()),
-                    hint_tiers: g.info.tiers(),
+                    cause: g.cause().map(String::from),
+                    hint: (!g.passed()).then(|| g.ladder(step).hint(1).to_string()),
+                    hint_tiers: g.ladder(step).tiers(),
                     duration_ms: g.report.duration.as_millis() as u64,
                     trace: g
                         .report
@@ -97,6 +103,7 @@ pub fn step_json(step: &Step, target: Target, result: &StepResult) -> StepJson {
                     title: c.title.clone(),
                     status: "not-run",
                     message: None,
+                    cause: None,
                     hint: None,
                     hint_tiers: c.tiers(),
                     duration_ms: 0,

@@ -239,12 +239,15 @@ fn blame() -> CheckResult {
     let calm = vec![handled("a", 0, 0, 10), handled("b", 20, 20, 30)];
     ensure!(
         find_blocker(&calm).is_none(),
-        "no event waited at all, so find_blocker should return None; got {:?}",
+        cause = "none-when-calm",
+        "a runs 0..10 ms, b arrives at 20 ms and starts at once: no event waited at all, so find_blocker should return None; got {:?}",
         find_blocker(&calm)
     );
     ensure!(
         find_blocker(&[]).is_none(),
-        "an empty report has no blocker; expected None"
+        cause = "none-when-calm",
+        "an empty report has no blocker; expected None, got {:?}",
+        find_blocker(&[])
     );
     Ok(())
 }

@@ -379,19 +379,43 @@ fn result_once() -> CheckResult {
             3 - started.remaining()
         );
     }
+    // While the input is open and the three jobs wait for the check, the
+    // loop has nothing to do; the check burns 100 ms of its own CPU time
+    // and reads how much the loop's thread used meanwhile.
+    const BURN: Duration = Duration::from_millis(100);
+    let (next, open_used) = lp.idle_while_waiting(BURN);
+    match next {
+        Next::Silent => {
+            if let Some(used) = open_used {
+                ensure!(
+                    used < BURN / 4,
+                    "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?"
+                );
+            }
+        }
+        Next::Ended => fail!(
+            "the input was still open and 3 jobs were running, but run() returned"
+        ),
+        Next::Reply(reply) => {
+            fail!("no job could have finished yet (they wait for the check), but the loop sent {reply:?}")
+        }
+        Next::Panicked(payload) => std::panic::resume_unwind(payload),
+    }
     lp.close();
     // The loop must not return now: three results are still to come. While
-    // it waits for them, the check burns 100 ms of its own CPU time; the
-    // loop's thread, woken by the close, gets its turn meanwhile (on one CPU
-    // as on many), and should spend it going back to sleep.
-    const BURN: Duration = Duration::from_millis(100);
+    // it waits for them, the check burns 100 ms of its own CPU time again;
+    // the loop's thread, woken by the close, gets its turn meanwhile (on one
+    // CPU as on many), and should spend it going back to sleep.
     let (next, used) = lp.idle_while_waiting(BURN);
     match next {
         Next::Silent => {
             if let Some(used) = used {
+                // It slept while the input was open (above), and runs now:
+                // what it waits on after the close never blocks.
                 ensure!(
                     used < BURN / 4,
-                    "the input was closed and 3 jobs were still running; while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time with nothing to do: it spins (polls in a loop, try_recv or select! with a default) instead of waiting.\nBlock on the channel of finished jobs (recv, or select! without default) until a result comes."
+                    cause = "closed-channel-ready",
+                    "while the input was open and 3 jobs ran, your loop's thread slept. Then the check closed the input; the jobs were still running, and while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time with nothing to do: since the close, what it waits on returns at once, again and again, instead of blocking until a result comes."
                 );
             }
         }
@@ -467,6 +491,43 @@ fn panic_is_an_error() -> CheckResult {
     lp.expect_end()
 }
 
+/// What the given worker prints for `heavy_work(n) == value`: the number
+/// and a newline (`println!`).
+fn worker_prints(value: u64) -> String {
+    format!("{value}\n")
+}
+
+/// A child job's result that is an error although the worker printed the
+/// right number, and the error quotes that number: the output reached
+/// `run_in_child` and was not turned into the number.
+fn unparsed_output(result: &Result<u64, String>, expected: u64) -> Option<check_harness::Failure> {
+    let Err(text) = result else {
+        return None;
+    };
+    quotes_number(text, expected).then(|| {
+        check_harness::Failure::because(
+            "child-output-not-a-number",
+            format!(
+                "the worker printed {:?} (the number and a newline, with println!), and your run_in_child returned Err({text:?}): the output reached your code, and did not become the number {expected}",
+                worker_prints(expected)
+            ),
+        )
+    })
+}
+
+/// Whether `text` holds `n` as a number of its own (not inside a longer
+/// run of letters and digits, such as a temporary file's name).
+fn quotes_number(text: &str, n: u64) -> bool {
+    let n = n.to_string();
+    text.match_indices(&n).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + n.len()..].chars().next();
+        [before, after]
+            .iter()
+            .all(|c| c.is_none_or(|c| !c.is_ascii_alphanumeric()))
+    })
+}
+
 fn child_same_result() -> CheckResult {
     const N: u64 = 20_000;
     let expected = heavy_work(N);
@@ -509,6 +570,11 @@ fn child_same_result() -> CheckResult {
     }
     lp.close();
     done.sort();
+    if let [_, (2, child)] = &done[..] {
+        if let Some(failure) = unparsed_output(child, expected) {
+            return Err(failure);
+        }
+    }
     match &done[..] {
         [(1, Ok(a)), (2, Ok(b))] if *a == expected && *b == expected => {}
         [(1, thread), (2, child)] => fail!(
@@ -546,13 +612,26 @@ fn child_off_the_loop() -> CheckResult {
     };
     let (mut child, _) = accepted?;
     child.write_all(&[1])?;
-    lp.expect(
-        Reply::Done {
-            id: 1,
-            result: Ok(heavy_work(1000)),
-        },
-        "the child process was let go, but its result never came back to the loop as Reply::Done",
-    )?;
+    let expected = heavy_work(1000);
+    match lp.next() {
+        Next::Reply(Reply::Done { id: 1, result: Ok(n) }) if n == expected => {}
+        Next::Reply(Reply::Done { id: 1, result }) => {
+            if let Some(failure) = unparsed_output(&result, expected) {
+                return Err(failure);
+            }
+            fail!("heavy_work(1000) is {expected}; the child job came back as {result:?}")
+        }
+        Next::Reply(reply) => fail!(
+            "expected Done {{ id: 1, result: Ok({expected}) }} next, but the loop sent {reply:?}"
+        ),
+        Next::Silent => fail!(
+            "the child process was let go, but its result never came back to the loop as Reply::Done"
+        ),
+        Next::Ended => fail!(
+            "expected the child job's Done, but run() returned (the replies channel closed) before sending it"
+        ),
+        Next::Panicked(payload) => std::panic::resume_unwind(payload),
+    }
     lp.close();
     lp.expect_end()
 }

@@ -13,7 +13,7 @@ use step5_race_conditions as subject;
 #[cfg(feature = "solution")]
 use step5_race_conditions_solution as subject;
 
-use check_harness::{ensure, fail, Check, CheckResult};
+use check_harness::{ensure, fail, Check, CheckResult, Failure};
 
 mod signatures;
 
@@ -41,10 +41,54 @@ struct Tally {
     bad: usize,
     /// What went wrong in the first bad one.
     first_bad: Option<String>,
+    /// The causes the bad interleavings showed (see [`Bad`]), in the order
+    /// first seen.
+    causes: Vec<&'static str>,
     /// The steps of that one (or of the first one, if none went wrong),
     /// for the trace (loom builds only).
     #[cfg_attr(not(loom), allow(dead_code))]
     first_steps: Vec<Step>,
+}
+
+/// How one interleaving went wrong: in words, and the cause it shows when
+/// the scenario can tell.
+#[cfg_attr(not(loom), allow(dead_code))]
+struct Bad {
+    what: String,
+    cause: Option<&'static str>,
+}
+
+impl From<String> for Bad {
+    fn from(what: String) -> Bad {
+        Bad { what, cause: None }
+    }
+}
+
+/// A look at `balances()` that saw a total other than the bank's: money
+/// had left one balance and not reached the other, as far as that look
+/// could tell.
+const MONEY_IN_FLIGHT: &str = "money-in-flight";
+
+fn in_flight(what: String) -> Bad {
+    Bad {
+        what,
+        cause: Some(MONEY_IN_FLIGHT),
+    }
+}
+
+impl Tally {
+    /// The check's failure: `message` and the cause the bad interleavings
+    /// showed, when they all showed the same one; `Ok` when none was bad.
+    fn verdict(&self, message: String) -> CheckResult {
+        if self.bad == 0 {
+            return Ok(());
+        }
+        let failure = Failure::new(message);
+        Err(match self.causes[..] {
+            [only] => failure.with_cause(only),
+            _ => failure,
+        })
+    }
 }
 
 #[cfg(loom)]
@@ -60,9 +104,10 @@ type Step = ();
 /// `setting` says in a few words what the scenario's threads do; it is part
 /// of the message when the threads deadlock.
 #[cfg(loom)]
-fn explore<F>(setting: &'static str, scenario: F) -> Result<Tally, check_harness::Failure>
+fn explore<F, B>(setting: &'static str, scenario: F) -> Result<Tally, check_harness::Failure>
 where
-    F: Fn() -> Option<String> + Send + Sync + 'static,
+    F: Fn() -> Option<B> + Send + Sync + 'static,
+    B: Into<Bad>,
 {
     use check_harness::trace::Tone;
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -85,7 +130,7 @@ where
         schedule::watching(|| {
             builder.check(move || {
                 deadlock::RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let verdict = scenario();
+                let verdict: Option<Bad> = scenario().map(Into::into);
                 let mut t = record.lock().unwrap_or_else(|e| e.into_inner());
                 t.runs += 1;
                 // The schedule drawn: the first that went wrong with its
@@ -101,9 +146,13 @@ where
                 if better {
                     t.first_steps = schedule::steps();
                 }
-                if let Some(what) = verdict {
+                if let Some(Bad { what, cause }) = verdict {
                     t.bad += 1;
                     t.first_bad.get_or_insert(what);
+                    let cause = cause.unwrap_or("");
+                    if !t.causes.contains(&cause) {
+                        t.causes.push(cause);
+                    }
                 }
             })
         })
@@ -142,9 +191,10 @@ where
 }
 
 #[cfg(not(loom))]
-fn explore<F>(_setting: &'static str, _scenario: F) -> Result<Tally, check_harness::Failure>
+fn explore<F, B>(_setting: &'static str, _scenario: F) -> Result<Tally, check_harness::Failure>
 where
-    F: Fn() -> Option<String> + Send + Sync + 'static,
+    F: Fn() -> Option<B> + Send + Sync + 'static,
+    B: Into<Bad>,
 {
     fail!(
         "these checks need the loom model checker, and this build does not have it. Run them with `cargo xtask check step5`, which builds with `--cfg loom` (by hand: RUSTFLAGS=\"--cfg loom\" CARGO_TARGET_DIR=target/loom cargo run -p step5-race-conditions-checks)."
@@ -312,26 +362,24 @@ fn consistent_total() -> CheckResult {
             let end = bank.balances();
             let total = seen[0].wrapping_add(seen[1]);
             if total != 200 {
-                Some(format!(
+                Some(in_flight(format!(
                     "a look in the middle saw {seen:?}, a total of {total}"
-                ))
+                )))
             } else if !moved || end != [70, 130] {
-                Some(format!(
+                Some(Bad::from(format!(
                     "the transfer returned {moved} and the balances ended as {end:?}"
-                ))
+                )))
             } else {
                 None
             }
         },
     )?;
-    ensure!(
-        tally.bad == 0,
+    tally.verdict(format!(
         "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another looks at balances(). Every look must add up to 200, and the end must be [70, 130].\nloom explored all {} distinct schedules; in {} of them {}: the money had left one account and not yet reached the other, or the two balances were read at different moments. Both balances must change, and be read, in one step.",
         tally.runs,
         tally.bad,
-        tally.first_bad.unwrap_or_default()
-    );
-    Ok(())
+        tally.first_bad.clone().unwrap_or_default()
+    ))
 }
 
 fn both_directions() -> CheckResult {
@@ -355,25 +403,25 @@ fn both_directions() -> CheckResult {
             let end = bank.balances();
             let total = seen[0].wrapping_add(seen[1]);
             if total != 200 {
-                Some(format!("a look in the middle saw {seen:?}, a total of {total}"))
+                Some(in_flight(format!(
+                    "a look in the middle saw {seen:?}, a total of {total}"
+                )))
             } else if moved != [true, true] || end != [120, 80] {
-                Some(format!(
+                Some(Bad::from(format!(
                     "the transfers returned {} and {}, and the balances ended as {end:?}",
                     moved[0], moved[1]
-                ))
+                )))
             } else {
                 None
             }
         },
     )?;
-    ensure!(
-        tally.bad == 0,
+    tally.verdict(format!(
         "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom explored all {} distinct schedules; in {} of them {}.",
         tally.runs,
         tally.bad,
-        tally.first_bad.unwrap_or_default()
-    );
-    Ok(())
+        tally.first_bad.clone().unwrap_or_default()
+    ))
 }
 
 fn same_account() -> CheckResult {
@@ -388,17 +436,30 @@ fn same_account() -> CheckResult {
             let seen = bank.balances();
             let moved = join(mover);
             let end = bank.balances();
-            if seen != [100, 100] {
-                Some(format!("a look in the middle saw {seen:?}"))
+            let total = seen[0].wrapping_add(seen[1]);
+            if total != 200 {
+                Some(in_flight(format!(
+                    "a look in the middle saw {seen:?}, a total of {total}"
+                )))
+            } else if seen != [100, 100] {
+                Some(Bad::from(format!("a look in the middle saw {seen:?}")))
             } else if !moved || end != [100, 100] {
-                Some(format!(
+                Some(Bad::from(format!(
                     "the transfer returned {moved} and the balances ended as {end:?}"
-                ))
+                )))
             } else {
                 None
             }
         },
     )?;
+    ensure!(
+        tally.bad == 0 || tally.causes != [MONEY_IN_FLIGHT],
+        cause = MONEY_IN_FLIGHT,
+        "the bank starts with [100, 100]; one thread moves 30 from checking to checking (`from` and `to` the same account) while another looks at balances(), which must see [100, 100] every time.\nloom tried all {} schedules; in {} of them {}: the money had left checking and not yet come back, as far as that look could tell.",
+        tally.runs,
+        tally.bad,
+        tally.first_bad.clone().unwrap_or_default()
+    );
     ensure!(
         tally.bad == 0,
         "the bank starts with [100, 100]; one thread moves 30 from checking to checking (`from` and `to` the same account) while another looks at balances(). Checking holds the money, so the transfer succeeds, and money paid into the account it came from is back where it was: every look, and the end, must be [100, 100].\nloom tried all {} schedules; in {} of them {}. Where does your transfer put the money: into `to`?",

@@ -127,6 +127,10 @@ impl Gauge {
     }
 }
 
+/// Every job ran, and then `shutdown` got stuck with every thread waiting:
+/// the workers still wait for jobs.
+const QUEUE_NOT_CLOSED: &str = "queue-not-closed";
+
 fn results_once() -> CheckResult {
     const JOBS: usize = 30;
     let (tx, rx) = mpsc::channel();
@@ -140,7 +144,13 @@ fn results_once() -> CheckResult {
         }
         pool.shutdown()
     }) else {
-        fail!("submitting {JOBS} jobs to ThreadPool::new(3, 2) and calling shutdown() got stuck: every thread was waiting and none could go on. Do the workers take jobs off the queue? Does shutdown close the queue before it joins them?");
+        let ran = rx.try_iter().count();
+        ensure!(
+            ran < JOBS,
+            cause = QUEUE_NOT_CLOSED,
+            "submitted {JOBS} jobs to ThreadPool::new(3, 2) and called shutdown(): all {JOBS} jobs ran, and then shutdown() got stuck, every thread waiting and none able to go on."
+        );
+        fail!("submitting {JOBS} jobs to ThreadPool::new(3, 2) and calling shutdown() got stuck: every thread was waiting and none could go on, and only {ran} of the jobs had run. Do the workers take jobs off the queue?");
     };
     // Jobs that run on threads the pool did not join finish by themselves:
     // once nothing moves any more, every job that will ever run has run.
@@ -344,8 +354,14 @@ fn runs_n_at_once() -> CheckResult {
         "ThreadPool::new(3, 2) started a 4th job while 3 jobs still held all 3 workers: the pool runs more than 3 jobs at once. Exactly `workers` threads should take jobs."
     );
     ensure!(
+        joined.is_some() || held.finished.load(Ordering::SeqCst) != 5,
+        cause = QUEUE_NOT_CLOSED,
+        "after the held jobs were released, all 5 jobs finished, and then shutdown() got stuck: every thread was waiting and none could go on."
+    );
+    ensure!(
         joined.is_some(),
-        "after the held jobs were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before it joins the workers?"
+        "after the held jobs were released, shutdown() got stuck with only {} of the 5 jobs finished: every thread was waiting and none could go on.",
+        held.finished.load(Ordering::SeqCst)
     );
     ensure!(
         held.gauge.most() == 3 && held.finished.load(Ordering::SeqCst) == 5,
@@ -437,7 +453,13 @@ fn back_pressure() -> CheckResult {
     let joined = finishes(move || pool.shutdown());
     settle(&no_children);
     let Some(joined) = joined else {
-        fail!("after the held jobs were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before it joins the workers?");
+        let finished = held.finished.load(Ordering::SeqCst);
+        ensure!(
+            finished != 6,
+            cause = QUEUE_NOT_CLOSED,
+            "after the held jobs were released, all 6 jobs finished, and then shutdown() got stuck: every thread was waiting and none could go on."
+        );
+        fail!("after the held jobs were released, shutdown() got stuck with only {finished} of the 6 jobs finished: every thread was waiting and none could go on.");
     };
     ensure!(
         joined == 3 && held.finished.load(Ordering::SeqCst) == 6,
@@ -506,7 +528,16 @@ fn shutdown_joins() -> CheckResult {
     }
     held.release.count_down();
     let Some(joined) = returns(&shutting) else {
-        fail!("after the workers were released, shutdown() got stuck: every thread was waiting and none could go on. Does it close the queue (drop the sender) before joining? A worker waits for jobs until the queue is closed.");
+        let (held_done, queued_done) = (
+            held.finished.load(Ordering::SeqCst),
+            done.load(Ordering::SeqCst),
+        );
+        ensure!(
+            (held_done, queued_done) != (3, 4),
+            cause = QUEUE_NOT_CLOSED,
+            "shutdown() was called with 3 jobs running and 4 queued; after the workers were released, all 7 jobs ran, and then shutdown() got stuck: every thread was waiting and none could go on."
+        );
+        fail!("after the workers were released, shutdown() got stuck with {} of the 7 jobs run: every thread was waiting and none could go on.", held_done + queued_done);
     };
     let ran = done.load(Ordering::SeqCst);
     ensure!(

@@ -143,6 +143,10 @@ pub struct Step {
     pub build: BuildOptions,
     #[serde(rename = "check", default)]
     pub checks: Vec<CheckInfo>,
+    /// `[[step.cause]]`: the mistakes the step's checks can name, each with
+    /// its own hints (see [`CauseInfo`]).
+    #[serde(rename = "cause", default)]
+    pub causes: Vec<CauseInfo>,
     /// `[step.trace]`: the pair of traces the chapter shows.
     pub trace: Option<BookTrace>,
 }
@@ -225,6 +229,86 @@ impl CheckInfo {
     pub fn tiers(&self) -> usize {
         self.hints.len()
     }
+}
+
+/// One `[[step.cause]]`: a mistake one or more checks of the step can
+/// recognise and name when they fail (`Failure::because` in the harness,
+/// `ensure!(cond, cause = "<id>", ...)`). A failure that names it shows these
+/// hints instead of the check's own, and several checks failing for it are
+/// explained once.
+///
+/// ```toml
+/// [[step.cause]]
+/// id = "queue-not-closed"
+/// title = "The job queue is never closed"
+/// hints = ["a question", "the tool and the chapter section", "the outline"]
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CauseInfo {
+    /// The id the checks name (lowercase letters, digits and `-`).
+    pub id: String,
+    /// What the check observed, in a few words (shown above the hint when
+    /// several checks fail for it).
+    pub title: String,
+    /// The hints, in the order they unfold, at least [`MIN_HINT_TIERS`].
+    pub hints: Vec<String>,
+}
+
+/// The hints a failure shows: those of the cause it named, when the step
+/// gives that cause hints, or else the check's own.
+#[derive(Debug, Clone, Copy)]
+pub struct Ladder<'a> {
+    pub check: &'a CheckInfo,
+    /// The cause whose hints these are (`None`: the check's own).
+    pub cause: Option<&'a CauseInfo>,
+}
+
+impl<'a> Ladder<'a> {
+    /// Every tier, in order.
+    pub fn hints(&self) -> &'a [String] {
+        match self.cause {
+            Some(cause) => &cause.hints,
+            None => &self.check.hints,
+        }
+    }
+
+    /// Hint `tier` (1 = the first), clamped to the ones there are.
+    pub fn hint(&self, tier: usize) -> &'a str {
+        let hints = self.hints();
+        let last = hints.len().saturating_sub(1);
+        hints
+            .get(tier.saturating_sub(1).min(last))
+            .map_or("", String::as_str)
+    }
+
+    /// How many tiers there are.
+    pub fn tiers(&self) -> usize {
+        self.hints().len()
+    }
+
+    /// The key progress keeps the deepest tier seen under: the check's id,
+    /// or `cause:<id>` for a cause's hints (shared by every check that
+    /// names the cause).
+    pub fn key(&self) -> String {
+        match self.cause {
+            Some(cause) => cause_key(&cause.id),
+            None => self.check.id.clone(),
+        }
+    }
+
+    /// What the hints are about: the cause's title, or the check's.
+    pub fn title(&self) -> &'a str {
+        match self.cause {
+            Some(cause) => &cause.title,
+            None => &self.check.title,
+        }
+    }
+}
+
+/// The progress key of a cause's hints (see [`Ladder::key`]).
+pub fn cause_key(cause: &str) -> String {
+    format!("cause:{cause}")
 }
 
 /// A manifest that could not be read, with the place that is wrong.
@@ -340,6 +424,9 @@ impl Course {
             }
         }
         for step in &self.steps {
+            step.validate_causes()?;
+        }
+        for step in &self.steps {
             if let Some(trace) = &step.trace {
                 if !step.checks.iter().any(|c| c.id == trace.check) {
                     return Err(format!(
@@ -398,6 +485,53 @@ impl Course {
 }
 
 impl Step {
+    /// The cause `id` of this step, if `course.toml` gives it.
+    pub fn cause(&self, id: &str) -> Option<&CauseInfo> {
+        self.causes.iter().find(|c| c.id == id)
+    }
+
+    /// The hints a failure of `check` shows: those of `cause` when the step
+    /// gives it, else the check's own.
+    pub fn ladder<'a>(&'a self, check: &'a CheckInfo, cause: Option<&str>) -> Ladder<'a> {
+        Ladder {
+            check,
+            cause: cause.and_then(|id| self.cause(id)),
+        }
+    }
+
+    fn validate_causes(&self) -> Result<(), String> {
+        let mut ids = std::collections::HashSet::new();
+        for cause in &self.causes {
+            let where_ = format!("cause `{}` of step `{}`", cause.id, self.id);
+            if cause.id.is_empty()
+                || !cause
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(format!(
+                    "{where_}: a cause id is lowercase letters, digits and `-` (mutant headers write it as `<check>/<cause>`)"
+                ));
+            }
+            if !ids.insert(cause.id.as_str()) {
+                return Err(format!("{where_} appears twice"));
+            }
+            if cause.title.trim().is_empty() {
+                return Err(format!("{where_} needs a title: what the check observed"));
+            }
+            if cause.hints.len() < MIN_HINT_TIERS {
+                return Err(format!(
+                    "{where_} has {} hint(s); every cause needs at least {MIN_HINT_TIERS}, in the order they unfold: a question that points at the concept, the tool to reach for, the outline of the fix",
+                    cause.hints.len()
+                ));
+            }
+            if let Some(n) = cause.hints.iter().position(|h| h.trim().is_empty()) {
+                return Err(format!("hint {} of {where_} is empty", n + 1));
+            }
+        }
+        Ok(())
+    }
+
     /// `step1` for `step1-blocking`.
     pub fn short_id(&self) -> &str {
         self.id.split('-').next().unwrap_or(&self.id)
@@ -555,6 +689,34 @@ hints = ["What is A?", "Use A.", "Do A, then B."]
         let empty = GOOD.replace("\"Use A.\"", "\" \"");
         let err = Course::parse(&empty, Path::new("course.toml")).unwrap_err();
         assert!(err.to_string().contains("hint 2 of check `a`"), "{err}");
+    }
+
+    #[test]
+    fn a_cause_has_its_own_hints_and_the_check_is_the_fallback() {
+        let cause = |id: &str, hints: &str| {
+            format!("{GOOD}\n[[step.cause]]\nid = \"{id}\"\ntitle = \"B is closed\"\nhints = [{hints}]\n")
+        };
+        let text = cause("b-closed", "\"Is B open?\", \"Close B.\", \"Drop B.\"");
+        let c = Course::parse(&text, Path::new("course.toml")).unwrap();
+        let step = &c.steps[0];
+        let check = &step.checks[0];
+        let named = step.ladder(check, Some("b-closed"));
+        assert_eq!((named.hint(1), named.tiers()), ("Is B open?", 3));
+        assert_eq!((named.key(), named.title()), ("cause:b-closed".to_string(), "B is closed"));
+        // No cause, or one the step gives no hints for: the check's own.
+        for cause in [None, Some("unknown")] {
+            let own = step.ladder(check, cause);
+            assert_eq!((own.hint(1), own.key()), ("What is A?", "a".to_string()));
+        }
+        let err = Course::parse(&cause("b-closed", "\"Is B open?\""), Path::new("course.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("has 1 hint(s)"), "{err}");
+        let err = Course::parse(&cause("B/closed", "\"a\", \"b\", \"c\""), Path::new("course.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("lowercase"), "{err}");
+        let twice = format!("{text}\n[[step.cause]]\nid = \"b-closed\"\ntitle = \"t\"\nhints = [\"a\", \"b\", \"c\"]\n");
+        let err = Course::parse(&twice, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
     }
 
     #[test]

@@ -45,37 +45,79 @@ pub mod tree_memory;
 /// What a check returns: `Ok(())` when it passed.
 pub type CheckResult = Result<(), Failure>;
 
-/// Why a check failed, in words meant for the learner.
+/// Why a check failed, in words meant for the learner, and the mistake it
+/// saw when it can tell which one: its cause.
+///
+/// A cause is an id the check chooses (`none-when-calm`,
+/// `queue-not-closed`): the grader shows the hints `course.toml` gives that
+/// cause (`[[step.cause]]`) instead of the check's own, and a mistake that
+/// fails several checks for the same cause is explained once. Give one only
+/// when the check observed that mistake and no other; without one, the
+/// check's own hints are shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure(pub String);
+pub struct Failure {
+    pub message: String,
+    pub cause: Option<String>,
+}
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure(message.into())
+        Failure {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure whose cause the check recognised (see [`Failure`]).
+    pub fn because(cause: &str, message: impl Into<String>) -> Failure {
+        Failure::new(message).with_cause(cause)
+    }
+
+    /// The same failure, with `cause` as its cause.
+    pub fn with_cause(mut self, cause: &str) -> Failure {
+        self.cause = Some(cause.to_string());
+        self
     }
 }
 
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Failure {
-        Failure(e.to_string())
+        Failure::new(e.to_string())
     }
 }
 
-/// Returns a [`Failure`] from the enclosing check unless `cond` holds.
+/// Returns a [`Failure`] from the enclosing check unless `cond` holds:
+/// `ensure!(cond, "message {}", x)`, or with the mistake it recognised,
+/// `ensure!(cond, cause = "queue-not-closed", "message {}", x)`.
 #[macro_export]
 macro_rules! ensure {
+    ($cond:expr, cause = $cause:expr, $($arg:tt)+) => {
+        if !$cond {
+            return ::std::result::Result::Err($crate::Failure::because(
+                $cause,
+                ::std::format!($($arg)+),
+            ));
+        }
+    };
     ($cond:expr, $($arg:tt)+) => {
         if !$cond {
-            return ::std::result::Result::Err($crate::Failure(::std::format!($($arg)+)));
+            return ::std::result::Result::Err($crate::Failure::new(::std::format!($($arg)+)));
         }
     };
 }
 
-/// Returns a [`Failure`] from the enclosing check.
+/// Returns a [`Failure`] from the enclosing check: `fail!("message")`, or
+/// `fail!(cause = "none-when-calm", "message")`.
 #[macro_export]
 macro_rules! fail {
+    (cause = $cause:expr, $($arg:tt)+) => {
+        return ::std::result::Result::Err($crate::Failure::because(
+            $cause,
+            ::std::format!($($arg)+),
+        ))
+    };
     ($($arg:tt)+) => {
-        return ::std::result::Result::Err($crate::Failure(::std::format!($($arg)+)))
+        return ::std::result::Result::Err($crate::Failure::new(::std::format!($($arg)+)))
     };
 }
 
@@ -97,7 +139,14 @@ impl Check {
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
-    Fail { message: String },
+    Fail {
+        message: String,
+        /// The mistake the check recognised (see [`Failure`]); absent in
+        /// the JSON when there is none, so an outcome without one is
+        /// written and sealed as before causes existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<String>,
+    },
 }
 
 /// The checks binary's entry point: see the crate docs for the arguments.
@@ -143,6 +192,7 @@ fn run_one(checks: &[Check], id: &str, result_file: PathBuf) -> i32 {
     time_limit::arm(|| {
         report(Outcome::Fail {
             message: "out of time".to_string(),
+            cause: None,
         });
     });
     let outcome = run_catching(check.run);
@@ -177,8 +227,14 @@ fn report(outcome: Outcome) -> i32 {
 /// "killed by signal 6". Call it from the check's own code or from a
 /// [`on_fatal_panic`] rewriter.
 pub fn fail_now(message: impl Into<String>) -> ! {
+    fail_now_with(Failure::new(message))
+}
+
+/// [`fail_now`] with a [`Failure`], which may name its cause.
+pub fn fail_now_with(failure: Failure) -> ! {
     let code = report(Outcome::Fail {
-        message: message.into(),
+        message: failure.message,
+        cause: failure.cause,
     });
     std::process::exit(code)
 }
@@ -251,13 +307,14 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     }));
     let outcome = match panic::catch_unwind(AssertUnwindSafe(check)) {
         Ok(Ok(())) => Outcome::Pass,
-        Ok(Err(Failure(message))) => Outcome::Fail { message },
+        Ok(Err(Failure { message, cause })) => Outcome::Fail { message, cause },
         Err(payload) => {
             let message = last_panic()
                 .take()
                 .unwrap_or_else(|| explain_panic(&payload_text(payload.as_ref())));
             Outcome::Fail {
                 message: format!("the code panicked: {message}"),
+                cause: None,
             }
         }
     };
@@ -336,7 +393,8 @@ fn run_all(checks: &[Check]) -> i32 {
             runner::Verdict::Pass => println!("pass  {}", check.id),
             other => {
                 failed += 1;
-                println!("FAIL  {}: {}", check.id, other.describe(limit));
+                let cause = other.cause().map(|c| format!(" [{c}]")).unwrap_or_default();
+                println!("FAIL  {}{cause}: {}", check.id, other.describe(limit));
             }
         }
     }

@@ -17,8 +17,12 @@ use crate::{cleanup, containment, Outcome};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Pass,
-    /// The check ran and found something wrong.
-    Fail(String),
+    /// The check ran and found something wrong; `cause` is the mistake it
+    /// recognised, when it could tell (see [`crate::Failure`]).
+    Fail {
+        message: String,
+        cause: Option<String>,
+    },
     /// The check did not finish within its time limit and was killed.
     Timeout,
     /// The check process ran out of the memory it may use (and was aborted).
@@ -37,11 +41,19 @@ impl Verdict {
         matches!(self, Verdict::Pass)
     }
 
+    /// The cause the check named for its failure, if it named one.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            Verdict::Fail { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The failure in one message (empty for a pass).
     pub fn describe(&self, limit: Duration) -> String {
         match self {
             Verdict::Pass => String::new(),
-            Verdict::Fail(message) => message.clone(),
+            Verdict::Fail { message, .. } => message.clone(),
             Verdict::Timeout => format!(
                 "did not finish in {} s: a deadlock or an endless loop?",
                 limit.as_secs_f64()
@@ -58,7 +70,7 @@ impl Verdict {
     pub fn status(&self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
-            Verdict::Fail(_) => "fail",
+            Verdict::Fail { .. } => "fail",
             Verdict::Timeout => "timeout",
             Verdict::Crash(_) | Verdict::OutOfMemory { .. } => "crash",
             Verdict::Error(_) => "error",
@@ -230,13 +242,14 @@ pub fn run_check(
             trace = recorded;
             match outcome {
                 Outcome::Pass => Verdict::Pass,
-                Outcome::Fail { message } => Verdict::Fail(message),
+                Outcome::Fail { message, cause } => Verdict::Fail { message, cause },
             }
         }
-        Err(ResultFile::Forged) => Verdict::Fail(
-            "the check's result file was not written by the check harness (it does not carry this run's token): the code under test must not write the grader's files"
+        Err(ResultFile::Forged) => Verdict::Fail {
+            message: "the check's result file was not written by the check harness (it does not carry this run's token): the code under test must not write the grader's files"
                 .to_string(),
-        ),
+            cause: None,
+        },
         Err(ResultFile::Missing) => match limits.memory {
             Some(bytes) if ran_out_of_memory(&output) => Verdict::OutOfMemory {
                 mib: bytes / (1024 * 1024),

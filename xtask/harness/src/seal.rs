@@ -138,6 +138,7 @@ mod tests {
         let fail = Sealed::new(
             Outcome::Fail {
                 message: "no".into(),
+                cause: None,
             },
             &token,
         );
@@ -148,6 +149,25 @@ mod tests {
         };
         assert_eq!(edited.open(&token), None);
         assert_eq!(Sealed::new(Outcome::Pass, "").open(""), None);
+        // So does changing the cause a failure names.
+        let because = |cause: Option<&str>| Outcome::Fail {
+            message: "no".into(),
+            cause: cause.map(String::from),
+        };
+        let named = Sealed::new(because(Some("queue-not-closed")), &token);
+        assert_eq!(
+            Sealed::new(because(Some("queue-not-closed")), &token).open(&token),
+            Some(because(Some("queue-not-closed")))
+        );
+        let recaused = Sealed {
+            outcome: because(Some("another-cause")),
+            trace: None,
+            seal: named.seal,
+        };
+        assert_eq!(recaused.open(&token), None);
+        // A failure without a cause is written as before causes existed.
+        let json = serde_json::to_string(&because(None)).unwrap();
+        assert_eq!(json, r#"{"status":"fail","message":"no"}"#);
     }
 
     #[test]

@@ -89,7 +89,7 @@ fn run_tests() -> i32 {
         }
         match test() {
             Ok(()) => println!("pass  {name} ({:.1} s)", started.elapsed().as_secs_f64()),
-            Err(Failure(why)) => {
+            Err(Failure { message: why, .. }) => {
                 failed += 1;
                 println!("FAIL  {name}: {why}");
             }

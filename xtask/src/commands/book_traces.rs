@@ -212,6 +212,7 @@ mod tests {
             path: PathBuf::from("checks/step2-offloading/mutants/job-on-the-loop.patch"),
             expect,
             rejected_by: rejected_by.iter().map(|s| s.to_string()).collect(),
+            causes: Default::default(),
             mistake: String::new(),
             source: String::new(),
         }

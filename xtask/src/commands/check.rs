@@ -127,9 +127,10 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
     };
     let mut printer = LivePrinter {
         human,
-        step: step.short_id().to_string(),
+        step: step.clone(),
         hints_seen,
         hints_shown: Vec::new(),
+        causes_shown: Vec::new(),
         compiled_any: false,
         own_crates: [
             step.id.clone(),
@@ -149,7 +150,7 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
             StepResult::Ran { checks } => checks
                 .iter()
                 .filter(|c| !c.passed())
-                .map(|c| c.info.id.clone())
+                .map(|c| (c.info.id.clone(), c.cause().map(String::from)))
                 .collect(),
             StepResult::CompileError { .. } => Vec::new(),
         };
@@ -187,12 +188,17 @@ fn ensure_exercise_files(repo: &Repo, step: &Step) -> Result<()> {
 
 struct LivePrinter {
     human: bool,
-    /// `step3`, for the `hint` command it names.
-    step: String,
-    /// The deepest hint tier seen per check before this run.
+    /// The step graded: its causes' hints, and its short id for the `hint`
+    /// command the output names.
+    step: Step,
+    /// The deepest hint tier seen per check, and per cause (`cause:<id>`),
+    /// before this run.
     hints_seen: std::collections::BTreeMap<String, usize>,
-    /// The hints this run showed (check id, tier).
+    /// The hints this run showed (check id or `cause:<id>`, tier).
     hints_shown: Vec<(String, usize)>,
+    /// The causes shown in full so far: a later check failing for one of
+    /// them only says so.
+    causes_shown: Vec<String>,
     compiled_any: bool,
     /// The step's own crates (exercise and checks), `-` as `_`: rebuilding
     /// only those is an ordinary rebuild, not a first build.
@@ -231,16 +237,42 @@ impl grade::Progress for LivePrinter {
         if !self.human {
             return;
         }
-        let seen = self.hints_seen.get(&graded.info.id).copied().unwrap_or(0);
-        let tier = seen.clamp(1, graded.info.tiers().max(1));
-        print_check(graded, tier, &self.step);
+        if let Some(cause) = graded.cause().filter(|_| !graded.passed()) {
+            if self.causes_shown.iter().any(|c| c == cause) {
+                print_same_cause(graded, &self.step);
+                return;
+            }
+            self.causes_shown.push(cause.to_string());
+        }
+        let ladder = graded.ladder(&self.step);
+        let seen = self.hints_seen.get(&ladder.key()).copied().unwrap_or(0);
+        let tier = seen.clamp(1, ladder.tiers().max(1));
+        print_check(graded, &ladder, tier, self.step.short_id());
         if !graded.passed() {
-            self.hints_shown.push((graded.info.id.clone(), tier));
+            self.hints_shown.push((ladder.key(), tier));
         }
     }
 }
 
-fn print_check(graded: &Graded, tier: usize, step: &str) {
+/// A check that fails for a cause already shown in full above.
+fn print_same_cause(graded: &Graded, step: &Step) {
+    say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    let said = match graded.cause().and_then(|c| step.cause(c)) {
+        Some(cause) => format!("also fails because of the above ({})", cause.title),
+        None => "also fails because of the above".to_string(),
+    };
+    say!("      {}", paint(DIM, said));
+}
+
+/// How many different causes the failing checks have between them (a
+/// failure that names no cause is a cause of its own).
+pub fn causes_of(checks: &[Graded]) -> usize {
+    let failing: Vec<&Graded> = checks.iter().filter(|c| !c.passed()).collect();
+    let named: std::collections::BTreeSet<&str> = failing.iter().filter_map(|c| c.cause()).collect();
+    named.len() + failing.iter().filter(|c| c.cause().is_none()).count()
+}
+
+fn print_check(graded: &Graded, ladder: &course::Ladder, tier: usize, step: &str) {
     let ms = graded.report.duration.as_millis();
     if graded.passed() {
         say!(
@@ -255,13 +287,16 @@ fn print_check(graded: &Graded, tier: usize, step: &str) {
     // The message may quote what the code under test produced.
     say!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
     print_chart(graded);
-    let tiers = graded.info.tiers();
+    let tiers = ladder.tiers();
     let more = if tier < tiers {
         format!("hint {tier} of {tiers}; `cargo xtask hint {step}` shows the next")
     } else {
         format!("hint {tier} of {tiers}, the last; the chapter's walk-through goes further")
     };
-    let text = report::wrap(&format!("hint: {}", graded.info.hint(tier)), 82);
+    if let Some(cause) = ladder.cause {
+        say!("      {} {}", paint(NOTE, "cause:"), cause.title);
+    }
+    let text = report::wrap(&format!("hint: {}", ladder.hint(tier)), 82);
     let text = text.replacen("hint:", &paint(NOTE, "hint:"), 1);
     say!(
         "{}",
@@ -324,8 +359,18 @@ fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) 
                     print_next(repo, step);
                 }
             } else {
+                let failing = checks.len() - passed;
+                let causes = causes_of(checks);
+                let because = if causes < failing {
+                    format!(
+                        "; the {failing} that fail come down to {causes} cause{}",
+                        if causes == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                };
                 say!(
-                    "{} of {} checks passed.",
+                    "{} of {} checks passed{because}.",
                     paint(if passed == 0 { BAD } else { WARN }, passed),
                     checks.len()
                 );
@@ -408,7 +453,16 @@ fn print_summary_table(steps: &[&Step], results: &[StepResult]) {
         let status = match result {
             StepResult::CompileError { .. } => paint(BAD, "does not compile"),
             _ if result.passed() => paint(OK, "passed"),
-            _ => paint(WARN, "failing"),
+            StepResult::Ran { checks } => {
+                let causes = causes_of(checks);
+                paint(
+                    WARN,
+                    format!(
+                        "failing ({causes} cause{})",
+                        if causes == 1 { "" } else { "s" }
+                    ),
+                )
+            }
         };
         say!("  {:<width$}  {passed:>2}/{total:<2}  {status}", step.id);
     }

@@ -2,11 +2,14 @@
 //! level deeper each time. A check's hints come in tiers (a question, the
 //! tool to reach for, the outline of the fix); the deepest tier seen is kept
 //! in progress, so they unfold across `check`, `watch` and `hint` alike.
+//! A check that failed for a cause the step gives hints to
+//! (`[[step.cause]]`) unfolds that cause's hints instead, once for every
+//! check that failed for it.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use course::{CheckInfo, Step};
+use course::{CheckInfo, Ladder, Step};
 
 use crate::progress::{Progress, StepProgress};
 use crate::repo::Repo;
@@ -46,39 +49,59 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
             format!("The next hint for each check of step {}:", step.number()),
         ),
     };
-    // (check, tier seen before, tier shown now)
-    let plan: Vec<(&CheckInfo, usize, usize)> = checks
-        .into_iter()
-        .map(|check| {
-            let seen = record.map_or(0, |p: &StepProgress| p.hint_seen(&check.id));
-            let tier = if all {
-                check.tiers()
-            } else {
-                (seen + 1).min(check.tiers())
-            };
-            (check, seen, tier)
-        })
-        .collect();
+    // One ladder per cause: checks that failed for the same cause share
+    // its hints and unfold them together. (ladder, its checks, tier seen
+    // before, tier shown now)
+    let mut plan: Vec<(Ladder, Vec<&CheckInfo>, usize, usize)> = Vec::new();
+    for check in checks {
+        let cause = record.and_then(|p| p.cause_of(&check.id));
+        let ladder = step.ladder(check, cause);
+        if let Some(entry) = plan.iter_mut().find(|(l, ..)| l.key() == ladder.key()) {
+            entry.1.push(check);
+            continue;
+        }
+        let seen = record.map_or(0, |p: &StepProgress| p.hint_seen(&ladder.key()));
+        let tier = if all {
+            ladder.tiers()
+        } else {
+            (seen + 1).min(ladder.tiers())
+        };
+        plan.push((ladder, vec![check], seen, tier));
+    }
     // Recorded before printing: a reader that stops early (`| head`) still
     // unfolds the tier.
-    let shown: Vec<(String, usize)> = plan.iter().map(|(c, _, t)| (c.id.clone(), *t)).collect();
+    let shown: Vec<(String, usize)> = plan.iter().map(|(l, _, _, t)| (l.key(), *t)).collect();
     Progress::saw_hints(&repo, &step.id, &shown);
     anstream::println!("{}\n", paint(BOLD, intro));
-    for (check, seen, tier) in &plan {
-        print_check(check, *seen, *tier, all);
+    for (ladder, checks, seen, tier) in &plan {
+        print_ladder(ladder, checks, *seen, *tier, all);
     }
-    let more_left = plan.iter().any(|(c, _, t)| *t < c.tiers());
+    let more_left = plan.iter().any(|(l, _, _, t)| *t < l.tiers());
     print_footer(step, more_left);
     Ok(ExitCode::SUCCESS)
 }
 
-/// One check: the tiers seen before (dimmed, for context), then the new one.
-fn print_check(check: &CheckInfo, seen: usize, tier: usize, all: bool) {
-    let tiers = check.tiers();
-    anstream::println!("  {} {}", paint(NOTE, "•"), paint(BOLD, &check.title));
+/// One ladder (a check's hints, or a cause's): the tiers seen before
+/// (dimmed, for context), then the new one.
+fn print_ladder(ladder: &Ladder, checks: &[&CheckInfo], seen: usize, tier: usize, all: bool) {
+    let tiers = ladder.tiers();
+    match ladder.cause {
+        None => anstream::println!("  {} {}", paint(NOTE, "•"), paint(BOLD, ladder.title())),
+        Some(cause) => {
+            anstream::println!(
+                "  {} {} {}",
+                paint(NOTE, "•"),
+                paint(NOTE, "cause:"),
+                paint(BOLD, &cause.title)
+            );
+            let titles: Vec<&str> = checks.iter().map(|c| c.title.as_str()).collect();
+            let text = wrap(&format!("why these fail: {}", titles.join("; ")), 82);
+            anstream::println!("{}", paint(DIM, indent(&text, 4)));
+        }
+    }
     for earlier in 1..tier {
         let text = wrap(
-            &format!("{earlier} of {tiers}: {}", check.hint(earlier)),
+            &format!("{earlier} of {tiers}: {}", ladder.hint(earlier)),
             82,
         );
         if all || earlier > seen {
@@ -93,7 +116,7 @@ fn print_check(check: &CheckInfo, seen: usize, tier: usize, all: bool) {
         (false, true) => format!("{tier} of {tiers} (the last):"),
         (false, false) => format!("{tier} of {tiers}:"),
     };
-    let text = wrap(&format!("{label} {}", check.hint(tier)), 82);
+    let text = wrap(&format!("{label} {}", ladder.hint(tier)), 82);
     let text = text.replacen(&label, &paint(NOTE, &label), 1);
     anstream::println!("{}\n", indent(&text, 4));
 }

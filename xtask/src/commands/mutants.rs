@@ -22,8 +22,12 @@
 //! `mutant` is `wrong` or `right`. A wrong mutant names in `rejected-by`
 //! every check that must reject it (comma-separated, the main one first);
 //! every other check must pass, so a mistake is reported by the check that
-//! names it and not by an unrelated one. A right mutant must pass every check.
-//! A right answer uses `design:` for what makes it different.
+//! names it and not by an unrelated one. A check may be written
+//! `check/cause` (`rejected-by: blame/none-when-calm`): that check must then
+//! fail naming that cause (a `[[step.cause]]` of `course.toml`), so the
+//! learner sees the hints of the mistake the mutant makes; a check without
+//! `/cause` may fail with any cause or none. A right mutant must pass every
+//! check. A right answer uses `design:` for what makes it different.
 //!
 //! One wrong answer is caught before any check runs: a changed signature of
 //! the given API. Each checks crate pins the signatures the exercise gives
@@ -53,7 +57,7 @@
 //! verdict; the load each run puts on the other is one the verdicts must not
 //! notice anyway.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +92,8 @@ pub struct Mutant {
     pub expect: Expect,
     /// The checks that must reject it (empty for a right answer).
     pub rejected_by: Vec<String>,
+    /// The cause some of those checks must name (check id -> cause id).
+    pub causes: BTreeMap<String, String>,
     pub mistake: String,
     pub source: String,
 }
@@ -105,11 +111,23 @@ pub fn split_patch(text: &str) -> Result<(&str, &str)> {
     bail!("no unified diff in it (no `--- solutions/<step>/src/lib.rs` line)")
 }
 
+/// A mutant's header, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub expect: Expect,
+    /// The checks that must reject it, in the header's order.
+    pub rejected_by: Vec<String>,
+    /// The cause a check must name when it rejects it (`check/cause`).
+    pub causes: BTreeMap<String, String>,
+    pub mistake: String,
+}
+
 /// Reads the header of a mutant (the `key: value` lines before its diff).
 /// Errors name what is missing.
-pub fn parse_header(header: &str) -> Result<(Expect, Vec<String>, String)> {
+pub fn parse_header(header: &str) -> Result<Header> {
     let mut expect = None;
     let mut rejected_by = Vec::new();
+    let mut causes = BTreeMap::new();
     let mut mistake = String::new();
     for line in header.lines() {
         let line = line.trim();
@@ -131,13 +149,19 @@ pub fn parse_header(header: &str) -> Result<(Expect, Vec<String>, String)> {
                 })
             }
             "rejected-by" => {
-                rejected_by.extend(
-                    value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(String::from),
-                );
+                for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let (check, cause) = match item.split_once('/') {
+                        Some((check, cause)) => (check.trim(), Some(cause.trim())),
+                        None => (item, None),
+                    };
+                    if check.is_empty() || cause.is_some_and(str::is_empty) {
+                        bail!("`rejected-by: {item}`: expected `<check>` or `<check>/<cause>`");
+                    }
+                    rejected_by.push(check.to_string());
+                    if let Some(cause) = cause {
+                        causes.insert(check.to_string(), cause.to_string());
+                    }
+                }
             }
             "mistake" | "design" => mistake = value.to_string(),
             other => bail!("unknown header key `{other}` (mutant, rejected-by, mistake or design)"),
@@ -158,7 +182,12 @@ pub fn parse_header(header: &str) -> Result<(Expect, Vec<String>, String)> {
     if mistake.is_empty() {
         bail!("no `mistake: ...` (or `design: ...` for a right answer) line");
     }
-    Ok((expect, rejected_by, mistake))
+    Ok(Header {
+        expect,
+        rejected_by,
+        causes,
+        mistake,
+    })
 }
 
 /// Applies a mutant's diff to the solution's source, exactly.
@@ -207,8 +236,12 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let (header, diff) =
             split_patch(&text).with_context(|| format!("in {}", path.display()))?;
-        let (expect, rejected_by, mistake) =
-            parse_header(header).with_context(|| format!("in {}", path.display()))?;
+        let Header {
+            expect,
+            rejected_by,
+            causes,
+            mistake,
+        } = parse_header(header).with_context(|| format!("in {}", path.display()))?;
         if rejected_by.iter().any(|id| id == SIGNATURES) && rejected_by.len() > 1 {
             bail!(
                 "{}: `rejected-by: {SIGNATURES}` stands alone (a mutant that does not compile runs no check)",
@@ -219,6 +252,15 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
             if id != SIGNATURES && !step.checks.iter().any(|c| &c.id == id) {
                 bail!(
                     "{} names `rejected-by: {id}`, but {} has no such check",
+                    path.display(),
+                    step.id
+                );
+            }
+        }
+        for (check, cause) in &causes {
+            if step.cause(cause).is_none() {
+                bail!(
+                    "{} names `rejected-by: {check}/{cause}`, but course.toml gives {} no `[[step.cause]]` with id `{cause}`",
                     path.display(),
                     step.id
                 );
@@ -236,6 +278,7 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
             path,
             expect,
             rejected_by,
+            causes,
             mistake,
             source,
         });
@@ -259,8 +302,11 @@ struct Run {
     cpus: &'static str,
     /// `pass`, `fail` (some check failed) or `compile-error`.
     got: String,
-    /// The checks that did not pass, with their status (fail, timeout, crash).
+    /// The checks that did not pass, with their status (fail, timeout,
+    /// crash) and the cause they named: `blame (fail, none-when-calm)`.
     failing: Vec<String>,
+    /// The cause each failing check named, in the same order.
+    causes: Vec<Option<String>>,
     /// What each failing check said, in the same order.
     messages: Vec<String>,
     seconds: f64,
@@ -274,6 +320,8 @@ struct MutantVerdict {
     file: PathBuf,
     expected: Expect,
     rejected_by: Vec<String>,
+    /// The causes its header requires (check id -> cause id).
+    causes: BTreeMap<String, String>,
     mistake: String,
     runs: Vec<Run>,
     build_seconds: f64,
@@ -500,6 +548,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                 cpus: "all-cpus",
                 got: "compile-error".to_string(),
                 failing: Vec::new(),
+                causes: Vec::new(),
                 messages: Vec::new(),
                 seconds: 0.0,
             });
@@ -589,6 +638,24 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                         extra.join(", ")
                     ));
                 }
+                for (check, wanted) in &mutant.causes {
+                    let got = run
+                        .failing
+                        .iter()
+                        .zip(&run.causes)
+                        .find(|(f, _)| f.split(' ').next() == Some(check.as_str()))
+                        .map(|(_, cause)| cause.as_deref());
+                    match got {
+                        Some(Some(cause)) if cause == wanted => {}
+                        Some(Some(cause)) => problems.push(format!(
+                            "rejected by {check}{on} with the cause `{cause}`, but its header names `{check}/{wanted}`: the learner would see the hints of another mistake"
+                        )),
+                        Some(None) => problems.push(format!(
+                            "rejected by {check}{on} without a cause, but its header names `{check}/{wanted}`: the learner would see the check's own hints"
+                        )),
+                        None => {} // not rejected at all: said above
+                    }
+                }
             }
         }
     }
@@ -607,6 +674,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
         file: mutant.path.clone(),
         expected: mutant.expect.clone(),
         rejected_by: mutant.rejected_by.clone(),
+        causes: mutant.causes.clone(),
         mistake: mutant.mistake.clone(),
         ok: problems.is_empty(),
         runs,
@@ -621,6 +689,7 @@ fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
     let t = Instant::now();
     let mut failing = Vec::new();
+    let mut causes = Vec::new();
     let mut messages = Vec::new();
     for info in &step.checks {
         let limits = grade::limits(ws, step, info);
@@ -630,7 +699,12 @@ fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
             report: runner::run_check(exe, &info.id, &limits, &env),
         };
         if !graded.passed() {
-            failing.push(format!("{} ({})", info.id, graded.report.verdict.status()));
+            let status = graded.report.verdict.status();
+            failing.push(match graded.cause() {
+                Some(cause) => format!("{} ({status}, {cause})", info.id),
+                None => format!("{} ({status})", info.id),
+            });
+            causes.push(graded.cause().map(String::from));
             messages.push(graded.message());
         }
     }
@@ -638,6 +712,7 @@ fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
         cpus,
         got: if failing.is_empty() { "pass" } else { "fail" }.to_string(),
         failing,
+        causes,
         messages,
         seconds: t.elapsed().as_secs_f64(),
     }
@@ -662,7 +737,17 @@ fn print_row(v: &MutantVerdict) {
     let (got, failing) = describe_runs(v);
     let seconds = v.build_seconds + v.runs.iter().map(|r| r.seconds).fold(0.0, f64::max);
     let expected = match v.expected {
-        Expect::Wrong => format!("wrong, {}", v.rejected_by.join(", ")),
+        Expect::Wrong => format!(
+            "wrong, {}",
+            v.rejected_by
+                .iter()
+                .map(|id| match v.causes.get(id) {
+                    Some(cause) => format!("{id}/{cause}"),
+                    None => id.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Expect::Right => "right".to_string(),
     };
     let result = if v.ok {
@@ -738,10 +823,27 @@ mod tests {
         let text = "mutant: wrong\nrejected-by: a, b\nmistake: it forgets\n\n--- s\n+++ m\n";
         let (header, diff) = split_patch(text).unwrap();
         assert!(diff.starts_with("--- s\n"));
-        let (expect, by, mistake) = parse_header(header).unwrap();
-        assert_eq!(expect, Expect::Wrong);
-        assert_eq!(by, ["a", "b"]);
-        assert_eq!(mistake, "it forgets");
+        let read = parse_header(header).unwrap();
+        assert_eq!(read.expect, Expect::Wrong);
+        assert_eq!(read.rejected_by, ["a", "b"]);
+        assert!(read.causes.is_empty());
+        assert_eq!(read.mistake, "it forgets");
+    }
+
+    #[test]
+    fn a_wrong_header_may_name_the_cause_a_check_must_give() {
+        let read =
+            parse_header("mutant: wrong\nrejected-by: a/queue-not-closed, b\nmistake: x\n")
+                .unwrap();
+        assert_eq!(read.rejected_by, ["a", "b"]);
+        assert_eq!(
+            read.causes,
+            BTreeMap::from([("a".to_string(), "queue-not-closed".to_string())])
+        );
+        for bad in ["a/", "/c"] {
+            let header = format!("mutant: wrong\nrejected-by: {bad}\nmistake: x\n");
+            assert!(parse_header(&header).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! per-step results and timestamps, and the tool version: no source code,
 //! nothing else from the machine.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,14 @@ pub struct StepEntry {
     /// asked for with `cargo xtask hint`). Absent in reports of older graders.
     #[serde(default)]
     pub deepest_hint: Option<usize>,
+    /// The cause each failing check named at the last check (check id ->
+    /// cause id), for those that named one. Absent in reports of older
+    /// graders.
+    #[serde(default)]
+    pub failing_causes: BTreeMap<String, String>,
+    /// The deepest tier shown of each cause's own hints (cause id -> tier).
+    #[serde(default)]
+    pub cause_hints: BTreeMap<String, usize>,
 }
 
 pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
@@ -77,6 +86,8 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
                 last_checked: Some(p.last_checked.clone()),
                 passed_at: p.passed_at.clone(),
                 deepest_hint: Some(p.deepest_hint()),
+                failing_causes: p.failing_causes.clone(),
+                cause_hints: p.cause_hints(),
             },
             None => StepEntry {
                 id: step.id.clone(),
@@ -89,6 +100,8 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
                 last_checked: None,
                 passed_at: None,
                 deepest_hint: Some(0),
+                failing_causes: BTreeMap::new(),
+                cause_hints: BTreeMap::new(),
             },
         })
         .collect();
