@@ -449,7 +449,10 @@ mod tests {
         let progress = Progress::load(&repo);
         let step = progress.get("step1-a").unwrap();
         assert_eq!(step.failing, ["x", "w"]);
-        assert_eq!((step.cause_of("x"), step.cause_of("w")), (Some("x-closed"), None));
+        assert_eq!(
+            (step.cause_of("x"), step.cause_of("w")),
+            (Some("x-closed"), None)
+        );
         Progress::saw_hints(&repo, "step1-a", &shown("cause:x-closed", 2));
         Progress::saw_hints(&repo, "step1-a", &shown("x", 3));
         Progress::saw_hints(&repo, "step1-a", &shown("x", 2));

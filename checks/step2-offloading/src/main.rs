@@ -393,9 +393,9 @@ fn result_once() -> CheckResult {
                 );
             }
         }
-        Next::Ended => fail!(
-            "the input was still open and 3 jobs were running, but run() returned"
-        ),
+        Next::Ended => {
+            fail!("the input was still open and 3 jobs were running, but run() returned")
+        }
         Next::Reply(reply) => {
             fail!("no job could have finished yet (they wait for the check), but the loop sent {reply:?}")
         }

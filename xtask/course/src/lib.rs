@@ -702,17 +702,26 @@ hints = ["What is A?", "Use A.", "Do A, then B."]
         let check = &step.checks[0];
         let named = step.ladder(check, Some("b-closed"));
         assert_eq!((named.hint(1), named.tiers()), ("Is B open?", 3));
-        assert_eq!((named.key(), named.title()), ("cause:b-closed".to_string(), "B is closed"));
+        assert_eq!(
+            (named.key(), named.title()),
+            ("cause:b-closed".to_string(), "B is closed")
+        );
         // No cause, or one the step gives no hints for: the check's own.
         for cause in [None, Some("unknown")] {
             let own = step.ladder(check, cause);
             assert_eq!((own.hint(1), own.key()), ("What is A?", "a".to_string()));
         }
-        let err = Course::parse(&cause("b-closed", "\"Is B open?\""), Path::new("course.toml"))
-            .unwrap_err();
+        let err = Course::parse(
+            &cause("b-closed", "\"Is B open?\""),
+            Path::new("course.toml"),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("has 1 hint(s)"), "{err}");
-        let err = Course::parse(&cause("B/closed", "\"a\", \"b\", \"c\""), Path::new("course.toml"))
-            .unwrap_err();
+        let err = Course::parse(
+            &cause("B/closed", "\"a\", \"b\", \"c\""),
+            Path::new("course.toml"),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("lowercase"), "{err}");
         let twice = format!("{text}\n[[step.cause]]\nid = \"b-closed\"\ntitle = \"t\"\nhints = [\"a\", \"b\", \"c\"]\n");
         let err = Course::parse(&twice, Path::new("course.toml")).unwrap_err();

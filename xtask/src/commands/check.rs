@@ -268,7 +268,8 @@ fn print_same_cause(graded: &Graded, step: &Step) {
 /// failure that names no cause is a cause of its own).
 pub fn causes_of(checks: &[Graded]) -> usize {
     let failing: Vec<&Graded> = checks.iter().filter(|c| !c.passed()).collect();
-    let named: std::collections::BTreeSet<&str> = failing.iter().filter_map(|c| c.cause()).collect();
+    let named: std::collections::BTreeSet<&str> =
+        failing.iter().filter_map(|c| c.cause()).collect();
     named.len() + failing.iter().filter(|c| c.cause().is_none()).count()
 }
 

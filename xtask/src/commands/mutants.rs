@@ -832,9 +832,8 @@ mod tests {
 
     #[test]
     fn a_wrong_header_may_name_the_cause_a_check_must_give() {
-        let read =
-            parse_header("mutant: wrong\nrejected-by: a/queue-not-closed, b\nmistake: x\n")
-                .unwrap();
+        let read = parse_header("mutant: wrong\nrejected-by: a/queue-not-closed, b\nmistake: x\n")
+            .unwrap();
         assert_eq!(read.rejected_by, ["a", "b"]);
         assert_eq!(
             read.causes,
