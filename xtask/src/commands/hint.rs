@@ -95,7 +95,12 @@ fn print_ladder(ladder: &Ladder, checks: &[&CheckInfo], seen: usize, tier: usize
                 paint(BOLD, &cause.title)
             );
             let titles: Vec<&str> = checks.iter().map(|c| c.title.as_str()).collect();
-            let text = wrap(&format!("why these fail: {}", titles.join("; ")), 82);
+            let which = if titles.len() == 1 {
+                "the check that fails for it"
+            } else {
+                "the checks that fail for it"
+            };
+            let text = wrap(&format!("{which}: {}", titles.join("; ")), 82);
             anstream::println!("{}", paint(DIM, indent(&text, 4)));
         }
     }
