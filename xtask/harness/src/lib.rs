@@ -241,13 +241,13 @@ pub fn fail_now_with(failure: Failure) -> ! {
 
 /// A check's way to recognise a panic it can explain better than the panic
 /// message does: it gets the message and returns the failure to report.
-type Rewriter = fn(&str) -> Option<String>;
+type Rewriter = fn(&str) -> Option<Failure>;
 
 static REWRITER: std::sync::Mutex<Option<Rewriter>> = std::sync::Mutex::new(None);
 
 /// While the current check runs, every panic's message (on any thread) is
-/// first shown to `rewrite`; when it returns a message, the check fails with
-/// it at once ([`fail_now`]), whether or not the panic could have unwound.
+/// first shown to `rewrite`; when it returns a failure, the check fails with
+/// it at once ([`fail_now_with`]), whether or not the panic could have unwound.
 /// Pass `None` to stop.
 pub fn on_fatal_panic(rewrite: Option<Rewriter>) {
     *REWRITER.lock().unwrap_or_else(|e| e.into_inner()) = rewrite;
@@ -272,7 +272,7 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
         let text = payload_text(info.payload());
         let rewrite = *REWRITER.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(explained) = rewrite.and_then(|rewrite| rewrite(&text)) {
-            fail_now(explained);
+            fail_now_with(explained);
         }
         let message = format!("{}{location}", explain_panic(&text));
         if is_abort_after_double_panic(&text) {

@@ -638,6 +638,24 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                         extra.join(", ")
                     ));
                 }
+                // A cause the check names must have its own hints, and the
+                // header must say it: otherwise a learner would see the
+                // check's fallback hints, and nobody would have chosen that.
+                for (f, cause) in run.failing.iter().zip(&run.causes) {
+                    let (Some(check), Some(cause)) = (f.split(' ').next(), cause) else {
+                        continue;
+                    };
+                    if step.cause(cause).is_none() {
+                        problems.push(format!(
+                            "rejected by {check}{on} with the cause `{cause}`, which course.toml does not define for {}: the learner would see the check's own hints",
+                            step.id
+                        ));
+                    } else if !mutant.causes.contains_key(check) {
+                        problems.push(format!(
+                            "rejected by {check}{on} with the cause `{cause}`, but its header says only `{check}`: write `rejected-by: {check}/{cause}`"
+                        ));
+                    }
+                }
                 for (check, wanted) in &mutant.causes {
                     let got = run
                         .failing
