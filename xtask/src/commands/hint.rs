@@ -68,6 +68,23 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
         };
         plan.push((ladder, vec![check], seen, tier));
     }
+    // Every hint means the causes' too: a cause's ladder is shown under a
+    // failing check instead of the check's own when the check saw that
+    // mistake.
+    if all {
+        if let Some(first) = step.checks.first() {
+            for cause in &step.causes {
+                let ladder = Ladder {
+                    check: first,
+                    cause: Some(cause),
+                };
+                if plan.iter().all(|(l, ..)| l.key() != ladder.key()) {
+                    let tiers = ladder.tiers();
+                    plan.push((ladder, Vec::new(), 0, tiers));
+                }
+            }
+        }
+    }
     // Recorded before printing: a reader that stops early (`| head`) still
     // unfolds the tier.
     let shown: Vec<(String, usize)> = plan.iter().map(|(l, _, _, t)| (l.key(), *t)).collect();
@@ -95,12 +112,13 @@ fn print_ladder(ladder: &Ladder, checks: &[&CheckInfo], seen: usize, tier: usize
                 paint(BOLD, &cause.title)
             );
             let titles: Vec<&str> = checks.iter().map(|c| c.title.as_str()).collect();
-            let which = if titles.len() == 1 {
-                "the check that fails for it"
-            } else {
-                "the checks that fail for it"
+            let text = match titles.len() {
+                0 => "shown instead of a check's own hints when the check sees this mistake"
+                    .to_string(),
+                1 => format!("the check that fails for it: {}", titles[0]),
+                _ => format!("the checks that fail for it: {}", titles.join("; ")),
             };
-            let text = wrap(&format!("{which}: {}", titles.join("; ")), 82);
+            let text = wrap(&text, 82);
             anstream::println!("{}", paint(DIM, indent(&text, 4)));
         }
     }
