@@ -51,6 +51,7 @@ const GATE_ENV: &str = "STEP2_CHECK_GATE";
 fn main() {
     check_harness::shell_probe::note_if_started_by_shell(subject::worker::WORKER_ARG);
     wait_at_gate_if_worker();
+    misbehave_if_asked();
     subject::worker::run_if_requested();
     check_harness::main(&[
         Check::new("answers-pings", answers_pings),
@@ -59,7 +60,43 @@ fn main() {
         Check::new("panic-is-an-error", panic_is_an_error),
         Check::new("child-same-result", child_same_result),
         Check::new("child-off-the-loop", child_off_the_loop),
+        Check::new("child-errors", child_errors),
     ]);
+}
+
+/// Set by `child-errors` for the worker children it makes `run_in_child`
+/// start (they are this checks binary): how the worker goes wrong.
+const MISBEHAVE_ENV: &str = "STEP2_CHECK_WORKER_GOES_WRONG";
+
+/// The right number and a failed exit: a `run_in_child` that reads the
+/// output and not the exit status returns `Ok`.
+const FAILS_AFTER_PRINTING: &str = "fails-after-printing";
+/// A success with words instead of digits.
+const PRINTS_WORDS: &str = "prints-words";
+/// What the wordy worker prints.
+const WORDS: &str = "forty-two";
+/// The failing worker's exit status.
+const FAILED_STATUS: i32 = 3;
+
+/// In a worker child started during `child-errors`: go wrong as asked.
+fn misbehave_if_asked() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() != Some(subject::worker::WORKER_ARG) {
+        return;
+    }
+    let n: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    match std::env::var(MISBEHAVE_ENV).as_deref() {
+        Ok(FAILS_AFTER_PRINTING) => {
+            println!("{}", heavy_work(n));
+            eprintln!("the worker gave up");
+            std::process::exit(FAILED_STATUS)
+        }
+        Ok(PRINTS_WORDS) => {
+            println!("{WORDS}");
+            std::process::exit(0)
+        }
+        _ => {}
+    }
 }
 
 /// In a worker child started during `child-off-the-loop`: connect to the
@@ -634,4 +671,64 @@ fn child_off_the_loop() -> CheckResult {
     }
     lp.close();
     lp.expect_end()
+}
+
+/// `run_in_child` called directly, with a worker that fails after printing
+/// the right number, and with one that prints words: both must be an `Err`
+/// with a text, and neither a panic nor `Ok`.
+fn child_errors() -> CheckResult {
+    const N: u64 = 1_000;
+    let cases = [
+        (
+            FAILS_AFTER_PRINTING,
+            format!(
+                "the worker printed {:?} and then exited with status {FAILED_STATUS}, a failure",
+                worker_prints(heavy_work(N))
+            ),
+        ),
+        (
+            PRINTS_WORDS,
+            format!(
+                "the worker printed {:?} and exited with success",
+                format!("{WORDS}\n")
+            ),
+        ),
+    ];
+    for (mode, what) in cases {
+        // One check per process and no other thread yet: the variable is
+        // there for exactly this call's children.
+        std::env::set_var(MISBEHAVE_ENV, mode);
+        let got = std::panic::catch_unwind(|| subject::run_in_child(N));
+        std::env::remove_var(MISBEHAVE_ENV);
+        match got {
+            Ok(Err(text)) => ensure!(
+                !text.trim().is_empty(),
+                "{what}; run_in_child(1000) returned Err with an empty text. Say in the text what went wrong, so whoever reads the error event can tell."
+            ),
+            Ok(Ok(value)) if mode == FAILS_AFTER_PRINTING => {
+                return Err(check_harness::Failure::because(
+                    "child-status-ignored",
+                    format!("{what}; run_in_child(1000) returned Ok({value}): it took the printed text and did not look at how the worker exited."),
+                ))
+            }
+            Ok(Ok(value)) => fail!(
+                "{what}; run_in_child(1000) returned Ok({value}). Where did {value} come from?"
+            ),
+            Err(payload) => {
+                let text = subject::panic_message(payload.as_ref());
+                if text.starts_with("not yet implemented") {
+                    // A `todo!()` is not the mistake this check is about;
+                    // the harness says where it is.
+                    std::panic::resume_unwind(payload);
+                }
+                return Err(check_harness::Failure::because(
+                    "child-error-panics",
+                    format!(
+                        "{what}; run_in_child(1000) panicked instead of returning Err: {text}"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
