@@ -259,24 +259,20 @@ impl Loop {
     /// CPU time, watching for a reply or the end of `run`. `Silent` is the
     /// good answer, with the CPU time the loop's thread used meanwhile.
     fn idle_while_waiting(&mut self, amount: Duration) -> (Next, Option<Duration>) {
-        let before = self.clock.and_then(|c| c.cpu_time());
         let mut seen = None;
-        cpu::burn_own_cpu(amount, || match self.replies.try_recv() {
-            Ok(reply) => {
-                trace_reply(&reply);
-                seen = Some(Ok(reply));
-                true
-            }
-            Err(TryRecvError::Disconnected) => {
-                seen = Some(Err(()));
-                true
-            }
-            Err(TryRecvError::Empty) => false,
-        });
-        let used = match (before, self.clock.and_then(|c| c.cpu_time())) {
-            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-            _ => None,
-        };
+        let (_, used) =
+            cpu::demand_while_burning(self.clock, amount, || match self.replies.try_recv() {
+                Ok(reply) => {
+                    trace_reply(&reply);
+                    seen = Some(Ok(reply));
+                    true
+                }
+                Err(TryRecvError::Disconnected) => {
+                    seen = Some(Err(()));
+                    true
+                }
+                Err(TryRecvError::Empty) => false,
+            });
         let next = match seen {
             None => Next::Silent,
             Some(Ok(reply)) => Next::Reply(reply),
@@ -426,7 +422,7 @@ fn result_once() -> CheckResult {
             if let Some(used) = open_used {
                 ensure!(
                     used < BURN / 4,
-                    "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?"
+                    "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {BURN:?} of CPU time, your loop's thread was running or ready to run for {used:?}: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?"
                 );
             }
         }
@@ -452,7 +448,7 @@ fn result_once() -> CheckResult {
                 ensure!(
                     used < BURN / 4,
                     cause = "closed-channel-ready",
-                    "while the input was open and 3 jobs ran, your loop's thread slept. Then the check closed the input; the jobs were still running, and while the check used {BURN:?} of CPU time, your loop's thread used {used:?} of CPU time with nothing to do: since the close, what it waits on returns at once, again and again, instead of blocking until a result comes."
+                    "while the input was open and 3 jobs ran, your loop's thread slept. Then the check closed the input; the jobs were still running, and while the check used {BURN:?} of CPU time, your loop's thread was running or ready to run for {used:?} with nothing to do: since the close, what it waits on returns at once, again and again, instead of blocking until a result comes."
                 );
             }
         }

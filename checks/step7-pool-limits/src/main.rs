@@ -409,21 +409,16 @@ fn back_pressure() -> CheckResult {
         }
     });
     // While it waits, the check burns a known amount of its own CPU time and
-    // reads how much the waiting thread used meanwhile: a thread asleep in a
-    // full channel's `send` uses next to none, one that tries again and
-    // again gets its share of a CPU (on one CPU as on many).
+    // reads the waiting thread's demand meanwhile (see `cpu`): a thread
+    // asleep in a full channel's `send` has next to none, one that tries
+    // again and again is ready to run all along (on one CPU as on many).
     let clock = clock_rx.recv_timeout(LIMIT).ok().flatten();
-    let before = clock.and_then(|c| c.cpu_time());
-    cpu::burn_own_cpu(SPIN_BURN, || false);
-    let used = match (before, clock.and_then(|c| c.cpu_time())) {
-        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-        _ => None,
-    };
+    let (_, used) = cpu::demand_while_burning(clock, SPIN_BURN, || false);
     if let Some(used) = used.filter(|used| *used >= SPIN_BURN / 4) {
         held.release.count_down();
         let _ = returns(&extra);
         fail!(
-            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {SPIN_BURN:?} of CPU time, the thread inside submit() used {used:?}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?"
+            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {SPIN_BURN:?} of CPU time, the thread inside submit() was running or ready to run for {used:?}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?"
         );
     }
     // Once nothing moves any more, a bounded queue still holds that submit,

@@ -1,13 +1,16 @@
 //! CPU time, to tell a thread that waits from a thread that spins.
 //!
 //! A check that must prove "the code waits here" cannot prove it with a
-//! stopwatch. It can compare CPU time instead: the check thread burns a
-//! known amount of its OWN CPU time ([`burn_own_cpu`]) and meanwhile reads
-//! how much CPU the watched thread used ([`ThreadClock`]). A thread blocked
-//! in `recv` uses next to none; a thread polling in a loop gets its fair
-//! share of a CPU (about as much as the check thread on one CPU, all of its
-//! own CPU on several). The verdict rests on the scheduler's fairness, not
-//! on the machine's speed: a slow machine makes both numbers grow together.
+//! stopwatch. It compares what two threads asked of the CPUs instead: the
+//! check thread burns a known amount of its OWN CPU time ([`burn_own_cpu`])
+//! and meanwhile reads the watched thread's *demand* ([`ThreadClock::demand`]):
+//! the time it ran plus the time it was ready to run and waited for a CPU.
+//! A thread blocked in `recv` has next to none. A thread polling in a loop
+//! is ready to run the whole time, so its demand is at least the time the
+//! check burned, on one CPU as on many, however loaded the machine: polling
+//! with `thread::yield_now` between tries gives its CPU time to others, and
+//! still counts in full, as time spent waiting for a CPU. CPU time alone
+//! would miss it (it is the fallback where the waiting time cannot be read).
 
 use std::time::Duration;
 
@@ -16,6 +19,9 @@ use std::time::Duration;
 pub struct ThreadClock {
     #[cfg(target_os = "linux")]
     id: libc::clockid_t,
+    /// The thread's kernel id, for `/proc/self/task/<tid>/schedstat`.
+    #[cfg(target_os = "linux")]
+    tid: libc::pid_t,
 }
 
 impl ThreadClock {
@@ -27,7 +33,9 @@ impl ThreadClock {
             let mut id: libc::clockid_t = 0;
             // SAFETY: writes one clockid_t for the calling thread.
             let rc = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) };
-            (rc == 0).then_some(ThreadClock { id })
+            // SAFETY: gettid takes no arguments and cannot fail.
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::pid_t;
+            (rc == 0).then_some(ThreadClock { id, tid })
         }
         #[cfg(not(target_os = "linux"))]
         None
@@ -42,6 +50,47 @@ impl ThreadClock {
         #[cfg(not(target_os = "linux"))]
         None
     }
+
+    /// The time the thread has spent running or ready to run (waiting for
+    /// a CPU) so far: the first two fields of its `schedstat`. Where that
+    /// cannot be read, its CPU time ([`ThreadClock::cpu_time`]). `None` once
+    /// the thread has ended.
+    pub fn demand(&self) -> Option<Duration> {
+        #[cfg(target_os = "linux")]
+        {
+            let text = std::fs::read_to_string(format!("/proc/self/task/{}/schedstat", self.tid));
+            let fields: Option<Vec<u64>> = text.ok().map(|t| {
+                t.split_whitespace()
+                    .take(2)
+                    .map_while(|f| f.parse().ok())
+                    .collect()
+            });
+            match fields.as_deref() {
+                Some([ran, waited]) => Some(Duration::from_nanos(ran.saturating_add(*waited))),
+                _ => self.cpu_time(),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+}
+
+/// Burns `amount` of the calling thread's own CPU time ([`burn_own_cpu`],
+/// ending early when `stop` says so) and returns whether it stopped early,
+/// and the demand ([`ThreadClock::demand`]) of the thread `clock` watches
+/// meanwhile (`None` where it cannot be read).
+pub fn demand_while_burning(
+    clock: Option<ThreadClock>,
+    amount: Duration,
+    stop: impl FnMut() -> bool,
+) -> (bool, Option<Duration>) {
+    let before = clock.and_then(|c| c.demand());
+    let stopped = burn_own_cpu(amount, stop);
+    let used = match (before, clock.and_then(|c| c.demand())) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    (stopped, used)
 }
 
 #[cfg(unix)]
@@ -85,5 +134,52 @@ pub fn burn_own_cpu(amount: Duration, mut stop: impl FnMut() -> bool) -> bool {
         for _ in 0..1000 {
             std::hint::spin_loop();
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+
+    /// Starts a thread running `body`, and returns its clock.
+    fn watched(body: impl FnOnce() + Send + 'static) -> (ThreadClock, std::thread::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            tx.send(ThreadClock::current().expect("a Linux thread clock"))
+                .expect("the test waits for the clock");
+            body();
+        });
+        (rx.recv().expect("the thread sends its clock"), handle)
+    }
+
+    #[test]
+    fn a_yielding_poller_demands_at_least_what_the_check_burns_and_a_sleeper_next_to_nothing() {
+        const BURN: Duration = Duration::from_millis(50);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (poller, poll_handle) = watched({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let (wake, asleep) = mpsc::channel::<()>();
+        let (sleeper, sleep_handle) = watched(move || {
+            let _ = asleep.recv();
+        });
+        let (_, polled) = demand_while_burning(Some(poller), BURN, || false);
+        let (_, slept) = demand_while_burning(Some(sleeper), BURN, || false);
+        stop.store(true, Ordering::Relaxed);
+        drop(wake);
+        poll_handle.join().unwrap();
+        sleep_handle.join().unwrap();
+        let (polled, slept) = (polled.unwrap(), slept.unwrap());
+        // The kernel adds a wait to the total when the wait ends, and run
+        // time at its ticks: a read can miss up to one time slice.
+        assert!(polled >= BURN / 2, "the poller demanded only {polled:?}");
+        assert!(slept < BURN / 4, "the sleeper demanded {slept:?}");
     }
 }
