@@ -16,6 +16,7 @@ mod commands;
 mod grade;
 mod kept;
 mod originals;
+mod pinned;
 mod progress;
 mod repo;
 mod report;

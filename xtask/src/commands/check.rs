@@ -10,6 +10,7 @@ use crate::build::{self, Diagnostic, Target};
 use crate::chart;
 use crate::grade::{self, Graded, StepResult};
 use crate::originals;
+use crate::pinned;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report::{self, CheckJson, Totals};
@@ -341,6 +342,12 @@ fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) 
     };
     match result {
         StepResult::CompileError { diagnostics } => {
+            if let Some(changed) = pinned::changed_signature(&repo.root, step, diagnostics) {
+                // rustc's error is in the checks, and its help would have
+                // the learner edit them: say what changed instead.
+                say!("{}", changed_signature_advice(step, target, &changed));
+                return;
+            }
             for d in diagnostics {
                 say!("{}", d.rendered.trim_end());
             }
@@ -384,6 +391,18 @@ fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) 
             }
         }
     }
+}
+
+/// Says which given signature the learner's code changed.
+fn changed_signature_advice(step: &Step, target: Target, changed: &pinned::Changed) -> String {
+    format!(
+        "{} `{}` in {}/src/lib.rs no longer has the signature the exercise gives, so the checks cannot call it. Keep it as given:\n\n        {}\n\n      The step's lesson depends on exactly that signature: when the compiler asks for more (a `Clone`, a `'static`, another bound), change the body, not the signature. Your other functions are fine as they are; fix this one and run `{}` again.",
+        paint(BAD, "✗"),
+        changed.item,
+        target.crate_dir(step),
+        paint(BOLD, changed.given.replace('\n', "\n        ")),
+        step.check_command()
+    )
 }
 
 /// Says which file to fix after a compile error.

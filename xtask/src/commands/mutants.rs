@@ -290,11 +290,6 @@ pub fn load(root: &Path, step: &Step) -> Result<Vec<Mutant>> {
 /// checks crate's `src/signatures.rs` must refuse to compile against it.
 pub const SIGNATURES: &str = "signatures";
 
-/// The file that pins the given API of `step`, relative to the root.
-fn signatures_file(step: &Step) -> String {
-    format!("{}/src/signatures.rs", step.checks_crate())
-}
-
 /// One grading of one mutant.
 #[derive(Debug, Clone, Serialize)]
 struct Run {
@@ -527,7 +522,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                 .first()
                 .map(|d| report::strip_ansi(&d.rendered))
                 .unwrap_or_default();
-            let pinned = signatures_file(step);
+            let pinned = crate::pinned::signatures_file(step);
             let in_pinned = diagnostics.first().is_some_and(|d| {
                 d.file
                     .as_ref()
@@ -557,7 +552,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
             if mutant.rejected_by == [SIGNATURES] {
                 problems.push(format!(
                     "it compiles, but it says it changes a given signature: {} should have refused it",
-                    signatures_file(step)
+                    crate::pinned::signatures_file(step)
                 ));
             }
             // The same binary, graded on all CPUs and, at the same time on
