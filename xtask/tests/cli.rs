@@ -427,6 +427,14 @@ fn hints_unfold_one_tier_at_a_time_across_check_and_hint() {
         .stdout(predicate::str::contains("Every hint of every check"))
         .stdout(predicate::str::contains(tier3))
         .stdout(predicate::str::contains("It already passes."));
+    // A look at the whole list is not a climb: the next failure still
+    // starts with the first hint.
+    fixture(&fresh)
+        .args(["check", "step1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(tier1));
 }
 
 #[test]

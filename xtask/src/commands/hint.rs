@@ -87,8 +87,13 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
     }
     // Recorded before printing: a reader that stops early (`| head`) still
     // unfolds the tier.
-    let shown: Vec<(String, usize)> = plan.iter().map(|(l, _, _, t)| (l.key(), *t)).collect();
-    Progress::saw_hints(&repo, &step.id, &shown);
+    // `--all` is a look at the whole list, not a climb: it leaves the next
+    // ✗ to start from the tier reached before, so a first, question-style
+    // hint still comes first.
+    if !all {
+        let shown: Vec<(String, usize)> = plan.iter().map(|(l, _, _, t)| (l.key(), *t)).collect();
+        Progress::saw_hints(&repo, &step.id, &shown);
+    }
     anstream::println!("{}\n", paint(BOLD, intro));
     for (ladder, checks, seen, tier) in &plan {
         print_ladder(ladder, checks, *seen, *tier, all);
