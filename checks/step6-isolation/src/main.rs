@@ -192,9 +192,10 @@ fn supervise_telling(
         // The workers' lanes show what is still running or hung.
         trace::explains_failure(true);
         if all_ran() {
-            fail!(
-                "every job of run_all({names:?}) has run in a worker, but run_all did not return {END_GRACE:?} after the last one. It is stuck at the end: is it waiting for the last worker to exit while that worker's stdin is still open? A worker leaves its loop only when its stdin closes, so `shut_down` must close (drop) stdin before it waits."
-            );
+            return Err(check_harness::Failure::because(
+                "stuck-at-the-end",
+                format!("every job of run_all({names:?}) has run in a worker and answered, but run_all did not return {END_GRACE:?} after the last one: it is stuck at the end. What does it wait for then, and what must happen before that wait can end?"),
+            ));
         }
         fail!(
             "run_all({names:?}) did not return within {CHECK_LIMIT:?}, although each job may take only {JOB_LIMIT:?}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?"
