@@ -422,6 +422,7 @@ fn result_once() -> CheckResult {
             if let Some(used) = open_used {
                 ensure!(
                     used < BURN / 4,
+                    cause = "polls-while-idle",
                     "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {BURN:?} of CPU time, your loop's thread was running or ready to run for {used:?}: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?"
                 );
             }
