@@ -26,6 +26,10 @@ pub struct Course {
     /// Workshop schedules (the instructor guide renders them).
     #[serde(rename = "schedule", default)]
     pub schedules: Vec<Schedule>,
+    /// Causes any check of any step may name (top-level `[[cause]]`): each
+    /// step gets them too, unless it gives a cause of the same id itself.
+    #[serde(rename = "cause", default)]
+    pub causes: Vec<CauseInfo>,
 }
 
 /// One `[[schedule]]`: a workshop plan built from the steps' minutes.
@@ -347,7 +351,7 @@ impl Course {
 
     /// Parses and validates manifest text; `path` is only used in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Course, ManifestError> {
-        let course: Course = toml::from_str(text).map_err(|e| {
+        let mut course: Course = toml::from_str(text).map_err(|e| {
             let position = e.span().map(|span| line_col(text, span.start));
             ManifestError {
                 path: path.to_path_buf(),
@@ -355,6 +359,13 @@ impl Course {
                 message: e.message().trim().to_string(),
             }
         })?;
+        for step in &mut course.steps {
+            for cause in &course.causes {
+                if step.cause(&cause.id).is_none() {
+                    step.causes.push(cause.clone());
+                }
+            }
+        }
         course.validate().map_err(|message| ManifestError {
             path: path.to_path_buf(),
             position: None,

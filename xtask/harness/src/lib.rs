@@ -262,6 +262,26 @@ fn last_panic() -> std::sync::MutexGuard<'static, Option<String>> {
     LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The cause of a check that ended with a panic in the learner's code (not
+/// a `todo!()`): `course.toml` gives it hints about reading a panic, shared
+/// by every step.
+pub const CODE_PANICKED: &str = "code-panicked";
+
+/// [`CODE_PANICKED`] when the most recent panic was in the learner's code.
+static LAST_PANIC_CAUSE: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+
+fn last_panic_cause() -> std::sync::MutexGuard<'static, Option<&'static str>> {
+    LAST_PANIC_CAUSE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether a panic's file is the learner's crate (or the reference
+/// solution, graded the same way): the path cargo gave rustc, relative to
+/// the workspace.
+fn in_learner_code(file: &str) -> bool {
+    let file = file.replace('\\', "/");
+    file.starts_with("exercises/") || file.starts_with("solutions/")
+}
+
 /// Runs a check, turning a panic into a failure that says where it happened.
 pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     panic::set_hook(Box::new(|info| {
@@ -275,6 +295,10 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
             fail_now_with(explained);
         }
         let message = format!("{}{location}", explain_panic(&text));
+        *last_panic_cause() = info
+            .location()
+            .filter(|l| in_learner_code(l.file()) && !text.starts_with("not yet implemented"))
+            .map(|_| CODE_PANICKED);
         if is_abort_after_double_panic(&text) {
             // Both panics would be lost in "killed by signal 6".
             let (first, then) = THIS_THREADS_PANICS.with(|p| {
@@ -314,7 +338,7 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
                 .unwrap_or_else(|| explain_panic(&payload_text(payload.as_ref())));
             Outcome::Fail {
                 message: format!("the code panicked: {message}"),
-                cause: None,
+                cause: last_panic_cause().take().map(String::from),
             }
         }
     };

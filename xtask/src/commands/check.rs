@@ -238,12 +238,12 @@ impl grade::Progress for LivePrinter {
         if !self.human {
             return;
         }
-        if let Some(cause) = graded.cause().filter(|_| !graded.passed()) {
-            if self.causes_shown.iter().any(|c| c == cause) {
+        if let Some(key) = same_cause_key(graded) {
+            if self.causes_shown.contains(&key) {
                 print_same_cause(graded, &self.step);
                 return;
             }
-            self.causes_shown.push(cause.to_string());
+            self.causes_shown.push(key);
         }
         let ladder = graded.ladder(&self.step);
         let seen = self.hints_seen.get(&ladder.key()).copied().unwrap_or(0);
@@ -265,13 +265,25 @@ fn print_same_cause(graded: &Graded, step: &Step) {
     say!("      {}", paint(DIM, said));
 }
 
-/// How many different causes the failing checks have between them (a
-/// failure that names no cause is a cause of its own).
+/// What makes two failures one cause: the cause they name, or, for a
+/// panic in the learner's code and for a failure that names no cause, the
+/// same observation (the same message: one panic at one line seen by five
+/// checks is one mistake; two different panics are two). `None` for a pass.
+fn same_cause_key(graded: &Graded) -> Option<String> {
+    if graded.passed() {
+        return None;
+    }
+    match graded.cause() {
+        Some(cause) if cause != check_harness::CODE_PANICKED => Some(format!("cause:{cause}")),
+        _ => Some(format!("observed:{}", graded.message())),
+    }
+}
+
+/// How many different causes the failing checks have between them.
 pub fn causes_of(checks: &[Graded]) -> usize {
-    let failing: Vec<&Graded> = checks.iter().filter(|c| !c.passed()).collect();
-    let named: std::collections::BTreeSet<&str> =
-        failing.iter().filter_map(|c| c.cause()).collect();
-    named.len() + failing.iter().filter(|c| c.cause().is_none()).count()
+    let keys: std::collections::BTreeSet<String> =
+        checks.iter().filter_map(same_cause_key).collect();
+    keys.len()
 }
 
 fn print_check(graded: &Graded, ladder: &course::Ladder, tier: usize, step: &str) {
