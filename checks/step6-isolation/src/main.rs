@@ -208,6 +208,22 @@ fn supervise_telling(
         report.outcomes.len(),
         report.outcomes
     );
+    let prefixed: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter_map(ok_text)
+        .filter(|text| text.starts_with("ok "))
+        .collect();
+    if !prefixed.is_empty() {
+        return Err(check_harness::Failure::because(
+            "reply-prefix-kept",
+            format!(
+                "run_all({names:?}) returned the outcomes {:?}: {} of them still start with `ok `. The worker's reply line is `ok <result>`, and an `Outcome::Ok` holds the result alone.",
+                report.outcomes,
+                prefixed.len()
+            ),
+        ));
+    }
     if let Some(left) = check_harness::children::left_behind() {
         // The lanes show which worker is still running, or never waited for.
         trace::explains_failure(true);
