@@ -266,16 +266,21 @@ fn print_same_cause(graded: &Graded, step: &Step) {
 }
 
 /// What makes two failures one cause: the cause they name, or, for a
-/// panic in the learner's code and for a failure that names no cause, the
-/// same observation (the same message: one panic at one line seen by five
-/// checks is one mistake; two different panics are two). `None` for a pass.
+/// panic, the same panic (one panic at one line seen by five checks is one
+/// mistake; two different panics are two). A failure that names no cause
+/// is a cause of its own. `None` for a pass.
 fn same_cause_key(graded: &Graded) -> Option<String> {
     if graded.passed() {
         return None;
     }
+    let message = graded.message();
     match graded.cause() {
         Some(cause) if cause != check_harness::CODE_PANICKED => Some(format!("cause:{cause}")),
-        _ => Some(format!("observed:{}", graded.message())),
+        // A panic (a `todo!()` too) is the same one when its text and place
+        // are; other messages without a cause are each their own ("out of
+        // time" twice need not be one mistake).
+        _ if message.starts_with("the code panicked:") => Some(format!("panic:{message}")),
+        _ => Some(format!("check:{}", graded.info.id)),
     }
 }
 
