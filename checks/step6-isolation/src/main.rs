@@ -153,6 +153,10 @@ fn supervise_with(
     )
 }
 
+/// A worker whose output ended was not waited for: its outcome was decided
+/// without its exit status.
+const EXIT_NOT_WAITED: &str = "exit-not-waited";
+
 /// [`supervise_with`], with what to say when a process is left behind.
 fn supervise_telling(
     shared: &shared::Shared,
@@ -227,7 +231,11 @@ fn supervise_telling(
     if let Some(left) = check_harness::children::left_behind() {
         // The lanes show which worker is still running, or never waited for.
         trace::explains_failure(true);
-        fail!("after run_all({names:?}) returned, {left}. {left_behind}");
+        let message = format!("after run_all({names:?}) returned, {left}. {left_behind}");
+        if left.contains("zombie") {
+            return Err(check_harness::Failure::because("ended-not-waited", message));
+        }
+        fail!("{message}");
     }
     Ok(report)
 }
@@ -310,13 +318,14 @@ fn crash_status() -> CheckResult {
             status.code() == Some(101),
             "a panic ends a Rust process with exit code 101; the `panic` job's outcome says {status}"
         ),
+        Outcome::ProtocolError(said) => {
+            return Err(check_harness::Failure::because(
+                EXIT_NOT_WAITED,
+                format!("the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got ProtocolError({said:?}). The check kept that worker alive for a moment after it closed its stdout, as a dying process may be, and run_all decided without its exit status.")
+            ))
+        }
         other => fail!(
-            "the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got {other:?}.{}",
-            if matches!(other, Outcome::Crashed(_)) {
-                ""
-            } else {
-                " The check kept that worker alive for a moment after it closed its stdout, as a dying process may be: end-of-file on its output does not mean the process has exited yet. Did you ask once whether it exited (try_wait) instead of waiting for it (wait)?"
-            }
+            "the `panic` job killed its worker process (exit code 101); expected Outcome::Crashed with that status, got {other:?}."
         ),
     }
     match &o[3] {
@@ -428,15 +437,17 @@ fn restart_limit() -> CheckResult {
             || report.restarts != 1,
     );
     ensure!(
-        matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)),
-        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}.{}",
+        !o[..2].iter().any(|x| matches!(x, Outcome::ProtocolError(_))),
+        cause = EXIT_NOT_WAITED,
+        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}. The check kept each `panic` worker alive for a moment after it closed its stdout, and run_all decided without its exit status.",
         o[0],
-        o[1],
-        if o[..2].iter().any(|x| matches!(x, Outcome::ProtocolError(_))) {
-            " The check kept each `panic` worker alive for a moment after it closed its stdout: end-of-file on its output does not mean the process has exited yet. Wait for it (wait), do not ask once (try_wait)."
-        } else {
-            ""
-        }
+        o[1]
+    );
+    ensure!(
+        matches!(o[0], Outcome::Crashed(_)) && matches!(o[1], Outcome::Crashed(_)),
+        "with max_restarts = 1, the first `panic` job crashes the first worker and the second crashes its one replacement; expected two Crashed, got {:?} and {:?}.",
+        o[0],
+        o[1]
     );
     ensure!(
         o[2] == Outcome::NotRun && o[3] == Outcome::NotRun,
