@@ -384,7 +384,7 @@ fn back_pressure() -> CheckResult {
     }
     if !until_or_settled(&no_children, || held.first_n.remaining() == 0) {
         held.release.count_down();
-        fail!("three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check runs-n-at-once)");
+        fail!("three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check \"The thread pool runs N jobs at once, never more\")");
     }
     // All three workers are busy: the queue (capacity 2) takes two more.
     let filling = start({
@@ -418,6 +418,7 @@ fn back_pressure() -> CheckResult {
         held.release.count_down();
         let _ = returns(&extra);
         fail!(
+            cause = "submit-spins",
             "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {SPIN_BURN:?} of CPU time, the thread inside submit() was running or ready to run for {used:?}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?"
         );
     }
@@ -433,7 +434,7 @@ fn back_pressure() -> CheckResult {
         !returned_early,
         "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. {}",
         if running > 3 {
-            format!("The pool was running {running} jobs at once: more threads than its 3 workers run jobs (see the check runs-n-at-once), so this check cannot tell whether the queue is bounded.")
+            format!("The pool was running {running} jobs at once: more threads than its 3 workers run jobs (see the check \"The thread pool runs N jobs at once, never more\"), so this check cannot tell whether the queue is bounded.")
         } else {
             "The queue is not bounded, so a fast producer could pile up jobs without limit.".to_string()
         }
@@ -867,13 +868,17 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
         let c = lock(&shared);
         let stuck = c.spawned - c.written;
         if stuck > 0 {
-            fail!(
-                "run_in_processes is stuck, and so are {stuck} of its children: each child prints {} KiB, more than a pipe holds, and a child that has filled its pipe waits until someone reads it. It cannot exit before that, so wait() on it never returns. Read the child's stdout to the end first, then wait().",
-                OUTPUT_BYTES / 1024
-            );
+            return Err(check_harness::Failure::because(
+                "waits-before-reading",
+                format!(
+                    "run_in_processes is stuck, and so are {stuck} of its children: each child prints {} KiB, more than a pipe holds, and a child that has filled its pipe waits until someone reads it. None of them has finished writing, so none can exit, and a wait() on one never returns.",
+                    OUTPUT_BYTES / 1024
+                ),
+            ));
         }
         fail!(
-            "run_in_processes did not return after every child was allowed to finish and had printed its output. Does it wait for every child, and return once all are done?"
+            cause = "pool-stuck-at-the-end",
+            "every child was allowed to finish and had printed its output, but run_in_processes did not return. What is it still waiting for, and can that wait end once no input is left?"
         );
     }
     let results = match recv_or_panic(&running, LIMIT) {
@@ -922,7 +927,10 @@ fn process_limit() -> CheckResult {
         seen.most_alive
     );
     if let Some(what) = &seen.idle {
-        fail!("run_in_processes(8 jobs, max_alive = 3): the check let the children finish one at a time, newest first; {what}. While there is work, each child that ends should make room for the next input at once, whichever child it is.");
+        return Err(check_harness::Failure::because(
+            "slot-left-empty",
+            format!("run_in_processes(8 jobs, max_alive = 3): the check let the children finish one at a time, newest first; {what}. While there is work, each child that ends should make room for the next input at once, whichever child it is."),
+        ));
     }
     if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_in_processes returned, {left}. wait() for every child.");
@@ -941,15 +949,31 @@ fn process_results() -> CheckResult {
     for (input, result) in jobs.iter().zip(&seen.results) {
         let expected = child_output(input);
         match result {
+            Ok(text) if text.trim() == expected && *text != expected => {
+                return Err(check_harness::Failure::because(
+                    "result-not-trimmed",
+                    format!(
+                        "the child for {input:?} printed {}, and its result is {}: the same text with whitespace around it (the child's last newline, say).",
+                        shown(&expected),
+                        shown(text)
+                    ),
+                ))
+            }
+            Ok(text) if *text != expected && jobs.iter().any(|other| child_output(other) == *text) => {
+                return Err(check_harness::Failure::because(
+                    "results-in-finish-order",
+                    format!(
+                        "the child for {input:?} printed {}, but its result is {}, which is what another input's child printed: the children finished in another order than the inputs (the check let them finish newest first), and the results followed that order.",
+                        shown(&expected),
+                        shown(text)
+                    ),
+                ))
+            }
             Ok(text) => ensure!(
                 *text == expected,
-                "the child for {input:?} printed {}, but its result is {}.{} Results must come back in the order of the inputs, each exactly once: all that the child printed, trimmed.",
+                "the child for {input:?} printed {}, but its result is {}. Results must come back in the order of the inputs, each exactly once: all that the child printed, trimmed.",
                 shown(&expected),
-                shown(text),
-                match jobs.iter().find(|other| child_output(other) == *text) {
-                    Some(other) => format!(" That is what the child for {other:?} printed: the children finished in another order than the inputs (the check let them finish newest first), and results must not follow that order."),
-                    None => String::new(),
-                }
+                shown(text)
             ),
             Err(e) => fail!("the job {input:?} failed: {e}"),
         }
