@@ -231,6 +231,11 @@ fn blame() -> CheckResult {
     ];
     let got = find_blocker(&tie).map(|b| (b.index, b.delayed_others_by));
     ensure!(
+        got != Some((1, ms(50))),
+        cause = "tie-to-the-later",
+        "a (runs 0..50 ms) delays b by 50 ms; b (runs 50..100 ms) delays c by 50 ms: a tie. Your find_blocker named b (index 1), the later of the two; the first of equal blockers is the one to name, a (index 0) with 50 ms."
+    );
+    ensure!(
         got == Some((0, ms(50))),
         "a (runs 0..50 ms) delays b by 50 ms; b (runs 50..100 ms) delays c by 50 ms. Expected the first of the two, a (index 0) with 50 ms; got {got:?}"
     );
