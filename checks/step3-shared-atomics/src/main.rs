@@ -113,9 +113,17 @@ fn matches_reference() -> CheckResult {
             let data = bytes_by_part(&mut rng, len, threads);
             let expected = histogram_single(&data);
             let seen = AtomicUsize::new(0);
+            let counting = Counting::new();
             let got = count_scoped(&data, threads, |_| {
+                counting.on_this_thread();
                 seen.fetch_add(1, Ordering::Relaxed);
             });
+            let ran_on = counting.threads();
+            ensure!(
+                ran_on <= threads,
+                cause = MORE_THREADS_THAN_PARTS,
+                "count_scoped of {len} bytes on {threads} thread(s) ran on_item on {ran_on} different threads. `threads` is the number of parts, and of threads: one thread per part of split_ranges({len}, {threads}).\n{again}"
+            );
             ensure!(
                 got == expected,
                 "count_scoped of {len} bytes on {threads} thread(s) differs from the single-threaded count: {}\n{again}",
@@ -131,7 +139,41 @@ fn matches_reference() -> CheckResult {
     Ok(())
 }
 
+/// A call that counted on more threads than it was given.
+const MORE_THREADS_THAN_PARTS: &str = "more-threads-than-parts";
+
+/// Counts the threads one call of the learner's code runs `on_item` on.
+struct Counting {
+    call: u64,
+    threads: AtomicUsize,
+}
+
+/// Numbers the calls, so a thread-local can tell a new call from an old one.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Counting {
+    fn new() -> Counting {
+        Counting {
+            call: CALLS.fetch_add(1, Ordering::Relaxed),
+            threads: AtomicUsize::new(0),
+        }
+    }
+
+    /// In `on_item`: counts this thread once per call.
+    fn on_this_thread(&self) {
+        if COUNTED_IN.with(|c| c.replace(self.call)) != self.call {
+            self.threads.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn threads(&self) -> usize {
+        self.threads.load(Ordering::Relaxed)
+    }
+}
+
 thread_local! {
+    /// The call ([`Counting`]) this thread last counted itself in.
+    static COUNTED_IN: Cell<u64> = const { Cell::new(0) };
     /// Whether this thread already waited at the barrier.
     static ARRIVED: Cell<bool> = const { Cell::new(false) };
     /// For the trace: this thread's "counts its part", ended when the
@@ -153,27 +195,39 @@ fn threads_at_once() -> CheckResult {
         // the same moment would make a lost-update mistake show up or not
         // by luck.) A thread held at the gate sleeps, so a wrong answer that
         // keeps the others from starting is proven stuck, not timed out.
-        let waited = within_unless_stuck(LIMIT, move || {
-            let barrier = Barrier::new(threads);
-            let here = AtomicUsize::new(0);
-            count_scoped(&data, threads, |_| {
-                // Each thread's first byte waits here until all have come.
-                if !ARRIVED.with(|a| a.replace(true)) {
-                    let n = arrivals.fetch_add(1, Ordering::SeqCst) + 1;
-                    let lane = trace::lane(&format!("thread {n}"), LaneKind::Thread);
-                    let held = trace::begin(lane, "waits at the gate");
-                    // The last one to come opens it.
-                    if here.fetch_add(1, Ordering::SeqCst) + 1 == threads {
-                        trace::instant(gate, format!("opens: all {threads} there"));
+        let here = Arc::new(AtomicUsize::new(0));
+        let waited = within_unless_stuck(LIMIT, {
+            let here = Arc::clone(&here);
+            move || {
+                let barrier = Barrier::new(threads);
+                count_scoped(&data, threads, |_| {
+                    // Each thread's first byte waits here until all have come.
+                    if !ARRIVED.with(|a| a.replace(true)) {
+                        let n = arrivals.fetch_add(1, Ordering::SeqCst) + 1;
+                        let lane = trace::lane(&format!("thread {n}"), LaneKind::Thread);
+                        let held = trace::begin(lane, "waits at the gate");
+                        // The last one to come opens it.
+                        if here.fetch_add(1, Ordering::SeqCst) + 1 == threads {
+                            trace::instant(gate, format!("opens: all {threads} there"));
+                        }
+                        barrier.wait();
+                        trace::end(held);
+                        let counting = trace::span(lane, "counts its part");
+                        COUNTING.with(|c| *c.borrow_mut() = Some(counting));
                     }
-                    barrier.wait();
-                    trace::end(held);
-                    let counting = trace::span(lane, "counts its part");
-                    COUNTING.with(|c| *c.borrow_mut() = Some(counting));
-                }
-            })
+                })
+            }
         });
         trace::end(call);
+        let arrived = here.load(Ordering::SeqCst);
+        if arrived > threads {
+            trace::explains_failure(true);
+            fail!(
+                cause = MORE_THREADS_THAN_PARTS,
+                "count_scoped of 4000 bytes with threads = {threads} ran on_item on {arrived} different threads (count_scoped {}). `threads` is the number of parts, and of threads: one thread per part of split_ranges(4000, {threads}).",
+                waited.how()
+            );
+        }
         if !matches!(waited, Waited::Returned(_)) {
             let label = format!("gave up: not all {threads} threads at the gate");
             trace::instant_toned(check, label, Tone::Fault);
