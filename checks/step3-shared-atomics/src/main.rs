@@ -426,7 +426,9 @@ fn outlives_the_call() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = {
         let (data, gate) = (data.clone(), gate.clone());
-        within(LIMIT, move || {
+        // A thread held at the gate sleeps: a call that joins them is
+        // proven stuck, not timed out.
+        within_unless_stuck(LIMIT, move || {
             count_in_background(data, THREADS, move |_| {
                 if !ARRIVED.with(|a| a.replace(true)) {
                     gate.wait(Duration::from_secs(60));
@@ -434,10 +436,16 @@ fn outlives_the_call() -> CheckResult {
             })
         })
     };
-    let Some(background) = started else {
-        fail!(
-            "count_in_background did not return while its threads were still working (they wait for the check, which waits for the call to return).\nIt must start the threads and hand back their JoinHandles, not join them."
-        );
+    let background = match started {
+        Waited::Returned(background) => background,
+        Waited::Stuck => fail!(
+            cause = "joins-before-returning",
+            "count_in_background did not return while its threads were still working: they waited for the check, the check waited for the call to return, and the call waited for them. Every thread was asleep, so it could never go on."
+        ),
+        other => fail!(
+            "count_in_background did not return while its threads were still working (they wait for the check, which waits for the call to return): it {}.",
+            other.how()
+        ),
     };
     gate.count_down();
     ensure!(
