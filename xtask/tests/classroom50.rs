@@ -51,7 +51,13 @@ fn copy_tree(to: &Path) {
     let root = repo_root();
     let list = git(
         &root,
-        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
     );
     for rel in list.split('\0').filter(|r| !r.is_empty()) {
         let from = root.join(rel);
@@ -77,19 +83,31 @@ fn cheat(fork: &Path) {
     // course.toml: step 1 keeps only its first check (1 point, not 5).
     let manifest = fork.join("course.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    let cut_from = text.find("[[step.check]]\nid = \"posted-during-run\"").unwrap();
-    let cut_to = text.find("[[step.cause]]\nid = \"none-when-calm\"").unwrap();
+    let cut_from = text
+        .find("[[step.check]]\nid = \"posted-during-run\"")
+        .unwrap();
+    let cut_to = text
+        .find("[[step.cause]]\nid = \"none-when-calm\"")
+        .unwrap();
     let text = format!("{}{}", &text[..cut_from], &text[cut_to..]);
     std::fs::write(&manifest, text).unwrap();
     // The score table always says full marks; a solution is emptied.
     let score = fork.join("xtask/src/commands/score.rs");
     let text = std::fs::read_to_string(&score).unwrap();
-    std::fs::write(&score, text.replace("{got} / {max} points", "44 / 44 points")).unwrap();
+    std::fs::write(
+        &score,
+        text.replace("{got} / {max} points", "44 / 44 points"),
+    )
+    .unwrap();
     std::fs::write(fork.join("solutions/step1-blocking/src/lib.rs"), "").unwrap();
     // A link to the checks among the exercise's files, an oversized file,
     // and a cargo configuration at the fork's root.
     let exercise = fork.join("exercises/step1-blocking");
-    std::os::unix::fs::symlink("../../checks/step1-blocking/src/main.rs", exercise.join("src/link.rs")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../checks/step1-blocking/src/main.rs",
+        exercise.join("src/link.rs"),
+    )
+    .unwrap();
     std::fs::write(exercise.join("big.bin"), vec![b'x'; 3 * 1024 * 1024]).unwrap();
     std::fs::create_dir_all(fork.join(".cargo")).unwrap();
     std::fs::write(
@@ -110,7 +128,10 @@ fn grader_env(cmd: &mut Command, shims: &Path) {
     );
     cmd.env("CARGO_TARGET_DIR", target)
         .env("XTASK_BIN", &xtask)
-        .env("REAL_CARGO", std::env::var_os("CARGO").unwrap_or("cargo".into()))
+        .env(
+            "REAL_CARGO",
+            std::env::var_os("CARGO").unwrap_or("cargo".into()),
+        )
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .env_remove("COURSE_ROOT")
@@ -138,7 +159,10 @@ fn autograde(ws: &Path, upstream_src: &Path, rev: &str, shims: &Path) -> (Value,
         .env("USERNAME", "mallory")
         .env("SUBMISSION_TAG", "submit/2026-12-06T21-30-00Z-abc1234")
         .env("COMMIT_URL", "https://github.com/org/r/commit/abc")
-        .env("RELEASE_URL", "https://github.com/org/r/releases/tag/submit%2F1")
+        .env(
+            "RELEASE_URL",
+            "https://github.com/org/r/releases/tag/submit%2F1",
+        )
         .env("REVIEW_URL", "https://github.com/org/r/compare/a...b")
         .env("GITHUB_OUTPUT", &output);
     let out = cmd.output().unwrap();
@@ -187,8 +211,16 @@ fn run_workflow(workflow: &str, ws: &Path, shims: &Path) -> String {
         }
         let dir = ws.join(step["working-directory"].as_str().unwrap_or("."));
         let mut cmd = Command::new("bash");
-        cmd.args(["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script])
-            .current_dir(dir);
+        cmd.args([
+            "--noprofile",
+            "--norc",
+            "-e",
+            "-o",
+            "pipefail",
+            "-c",
+            script,
+        ])
+        .current_dir(dir);
         grader_env(&mut cmd, shims);
         cmd.env("GITHUB_STEP_SUMMARY", &summary)
             .env("GITHUB_OUTPUT", &output);
@@ -251,7 +283,10 @@ fn a_cheating_fork_gets_the_untouched_score_from_the_autograder_and_the_workflow
         .assert()
         .success();
     let workflow = std::fs::read_to_string(src.join(".github/workflows/autograde.yml")).unwrap();
-    assert!(workflow.contains("repository: example-org/threads-course\n"), "{workflow}");
+    assert!(
+        workflow.contains("repository: example-org/threads-course\n"),
+        "{workflow}"
+    );
     assert!(workflow.contains("ref: v1-pinned\n"), "{workflow}");
 
     // `cargo xtask` is this grader; every other cargo command is cargo's.
@@ -285,7 +320,10 @@ fn a_cheating_fork_gets_the_untouched_score_from_the_autograder_and_the_workflow
     assert_eq!(clean_result["max-score"], 5, "{clean_result:#}");
     assert_eq!(clean_result["tests"].as_array().unwrap().len(), 5);
     assert!(clean_log.contains("Points 0/5\n"), "{clean_log}");
-    assert!(clean_log.contains("{\"totalPoints\":0,\"maxPoints\":5}"), "{clean_log}");
+    assert!(
+        clean_log.contains("{\"totalPoints\":0,\"maxPoints\":5}"),
+        "{clean_log}"
+    );
     assert!(clean_log.contains("status=failure\n"), "{clean_log}");
     assert!(
         clean_workflow.contains("| 1. The single-thread model | 0/5 | 0 / 5 |"),
@@ -297,7 +335,20 @@ fn a_cheating_fork_gets_the_untouched_score_from_the_autograder_and_the_workflow
     assert_eq!(cheat_log, clean_log);
     assert_eq!(cheat_workflow, clean_workflow);
     // The upstream's checks and manifest are as pinned after a grading.
-    assert_eq!(git(&ws.join("upstream"), &["status", "--porcelain", "--", "checks", "course.toml", "xtask"]), "");
+    assert_eq!(
+        git(
+            &ws.join("upstream"),
+            &[
+                "status",
+                "--porcelain",
+                "--",
+                "checks",
+                "course.toml",
+                "xtask"
+            ]
+        ),
+        ""
+    );
 }
 
 #[test]
@@ -325,7 +376,11 @@ fn take_exercises_copies_regular_files_only_and_within_bounds() {
     std::fs::create_dir_all(&deep).unwrap();
     std::fs::write(deep.join("f.rs"), "").unwrap();
     // A fork whose checks changed: never read.
-    std::fs::write(fork.join("checks/step2-offloading/src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        fork.join("checks/step2-offloading/src/main.rs"),
+        "fn main() {}\n",
+    )
+    .unwrap();
 
     let out = assert_cmd::Command::cargo_bin("xtask")
         .unwrap()
@@ -339,20 +394,32 @@ fn take_exercises_copies_regular_files_only_and_within_bounds() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let mine = up.join("exercises/step2-offloading");
-    assert_eq!(std::fs::read_to_string(mine.join("src/lib.rs")).unwrap(), "// mine\n");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("src/lib.rs")).unwrap(),
+        "// mine\n"
+    );
     assert!(mine.join("src/extra.rs").is_file());
     // The deleted Cargo.toml is graded as the original.
-    assert!(stdout.contains("Cargo.toml: not in the fork; graded as the original"), "{stdout}");
+    assert!(
+        stdout.contains("Cargo.toml: not in the fork; graded as the original"),
+        "{stdout}"
+    );
     assert_eq!(
         std::fs::read(mine.join("Cargo.toml")).unwrap(),
         std::fs::read(repo_root().join("exercises/step2-offloading/Cargo.toml")).unwrap()
     );
     assert!(!mine.join("src/passwd.rs").exists());
-    assert!(stderr.contains("src/passwd.rs skipped: a symbolic link"), "{stderr}");
+    assert!(
+        stderr.contains("src/passwd.rs skipped: a symbolic link"),
+        "{stderr}"
+    );
     assert!(!mine.join("huge.txt").exists());
     assert!(stderr.contains("huge.txt skipped: larger than"), "{stderr}");
     assert!(!mine.join("target").exists());
-    assert!(stderr.contains("skipped: deeper than 12 folders"), "{stderr}");
+    assert!(
+        stderr.contains("skipped: deeper than 12 folders"),
+        "{stderr}"
+    );
     // Nothing but that exercise changed.
     let changed = git(&up, &["status", "--porcelain"]);
     for line in changed.lines() {

@@ -238,3 +238,50 @@ fn score_turns_results_into_a_markdown_table() {
         .stdout(predicate::str::contains("## Autograding: 5 / "))
         .stderr(predicate::str::contains("junk.json: not a check result"));
 }
+
+#[test]
+fn class_report_reads_classroom50_scores() {
+    let state = tempfile::tempdir().unwrap();
+    let html = state.path().join("class.html");
+    let scores =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classroom50/scores.json");
+    let assert = xtask(state.path())
+        .arg("class-report")
+        .arg(&scores)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    println!("{out}");
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // Erin's newest step-1 submission passed (an older one had 2/5); her
+    // step-2 assignment passed 4 of 6.
+    assert_eq!(
+        row("Erin"),
+        ["Erin", "✓", "4/6", "·", "·", "·", "·", "·", "1/7"]
+    );
+    assert_eq!(
+        row("frank"),
+        ["frank", "3/5", "·", "·", "·", "·", "·", "·", "0/7"]
+    );
+    // An assignment of the whole course fills every step.
+    assert_eq!(
+        row("grace"),
+        ["grace", "✓", "✓", "✓", "0/8", "0/7", "0/8", "0/6", "3/7"]
+    );
+    // Accepted but never submitted: no row.
+    assert!(!out.contains("heidi"), "{out}");
+    assert!(out.contains("3 attendees."), "{out}");
+    // Classroom 50 does not know the hints taken: no "on their own" claim.
+    assert!(!out.contains("On their own"), "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<td class=\"name\">grace</td>"), "{page}");
+}

@@ -131,7 +131,11 @@ fn lines<'a>(steps: &[&'a Step], results: &Results) -> (Vec<Line<'a>>, Vec<&'a S
                     .iter()
                     .find(|c| c.id == check.id)
                     // Result files of an older grader name checks by title only.
-                    .or_else(|| r.checks.iter().find(|c| c.id.is_empty() && c.title == check.title))
+                    .or_else(|| {
+                        r.checks
+                            .iter()
+                            .find(|c| c.id.is_empty() && c.title == check.title)
+                    })
             });
             let compile_error = result.is_some_and(|r| r.status == "compile-error");
             let status = match (result, entry) {
@@ -274,8 +278,7 @@ pub fn md_escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '!' | '|'
-            | '~' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -321,7 +324,10 @@ pub fn run(
         "failure"
     };
     let summary = if missing.is_empty() {
-        format!("Autograding: {} / {} points", result.score, result.max_score)
+        format!(
+            "Autograding: {} / {} points",
+            result.score, result.max_score
+        )
     } else {
         format!(
             "Autograding did not finish: no result for {}",
@@ -339,7 +345,9 @@ pub fn run(
     }
     print!("{}", legacy_notices(result.score, result.max_score));
     if !missing.is_empty() {
-        bail!("{summary} (an infrastructure error, not a score: result.json says 0 for those steps)");
+        bail!(
+            "{summary} (an infrastructure error, not a score: result.json says 0 for those steps)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -512,8 +520,8 @@ mod tests {
             .collect();
         let (v, _) = json(&steps, &half);
         validate(&v);
-        let expected: usize = steps[..3].iter().map(|s| s.checks.len()).sum::<usize>()
-            + steps[3].checks.len() / 2;
+        let expected: usize =
+            steps[..3].iter().map(|s| s.checks.len()).sum::<usize>() + steps[3].checks.len() / 2;
         assert_eq!(v["score"], expected);
         // One test per check, titled as the course titles it.
         let names: Vec<&str> = v["tests"]
@@ -571,21 +579,36 @@ mod tests {
             .collect();
         let (_, body) = json(&[step1], &results);
         println!("{body}");
-        assert!(body.starts_with("### Autograding: 2 / 5 points\n"), "{body}");
-        assert!(body.contains("| 1. The single-thread model | 2/5 | 2 / 5 |"), "{body}");
+        assert!(
+            body.starts_with("### Autograding: 2 / 5 points\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("| 1. The single-thread model | 2/5 | 2 / 5 |"),
+            "{body}"
+        );
         // The message is quoted in a <pre>, its tags as text...
-        assert!(body.contains("<pre>expected &lt;b&gt;|x|&lt;/b&gt;"), "{body}");
+        assert!(
+            body.contains("<pre>expected &lt;b&gt;|x|&lt;/b&gt;"),
+            "{body}"
+        );
         assert!(!body.contains("<b>"), "{body}");
         // ... six lines of it at most.
         assert!(body.contains("6\n… (2 more lines)</pre>"), "{body}");
         assert!(!body.contains("\n7\n"), "{body}");
         // The first hint, as plain text: no tag, no table cell breaks.
         let hint = md_escape(&step1.checks[2].hints[0]);
-        assert!(body.contains(&format!("Hint: {hint} &lt;script&gt;\\|")), "{body}");
+        assert!(
+            body.contains(&format!("Hint: {hint} &lt;script&gt;\\|")),
+            "{body}"
+        );
         assert!(!body.contains("<script"), "{body}");
         // Three failing checks, each once.
         assert_eq!(body.matches("\n**Step 1: ").count(), 3, "{body}");
-        assert!(body.contains("**Step 1: Each event's queueing delay"), "{body}");
+        assert!(
+            body.contains("**Step 1: Each event's queueing delay"),
+            "{body}"
+        );
         // Markdown inside the quote stays text: it is in an HTML block.
         assert!(body.contains("<pre>expected"), "{body}");
         assert!(!body.contains("\n  <pre>"), "{body}");

@@ -63,7 +63,9 @@ impl Upstream {
                 .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
         };
         if !safe(&upstream.repository) || !safe(&upstream.rev) {
-            anyhow::bail!("{UPSTREAM_FILE}: repository and rev may hold only letters, digits and - _ . /");
+            anyhow::bail!(
+                "{UPSTREAM_FILE}: repository and rev may hold only letters, digits and - _ . /"
+            );
         }
         if upstream.repository.is_empty() != upstream.rev.is_empty() {
             anyhow::bail!("{UPSTREAM_FILE}: set both repository and rev, or neither");
