@@ -5,6 +5,9 @@
 //! (`classroom50/autograder.py`) and by the autograde workflow exactly as the
 //! untouched course is.
 //!
+//! And an exercise that borrows the reference solution from the grading
+//! checkout (`#[path]` into `solutions/`) does not pass.
+//!
 //! The upstream is a git repository made from this working tree, pinned at
 //! its commit; both graders check it out and take only the fork's
 //! `exercises/`. Only step 1 is graded, to keep the test quick. `cargo
@@ -315,6 +318,18 @@ fn a_cheating_fork_gets_the_untouched_score_from_the_autograder_and_the_workflow
     let cheat_workflow = run_workflow(&workflow, &ws, &shims);
 
     println!("{clean_workflow}\n{clean_log}");
+    // An exercise that borrows the grading checkout's reference solution
+    // (which passes 5/5 where the solutions are there) gets nothing from it.
+    std::fs::remove_dir_all(&fork).unwrap();
+    copy_tree(&fork);
+    std::fs::write(
+        fork.join("exercises/step1-blocking/src/lib.rs"),
+        "#[path = \"../../../solutions/step1-blocking/src/lib.rs\"]\nmod solution;\npub use solution::*;\n",
+    )
+    .unwrap();
+    let (borrowed, _, _) = autograde(&ws, &src, &rev, &shims);
+    assert_eq!(borrowed["score"], 0, "{borrowed:#}");
+
     // The untouched exercise scores 0 of step 1's 5 points, in both.
     assert_eq!(clean_result["score"], 0, "{clean_result:#}");
     assert_eq!(clean_result["max-score"], 5, "{clean_result:#}");
@@ -420,10 +435,21 @@ fn take_exercises_copies_regular_files_only_and_within_bounds() {
         stderr.contains("skipped: deeper than 12 folders"),
         "{stderr}"
     );
-    // Nothing but that exercise changed.
+    // Nothing but that exercise changed, and the solutions' sources are
+    // emptied (their manifests kept).
     let changed = git(&up, &["status", "--porcelain"]);
     for line in changed.lines() {
         let path = line.split_whitespace().last().unwrap();
-        assert!(path.starts_with("exercises/step2-offloading/"), "{changed}");
+        assert!(
+            path.starts_with("exercises/step2-offloading/")
+                || (path.starts_with("solutions/") && !path.ends_with("Cargo.toml")),
+            "{changed}"
+        );
     }
+    let solution = std::fs::read_to_string(up.join("solutions/step1-blocking/src/lib.rs")).unwrap();
+    assert!(
+        solution.starts_with("// Emptied by `cargo xtask take-exercises`"),
+        "{solution}"
+    );
+    assert!(up.join("solutions/step1-blocking/Cargo.toml").is_file());
 }

@@ -14,6 +14,12 @@
 //! fill the disk nor stall the grading. A file of the original exercise that
 //! the fork lacks is graded as the original (so that a deleted file is a
 //! failing exercise, not a grader error).
+//!
+//! It also empties the reference solutions' sources in this checkout (every
+//! file but their Cargo.toml): the exercise is code that runs here, and
+//! three lines (`#[path = "../../../solutions/…/src/lib.rs"] mod s;
+//! pub use s::*;`) would otherwise borrow the solution and pass every check.
+//! Grading the exercise never builds them.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -57,6 +63,8 @@ pub fn run(from: &Path, step: Option<&str>) -> Result<ExitCode> {
         Some(name) => vec![repo.step(name)?],
         None => repo.course.steps.iter().collect(),
     };
+    let hidden = hide_solutions(&repo)?;
+    println!("emptied {hidden} file(s) of the reference solutions in this checkout");
     for step in steps {
         let taken = take(&repo, &fork, step)?;
         println!(
@@ -77,6 +85,31 @@ pub fn run(from: &Path, step: Option<&str>) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Empties every file of every step's reference solution but its
+/// Cargo.toml (cargo still reads the manifests of the workspace's members);
+/// returns how many.
+pub fn hide_solutions(repo: &Repo) -> Result<usize> {
+    let mut hidden = 0;
+    for step in &repo.course.steps {
+        let dir = repo.path(&step.solution_crate());
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in originals::crate_files(&dir)? {
+            if file == "Cargo.toml" {
+                continue;
+            }
+            std::fs::write(
+                dir.join(&file),
+                "// Emptied by `cargo xtask take-exercises`: this checkout grades a learner's exercise.\n",
+            )
+            .with_context(|| format!("cannot empty {}/{file}", step.solution_crate()))?;
+            hidden += 1;
+        }
+    }
+    Ok(hidden)
 }
 
 /// Replaces this checkout's exercise of `step` with the fork's.
