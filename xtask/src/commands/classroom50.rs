@@ -58,6 +58,9 @@ pub struct TestJson {
 pub struct Submission {
     pub classroom: String,
     pub assignment: String,
+    /// The learner (the release body names them; the runner stamps the
+    /// owner into result.json itself).
+    pub username: String,
     pub tag: String,
     pub commit_url: String,
     pub release_url: String,
@@ -74,6 +77,7 @@ impl Submission {
         Ok(Submission {
             classroom: var("CLASSROOM"),
             assignment: var("ASSIGNMENT"),
+            username: var("USERNAME"),
             tag: var("SUBMISSION_TAG"),
             review_url: if review.is_empty() {
                 commit_url.clone()
@@ -186,7 +190,7 @@ pub fn render(
         max_score: tests.iter().map(|t| t.max_score).sum(),
         tests,
     };
-    let body = release_body(steps, &lines, &result);
+    let body = release_body(steps, &lines, &result, submission);
     let missing = missing.iter().map(|s| s.id.clone()).collect();
     (result, body, missing)
 }
@@ -197,11 +201,29 @@ pub fn render(
 const MESSAGE_LINES: usize = 6;
 const LINE_CHARS: usize = 200;
 
-fn release_body(steps: &[&Step], lines: &[Line], result: &ResultJson) -> String {
+fn release_body(
+    steps: &[&Step],
+    lines: &[Line],
+    result: &ResultJson,
+    submission: &Submission,
+) -> String {
     let mut md = format!(
-        "### Autograding: {} / {} points\n\n| Step | Checks passed | Points |\n| --- | --- | --- |\n",
+        "### Autograding: {} / {} points\n\n",
         result.score, result.max_score
     );
+    let who = [
+        ("assignment", &submission.assignment),
+        ("learner", &submission.username),
+        ("submission", &submission.tag),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k} {}", md_escape(v)))
+    .collect::<Vec<_>>();
+    if !who.is_empty() {
+        let _ = write!(md, "{}\n\n", who.join(" · "));
+    }
+    md.push_str("| Step | Checks passed | Points |\n| --- | --- | --- |\n");
     for step in steps {
         let mine: Vec<&Line> = lines.iter().filter(|l| l.step.id == step.id).collect();
         let passed = mine.iter().filter(|l| l.passed).count();
@@ -366,6 +388,7 @@ mod tests {
         Submission {
             classroom: "rust-threads".into(),
             assignment: "course".into(),
+            username: "ada_l".into(),
             tag: "submit/2026-12-06T21-30-00Z-abc1234".into(),
             commit_url: "https://github.com/o/r/commit/abc".into(),
             release_url: "https://github.com/o/r/releases/tag/submit%2F1".into(),
