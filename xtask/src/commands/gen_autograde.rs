@@ -93,8 +93,9 @@ pub fn render(repo: &Repo) -> Result<String> {
     };
     let grader = if upstream.pinned() {
         format!(
-            "# The grader, checks, harness and course.toml come from {repository} at\n\
-             # {rev} (pinned in {UPSTREAM_FILE}), never from the fork: only the fork's\n\
+            "# The grader, checks, harness and course.toml come from\n\
+             #   {repository} at {rev}\n\
+             # (pinned in {UPSTREAM_FILE}), never from the fork: only the fork's\n\
              # exercises/ are taken into that checkout. This file itself runs as the\n\
              # fork has it, so a fork that edits it can still change what runs."
         )
