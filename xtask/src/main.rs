@@ -173,6 +173,32 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<std::path::PathBuf>,
     },
+    /// For autograding on Classroom 50: write result.json and release-body.md from
+    /// `check --format json` result files (and print GitHub Classroom's two score notices).
+    Classroom50 {
+        #[arg(required = true)]
+        inputs: Vec<std::path::PathBuf>,
+        /// Grade only this step (an assignment of one step); default: every step.
+        #[arg(long)]
+        step: Option<String>,
+        /// Where to write result.json and release-body.md.
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+        /// The submission's time: seconds since 1970 (`git log -1 --format=%ct`)
+        /// or a UTC time; default: now.
+        #[arg(long)]
+        datetime: Option<String>,
+    },
+    /// For graders: replace this checkout's exercises with a learner's (regular files
+    /// only, bounded), so that this checkout's checks and grader grade them.
+    TakeExercises {
+        /// The learner's repository (a fork or a Classroom 50 copy of the course).
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Only this step's exercise.
+        #[arg(long)]
+        step: Option<String>,
+    },
     /// Measure threads against child processes on this machine (release build).
     Bench {
         /// A short run (under 30 s on 2 cores) instead of the full one (minutes).
@@ -238,6 +264,15 @@ fn main() -> ExitCode {
         Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
         Command::GenAutograde { check } => commands::gen_autograde::run(check),
         Command::Score { inputs } => commands::score::run(&inputs),
+        Command::Classroom50 {
+            inputs,
+            step,
+            out,
+            datetime,
+        } => commands::classroom50::run(&inputs, step.as_deref(), &out, datetime.as_deref()),
+        Command::TakeExercises { from, step } => {
+            commands::take_exercises::run(&from, step.as_deref())
+        }
         Command::Bench {
             quick,
             format,

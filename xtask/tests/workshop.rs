@@ -212,6 +212,8 @@ fn committed_autograde_workflow_matches_the_manifest() {
             run.starts_with(&format!("cargo xtask check {short} --format json")),
             "{run}"
         );
+        // Graded in the grader's checkout, never in the fork's.
+        assert_eq!(graded["working-directory"].as_str(), Some("upstream"));
         let name = graded["name"].as_str().unwrap();
         assert!(
             name.contains(&format!("({} points)", step.checks.len())),
@@ -220,9 +222,33 @@ fn committed_autograde_workflow_matches_the_manifest() {
     }
     let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
     assert!(runs.iter().any(|r| r.contains("GITHUB_STEP_SUMMARY")));
+    assert!(runs.iter().any(|r| r.contains("cargo xtask classroom50")));
     assert!(steps
         .iter()
-        .any(|s| s["uses"].as_str() == Some("actions/upload-artifact@v4")));
+        .any(|s| s["uses"].as_str() == Some("actions/upload-artifact@v6")));
+    // Two checkouts: the fork (only its exercises are taken) and the grader.
+    let checkouts: Vec<&yaml_rust2::Yaml> = steps
+        .iter()
+        .filter(|s| s["uses"].as_str() == Some("actions/checkout@v5"))
+        .collect();
+    assert_eq!(checkouts.len(), 2);
+    assert_eq!(checkouts[0]["with"]["path"].as_str(), Some("fork"));
+    assert_eq!(checkouts[1]["with"]["path"].as_str(), Some("upstream"));
+    for checkout in &checkouts {
+        assert_eq!(
+            checkout["with"]["persist-credentials"].as_bool(),
+            Some(false)
+        );
+    }
+    let take = runs
+        .iter()
+        .position(|r| r.contains("cargo xtask take-exercises --from ../fork"))
+        .expect("the fork's exercises are taken");
+    let first_check = runs
+        .iter()
+        .position(|r| r.starts_with("cargo xtask check"))
+        .unwrap();
+    assert!(take < first_check);
     assert!(
         !text.contains("secrets."),
         "must work in a fork without secrets"
@@ -261,4 +287,151 @@ fn repo_course_checks(id: &str) -> usize {
         .find(|s| s.id == id)
         .map(|s| s.checks.len())
         .unwrap()
+}
+
+#[test]
+fn class_report_reads_classroom50_scores() {
+    let state = tempfile::tempdir().unwrap();
+    let html = state.path().join("class.html");
+    let scores =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classroom50/scores.json");
+    let assert = xtask(state.path())
+        .arg("class-report")
+        .arg(&scores)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    println!("{out}");
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // Erin's newest step-1 submission passed (an older one had 2/5); her
+    // step-2 assignment passed 4 of 6.
+    assert_eq!(
+        row("Erin"),
+        ["Erin", "✓", "4/6", "·", "·", "·", "·", "·", "1/7"]
+    );
+    assert_eq!(
+        row("frank"),
+        ["frank", "3/5", "·", "·", "·", "·", "·", "·", "0/7"]
+    );
+    // An assignment of the whole course fills every step.
+    assert_eq!(
+        row("grace"),
+        ["grace", "✓", "✓", "✓", "0/8", "0/7", "0/8", "0/6", "3/7"]
+    );
+    // Accepted but never submitted: no row.
+    assert!(!out.contains("heidi"), "{out}");
+    assert!(out.contains("3 attendees."), "{out}");
+    // Classroom 50 does not know the hints taken: no "on their own" claim.
+    assert!(!out.contains("On their own"), "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<td class=\"name\">grace</td>"), "{page}");
+}
+
+/// The rules of Classroom 50's result contract that `result.json` keeps.
+fn assert_classroom50_result(v: &Value, max: u64) {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "assignment",
+            "classroom",
+            "commit",
+            "datetime",
+            "max-score",
+            "release",
+            "review",
+            "schema",
+            "score",
+            "submission",
+            "tests"
+        ]
+    );
+    assert_eq!(v["schema"], "classroom50/result/v1");
+    let dt = v["datetime"].as_str().unwrap();
+    assert_eq!(dt.len(), 20, "{dt}");
+    assert!(
+        humantime::parse_rfc3339(dt).is_ok() && dt.ends_with('Z'),
+        "{dt}"
+    );
+    let tests = v["tests"].as_array().unwrap();
+    let sum: u64 = tests.iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    let most: u64 = tests.iter().map(|t| t["max-score"].as_u64().unwrap()).sum();
+    assert_eq!(v["score"].as_u64(), Some(sum));
+    assert_eq!(v["max-score"].as_u64(), Some(most));
+    assert_eq!(most, max);
+    for t in tests {
+        let mut keys: Vec<&str> = t.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["max-score", "passed", "score", "test-name"]);
+        assert_eq!(t["passed"].as_bool().unwrap(), t["score"] == t["max-score"]);
+    }
+}
+
+#[test]
+fn classroom50_result_from_the_untouched_exercise_and_the_solution() {
+    let state = tempfile::tempdir().unwrap();
+    for (args, score) in [
+        (&["check", "step1", "--format", "json"][..], 0),
+        (&["check", "step1", "--solution", "--format", "json"][..], 5),
+    ] {
+        let results = state.path().join(format!("results-{score}"));
+        std::fs::create_dir(&results).unwrap();
+        let out = xtask(state.path()).args(args).output().unwrap();
+        std::fs::write(results.join("step1-blocking.json"), &out.stdout).unwrap();
+        let github_output = state.path().join(format!("output-{score}"));
+        let assert = xtask(state.path())
+            .args([
+                "classroom50",
+                "--step",
+                "step1",
+                "--datetime",
+                "1796592600",
+                "--out",
+            ])
+            .arg(&results)
+            .arg(&results)
+            .env("CLASSROOM", "rust-threads")
+            .env("ASSIGNMENT", "step1")
+            .env("SUBMISSION_TAG", "submit/2026-12-06T21-30-00Z-abc1234")
+            .env("COMMIT_URL", "https://github.com/o/r/commit/abc")
+            .env("RELEASE_URL", "https://github.com/o/r/releases/tag/x")
+            .env_remove("REVIEW_URL")
+            .env("GITHUB_OUTPUT", &github_output)
+            .assert()
+            .success();
+        let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+        assert_eq!(
+            stdout,
+            format!("::notice title=Autograding complete::Points {score}/5\n::notice title=Autograding report::{{\"totalPoints\":{score},\"maxPoints\":5}}\n")
+        );
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(results.join("result.json")).unwrap())
+                .unwrap();
+        assert_classroom50_result(&v, 5);
+        assert_eq!(v["score"], score);
+        assert_eq!(v["datetime"], "2026-12-06T21:30:00Z");
+        // Without REVIEW_URL, the commit stands for the review.
+        assert_eq!(v["review"], v["commit"]);
+        let status = if score == 5 { "success" } else { "failure" };
+        assert_eq!(
+            std::fs::read_to_string(&github_output).unwrap(),
+            format!("status={status}\nsummary=Autograding: {score} / 5 points\n")
+        );
+        let body = std::fs::read_to_string(results.join("release-body.md")).unwrap();
+        assert!(
+            body.starts_with(&format!("### Autograding: {score} / 5 points")),
+            "{body}"
+        );
+        assert_eq!(body.contains("<pre>"), score == 0, "{body}");
+    }
 }

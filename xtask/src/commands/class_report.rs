@@ -1,7 +1,10 @@
 //! `cargo xtask class-report <dir-or-files>... [--html <file>]`: the
 //! instructor's view of a class, from the attendees' `report` files: a table
 //! attendee × step in the terminal and as a self-contained HTML page, and the
-//! check that fails most often.
+//! check that fails most often. It also reads the `scores.json` that
+//! Classroom 50's score collection keeps (one row per repository owner,
+//! from each one's newest graded submission; tests are matched to checks by
+//! their titles, as `cargo xtask classroom50` names them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -18,8 +21,15 @@ pub fn run(inputs: &[PathBuf], html: &Path) -> Result<ExitCode> {
     let repo = Repo::open()?;
     let files = collect_files(inputs)?;
     let mut class: BTreeMap<String, AttendeeReport> = BTreeMap::new();
-    for file in &files {
-        match read_report(file) {
+    let reports = files.iter().flat_map(|file| match read_file(file, &repo) {
+        Ok(reports) => reports
+            .into_iter()
+            .map(|r| (file, Ok(r)))
+            .collect::<Vec<_>>(),
+        Err(why) => vec![(file, Err(why))],
+    });
+    for (file, report) in reports {
+        match report {
             Ok(report) => {
                 let key = report.name.to_lowercase();
                 match class.get(&key) {
@@ -76,11 +86,141 @@ fn collect_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads one file, saying in a few words why it is not a report.
-fn read_report(path: &Path) -> std::result::Result<AttendeeReport, String> {
+/// Classroom 50's collected scores.
+pub const SCORES_SCHEMA: &str = "classroom50/scores/v1";
+
+/// Reads one file (an attendee report, or Classroom 50's scores.json),
+/// saying in a few words why it is neither.
+fn read_file(path: &Path, repo: &Repo) -> std::result::Result<Vec<AttendeeReport>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("not JSON ({e})"))?;
+    if value.get("schema").and_then(|s| s.as_str()) == Some(SCORES_SCHEMA) {
+        return scores_json(&value, repo);
+    }
+    read_report(value).map(|r| vec![r])
+}
+
+/// Classroom 50's `scores.json` as one report per repository owner: the
+/// newest submission of each assignment, its tests matched to the course's
+/// checks by title. A step none of whose checks appear is not started; an
+/// assignment of the whole course fills every step.
+fn scores_json(
+    value: &serde_json::Value,
+    repo: &Repo,
+) -> std::result::Result<Vec<AttendeeReport>, String> {
+    let assignments = value
+        .get("assignments")
+        .and_then(|a| a.as_object())
+        .ok_or("a Classroom 50 scores.json without `assignments`")?;
+    // owner (lowercase) -> (shown name, step id -> (when, passed check ids)).
+    type Steps = BTreeMap<String, (String, BTreeSet<String>)>;
+    let mut owners: BTreeMap<String, (String, Steps)> = BTreeMap::new();
+    for bucket in assignments.values() {
+        let entries = bucket.get("entries").and_then(|e| e.as_array());
+        for entry in entries.into_iter().flatten() {
+            let Some(owner) = entry.get("owner").and_then(|o| o.as_str()) else {
+                continue;
+            };
+            let submissions = entry.get("submissions").and_then(|s| s.as_array());
+            // Newest first, as collection keeps them; the latest time wins.
+            let Some(newest) = submissions.into_iter().flatten().max_by_key(|s| {
+                s.get("datetime")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            }) else {
+                continue;
+            };
+            let when = newest
+                .get("datetime")
+                .and_then(|d| d.as_str())
+                .unwrap_or_default()
+                .to_string();
+            let tests: BTreeMap<&str, bool> = newest
+                .get("tests")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|t| Some((t.get("test-name")?.as_str()?, t.get("passed")?.as_bool()?)))
+                .collect();
+            let (_, steps) = owners
+                .entry(owner.to_lowercase())
+                .or_insert_with(|| (owner.to_string(), Steps::new()));
+            for step in &repo.course.steps {
+                let seen: Vec<(&str, bool)> = step
+                    .checks
+                    .iter()
+                    .filter_map(|c| tests.get(c.title.as_str()).map(|p| (c.id.as_str(), *p)))
+                    .collect();
+                if seen.is_empty() {
+                    continue;
+                }
+                let passed = seen
+                    .iter()
+                    .filter(|(_, p)| *p)
+                    .map(|(id, _)| id.to_string());
+                let newer = steps.get(&step.id).is_none_or(|(old, _)| *old <= when);
+                if newer {
+                    steps.insert(step.id.clone(), (when.clone(), passed.collect()));
+                }
+            }
+        }
+    }
+    if owners.is_empty() {
+        return Err("a Classroom 50 scores.json with no submissions".into());
+    }
+    Ok(owners
+        .into_values()
+        .map(|(name, steps)| {
+            let generated_at = steps
+                .values()
+                .map(|(w, _)| w.clone())
+                .max()
+                .unwrap_or_default();
+            let steps = repo
+                .course
+                .steps
+                .iter()
+                .filter_map(|step| {
+                    let (when, passed) = steps.get(&step.id)?;
+                    let total = step.checks.len();
+                    let done = passed.len() == total;
+                    Some(super::report::StepEntry {
+                        id: step.id.clone(),
+                        status: if done { "done" } else { "in-progress" }.into(),
+                        checks_passed: passed.len(),
+                        checks_total: total,
+                        failing: step
+                            .checks
+                            .iter()
+                            .filter(|c| !passed.contains(&c.id))
+                            .map(|c| c.id.clone())
+                            .collect(),
+                        compile_error: false,
+                        first_checked: None,
+                        last_checked: Some(when.clone()),
+                        passed_at: done.then(|| when.clone()),
+                        deepest_hint: None,
+                        failing_causes: BTreeMap::new(),
+                        cause_hints: BTreeMap::new(),
+                    })
+                })
+                .collect();
+            AttendeeReport {
+                schema: SCHEMA.into(),
+                schema_version: SCHEMA_VERSION,
+                tool_version: "classroom50".into(),
+                name,
+                generated_at,
+                steps,
+            }
+        })
+        .collect())
+}
+
+/// An attendee report, or in a few words why `value` is not one.
+fn read_report(value: serde_json::Value) -> std::result::Result<AttendeeReport, String> {
     if value.get("schema").and_then(|s| s.as_str()) != Some(SCHEMA) {
         return Err("not an attendee report of this course".into());
     }
@@ -280,8 +420,13 @@ impl Table {
 
     /// (steps done, of those done without asking for a hint), over the class.
     fn done_on_their_own(&self) -> (usize, usize) {
+        // Only the steps whose hints are known (attendee reports of this
+        // grader; not Classroom 50's scores) count on either side.
         let cells = self.rows.iter().flat_map(|(_, cells)| cells);
-        let done = cells.clone().filter(|c| c.done()).count();
+        let done = cells
+            .clone()
+            .filter(|c| matches!(c, Cell::Done(Some(_))))
+            .count();
         (done, cells.filter(|c| c.on_its_own()).count())
     }
 
