@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use check_harness::trace::{self, Tone};
-use check_harness::{ensure, fail, sync::within_after, Check, CheckResult};
+use check_harness::{ensure, fail, human, sync::within_after, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step6_isolation as subject;
@@ -193,11 +193,14 @@ fn supervise_telling(
         trace::explains_failure(true);
         if all_ran() {
             fail!(
-                "every job of run_all({names:?}) has run in a worker, but run_all did not return {END_GRACE:?} after the last one. It is stuck at the end: is it waiting for the last worker to exit while that worker's stdin is still open? A worker leaves its loop only when its stdin closes, so `shut_down` must close (drop) stdin before it waits."
+                "every job of run_all({names:?}) has run in a worker, but run_all did not return {} after the last one. It is stuck at the end: is it waiting for the last worker to exit while that worker's stdin is still open? A worker leaves its loop only when its stdin closes, so `shut_down` must close (drop) stdin before it waits.",
+                human::duration(END_GRACE)
             );
         }
         fail!(
-            "run_all({names:?}) did not return within {CHECK_LIMIT:?}, although each job may take only {JOB_LIMIT:?}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?"
+            "run_all({names:?}) did not return within {}, although each job may take only {}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?",
+            human::duration(CHECK_LIMIT),
+            human::duration(JOB_LIMIT)
         );
     };
     ensure!(
@@ -354,7 +357,8 @@ fn hang_killed() -> CheckResult {
     );
     ensure!(
         o[0] == Outcome::TimedOut,
-        "the `hang` job never answers; after the {JOB_LIMIT:?} limit its outcome should be TimedOut, got {:?}",
+        "the `hang` job never answers; after the {} limit its outcome should be TimedOut, got {:?}",
+        human::duration(JOB_LIMIT),
         o[0]
     );
     ensure!(
@@ -461,7 +465,8 @@ fn slow_start() -> CheckResult {
     );
     ensure!(
         ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0,
-        "the check held the worker back for {START_HOLD:?} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        "the check held the worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        human::duration(START_HOLD),
         o,
         report.restarts
     );
