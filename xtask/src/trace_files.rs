@@ -408,6 +408,7 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
         }
     }
 
