@@ -10,7 +10,7 @@ use std::io::{BufRead, Cursor, Write};
 use std::time::Duration;
 
 use check_harness::sync::{recv_unless_stuck, within_unless_stuck, Waited};
-use check_harness::{human, ensure, fail, trace, Check, CheckResult};
+use check_harness::{ensure, fail, human, trace, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step4_pipe_ipc as subject;

@@ -270,10 +270,12 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
         // when the panic is in the checks' own code.
         let location = info
             .location()
-            .map(|l| match human::panic_place(l.file(), l.line(), "the check") {
-                place if human::in_checks(l.file()) => format!(", {place}"),
-                place => format!(" ({place})"),
-            })
+            .map(
+                |l| match human::panic_place(l.file(), l.line(), "the check") {
+                    place if human::in_checks(l.file()) => format!(", {place}"),
+                    place => format!(" ({place})"),
+                },
+            )
             .unwrap_or_default();
         let text = payload_text(info.payload());
         let rewrite = *REWRITER.lock().unwrap_or_else(|e| e.into_inner());
