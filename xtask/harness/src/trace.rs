@@ -39,6 +39,10 @@ pub struct Trace {
     /// how many µs of the trace are one step. The axis then reads in steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_us: Option<u64>,
+    /// Lines shown under the picture: what the boxes stand for where their
+    /// labels would not fit (step 5: each thread's steps with their lines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One lane of a trace.
@@ -146,6 +150,7 @@ static RECORDER: Mutex<Recorder> = Mutex::new(Recorder {
         dropped: 0,
         clock: None,
         step_us: None,
+        notes: Vec::new(),
     },
 });
 
@@ -308,6 +313,11 @@ pub fn clock_in_steps(what: impl Into<String>, step_us: u64) {
     r.trace.step_us = Some(step_us.max(1));
 }
 
+/// A line to show under the trace's picture (see [`Trace::notes`]).
+pub fn note(text: impl Into<String>) {
+    recorder().trace.notes.push(text.into());
+}
+
 /// A span that ends when the guard is dropped (a panic included).
 pub fn span(lane: Lane, label: impl Into<String>) -> SpanGuard {
     SpanGuard(begin(lane, label))
@@ -430,8 +440,10 @@ mod tests {
         // A clock of steps says how long a step is, and travels.
         clock_in_steps("one schedule", 1000);
         span_at(worker, "load", 0, 900, Tone::Plain);
+        note("worker 1: load at line 43");
         let steps = take().expect("events were recorded");
         assert_eq!(steps.step_us, Some(1000));
+        assert_eq!(steps.notes, ["worker 1: load at line 43"]);
         let json = serde_json::to_string(&steps).unwrap();
         assert!(json.contains("\"step_us\":1000"), "{json}");
         assert_eq!(serde_json::from_str::<Trace>(&json).unwrap(), steps);
