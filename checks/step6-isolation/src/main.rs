@@ -67,7 +67,22 @@ fn panic_job(_: &str) -> String {
     // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
     // environment, printing one takes long enough on a busy machine to run
     // into the supervisor's time limit. The panic itself is real.
-    std::panic::set_hook(Box::new(|info| eprintln!("worker: {info}")));
+    // Where: this file, which is the check's, not the learner's; said so,
+    // rather than a path that sends the learner into `checks/`.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map_or(String::new(), |l| {
+            format!(
+                " {}",
+                human::panic_place(l.file(), l.line(), "the check's worker")
+            )
+        });
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or("a panic");
+        eprintln!("worker: panicked{place}: {message}");
+    }));
     panic!("the `panic` job panics on purpose");
 }
 
