@@ -225,19 +225,32 @@ fn lane_cells(
     }
     // A span's label inside it, with a blank each side, where no mark is:
     // a mark never covers a letter, so the label may move right of one.
+    // On a clock of steps a box is one step: a label too long for it is
+    // cut to what comes before " at " ("load at line 43": "load"), and
+    // never put outside, where it could be read as a neighbour's (the
+    // trace's notes say it in full).
+    let steps = trace.step_us.is_some();
     for &(e, a, b) in &spans {
         let EventKind::Span { label, .. } = &e.kind else {
             continue;
         };
-        let text: Vec<char> = format!(" {label} ").chars().collect();
-        let fits = |from: usize| {
+        let fits = |text: &[char], from: usize| {
             from + text.len() <= b
                 && cells[from..from + text.len()]
                     .iter()
                     .all(|c| matches!(c.ink, Ink::Span | Ink::FaultSpan))
         };
-        match (a + 1..b).find(|&from| fits(from)) {
-            Some(from) => {
+        let mut forms = vec![label.as_str()];
+        if steps {
+            forms.extend(label.split_once(" at ").map(|(what, _)| what));
+        }
+        let placed = forms.iter().find_map(|form| {
+            let text: Vec<char> = format!(" {form} ").chars().collect();
+            let from = (a + 1..b).find(|&from| fits(&text, from))?;
+            Some((text, from))
+        });
+        match placed {
+            Some((text, from)) => {
                 for (i, &ch) in text.iter().enumerate() {
                     cells[from + i] = Cell {
                         ch: shown(ch),
@@ -245,6 +258,7 @@ fn lane_cells(
                     };
                 }
             }
+            None if steps => {}
             None => labels.push((a, b, label.clone(), false)),
         }
     }
@@ -255,7 +269,8 @@ fn lane_cells(
     labels.sort_by_key(|&(a, ..)| cells[a].ink != Ink::Fault);
     for (a, b, label, over_spans) in labels {
         // All of a column's labels, or the first and how many more.
-        if !place_label(&mut cells, a, b, &label, over_spans) {
+        // (Only marks' labels are lists: a span's label is one.)
+        if !place_label(&mut cells, a, b, &label, over_spans) && over_spans {
             let mut parts = label.split(", ");
             let first = parts.next().unwrap_or_default();
             let more = parts.count();
@@ -462,8 +477,8 @@ fn step_axis(
         for m in [1, 2, 5] {
             stride = m * scale;
             let shown = steps.div_ceil(stride);
-            let room = (u128::from(stride * step_us) * plot as u128
-                / (u128::from(total) + 1)) as usize;
+            let room =
+                (u128::from(stride * step_us) * plot as u128 / (u128::from(total) + 1)) as usize;
             if room >= widest || shown <= 1 {
                 break 'search;
             }
@@ -596,6 +611,7 @@ mod tests {
             dropped: 0,
             clock: None,
             step_us: None,
+            notes: Vec::new(),
         }
     }
 
@@ -672,6 +688,7 @@ mod tests {
             dropped: 0,
             clock: None,
             step_us: None,
+            notes: Vec::new(),
         };
         let expected = [
             "    check |* sent job 1 +3                                     no reply in 5 s, let job 1 go X",
@@ -753,6 +770,7 @@ mod tests {
             dropped: 0,
             clock: None,
             step_us: None,
+            notes: Vec::new(),
         };
         let expected = [
             "               check |       X 4th job started",
@@ -797,6 +815,7 @@ mod tests {
             dropped: 0,
             clock: None,
             step_us: None,
+            notes: Vec::new(),
         };
         let chart = render(&trace, 94, Glyphs::Unicode, false);
         assert!(chart.len() <= 12, "{} lines", chart.len());
@@ -843,6 +862,7 @@ mod tests {
             dropped: 0,
             clock: Some("one schedule".into()),
             step_us: Some(1000),
+            notes: Vec::new(),
         }
     }
 
@@ -916,6 +936,7 @@ mod tests {
             dropped: 0,
             clock: None,
             step_us: None,
+            notes: Vec::new(),
         };
         for glyphs in [Glyphs::Unicode, Glyphs::Ascii] {
             let chart = text(&trace, 94, glyphs);
