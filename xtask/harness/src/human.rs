@@ -11,7 +11,7 @@ use std::time::Duration;
 /// a decimal that is 0 is left out ("40 ms", "5 s"); nothing is "0 ms".
 pub fn duration(d: Duration) -> String {
     let micros = d.as_micros();
-    if micros == 0 {
+    if d.is_zero() {
         return "0 ms".to_string();
     }
     if micros < 1000 {
