@@ -928,7 +928,7 @@ mod tests {
             events: vec![
                 instant(0, 0, "run_all(4 jobs)", Tone::Plain),
                 span(1, 1000, Some(30_000), "panic"),
-                instant(1, 1400, "panics", Tone::Plain),
+                instant(1, 2500, "panics", Tone::Plain),
                 instant(0, 40_000, "returned", Tone::Good),
             ],
             end_us: 40_000,
