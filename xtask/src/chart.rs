@@ -126,7 +126,10 @@ pub fn render(trace: &Trace, width: usize, glyphs: Glyphs, colour: bool) -> Vec<
             paint_if(colour, Ink::Axis, format!("… {more} more lanes"))
         ));
     }
-    let (axis, labels) = axis(total, plot, glyphs, &col);
+    let (axis, labels) = match trace.step_us {
+        Some(step_us) => step_axis(total, step_us, plot, glyphs, &col),
+        None => axis(total, plot, glyphs, &col),
+    };
     lines.push(format!(
         "{:>name_width$} {}",
         "",
@@ -179,42 +182,26 @@ fn lane_cells(
     }
     // (first column, last column, label, whether it may cover a span)
     let mut labels: Vec<(usize, usize, String, bool)> = Vec::new();
-    for e in &events {
-        if let EventKind::Span {
-            label,
-            end_us,
-            tone,
-        } = &e.kind
-        {
-            let ink = if *tone == Tone::Fault {
-                Ink::FaultSpan
-            } else {
-                Ink::Span
-            };
-            let (a, b) = (col(e.at_us), end_us.map_or(plot - 1, col));
-            let body = glyphs.pick('█', '=');
-            for cell in &mut cells[a..=b] {
-                *cell = Cell { ch: body, ink };
-            }
-            if glyphs == Glyphs::Ascii && b > a {
-                cells[a].ch = '[';
-                cells[b].ch = ']';
-            }
-            if end_us.is_none() && b > a {
-                cells[b].ch = glyphs.pick('▶', '>');
-            }
-            // The label inside the span when it fits with a blank each side.
-            let len = label.chars().count();
-            if b > a + len + 2 {
-                for (i, ch) in format!(" {label} ").chars().enumerate() {
-                    cells[a + 1 + i] = Cell {
-                        ch: shown(ch),
-                        ink: Ink::Text,
-                    };
-                }
-            } else {
-                labels.push((a, b, label.clone(), false));
-            }
+    let spans = span_columns(&events, plot, col);
+    for &(e, a, b) in &spans {
+        let EventKind::Span { end_us, tone, .. } = &e.kind else {
+            continue;
+        };
+        let ink = if *tone == Tone::Fault {
+            Ink::FaultSpan
+        } else {
+            Ink::Span
+        };
+        let body = glyphs.pick('█', '=');
+        for cell in &mut cells[a..=b] {
+            *cell = Cell { ch: body, ink };
+        }
+        if glyphs == Glyphs::Ascii && b > a {
+            cells[a].ch = '[';
+            cells[b].ch = ']';
+        }
+        if end_us.is_none() && b > a {
+            cells[b].ch = glyphs.pick('▶', '>');
         }
     }
     // Instants in one column share a label: "Done 1 +3".
@@ -236,6 +223,45 @@ fn lane_cells(
             }
         }
     }
+    // A span's label inside it, with a blank each side, where no mark is:
+    // a mark never covers a letter, so the label may move right of one.
+    // On a clock of steps a box is one step: a label too long for it is
+    // cut to what comes before " at " ("load at line 43": "load"), and
+    // never put outside, where it could be read as a neighbour's (the
+    // trace's notes say it in full).
+    let steps = trace.step_us.is_some();
+    for &(e, a, b) in &spans {
+        let EventKind::Span { label, .. } = &e.kind else {
+            continue;
+        };
+        let fits = |text: &[char], from: usize| {
+            from + text.len() <= b
+                && cells[from..from + text.len()]
+                    .iter()
+                    .all(|c| matches!(c.ink, Ink::Span | Ink::FaultSpan))
+        };
+        let mut forms = vec![label.as_str()];
+        if steps {
+            forms.extend(label.split_once(" at ").map(|(what, _)| what));
+        }
+        let placed = forms.iter().find_map(|form| {
+            let text: Vec<char> = format!(" {form} ").chars().collect();
+            let from = (a + 1..b).find(|&from| fits(&text, from))?;
+            Some((text, from))
+        });
+        match placed {
+            Some((text, from)) => {
+                for (i, &ch) in text.iter().enumerate() {
+                    cells[from + i] = Cell {
+                        ch: shown(ch),
+                        ink: Ink::Text,
+                    };
+                }
+            }
+            None if steps => {}
+            None => labels.push((a, b, label.clone(), false)),
+        }
+    }
     for (c, names) in marks {
         labels.push((c, c, names.join(", "), true));
     }
@@ -243,7 +269,8 @@ fn lane_cells(
     labels.sort_by_key(|&(a, ..)| cells[a].ink != Ink::Fault);
     for (a, b, label, over_spans) in labels {
         // All of a column's labels, or the first and how many more.
-        if !place_label(&mut cells, a, b, &label, over_spans) {
+        // (Only marks' labels are lists: a span's label is one.)
+        if !place_label(&mut cells, a, b, &label, over_spans) && over_spans {
             let mut parts = label.split(", ");
             let first = parts.next().unwrap_or_default();
             let more = parts.count();
@@ -253,6 +280,40 @@ fn lane_cells(
         }
     }
     cells
+}
+
+/// The spans among `events` with their first and last columns. Two boxes
+/// one after the other stay two: when the later starts in or just after
+/// the earlier's last column, the earlier gives up that column, so a blank
+/// is left between them. Only boxes of at least 3 columns are kept apart;
+/// narrower ones (a long run squeezed into the width) may merge.
+fn span_columns<'e>(
+    events: &[&'e check_harness::trace::Event],
+    plot: usize,
+    col: &dyn Fn(u64) -> usize,
+) -> Vec<(&'e check_harness::trace::Event, usize, usize)> {
+    let mut spans: Vec<(&check_harness::trace::Event, usize, usize)> = Vec::new();
+    // The last span drawn with an end: its index in `spans` and end time.
+    let mut before: Option<(usize, u64)> = None;
+    for &e in events {
+        let EventKind::Span { end_us, .. } = &e.kind else {
+            continue;
+        };
+        let (mut a, b) = (col(e.at_us), end_us.map_or(plot - 1, col));
+        if let Some((i, ended)) = before {
+            let (_, pa, pb) = spans[i];
+            let follows = ended <= e.at_us && a <= pb + 1 && pb <= b;
+            if follows && pb >= pa + 2 && b >= a + 2 {
+                spans[i].2 = pb - 1;
+                a = a.max(pb + 1);
+            }
+        }
+        if let Some(end) = end_us {
+            before = Some((spans.len(), *end));
+        }
+        spans.push((e, a.min(b), b));
+    }
+    spans
 }
 
 /// Writes `label` just right of `a..=b` (or just left of it) where those
@@ -395,6 +456,58 @@ fn axis(total: u64, plot: usize, glyphs: Glyphs, col: &dyn Fn(u64) -> usize) -> 
     (line.into_iter().collect(), labels.into_iter().collect())
 }
 
+/// The axis of a trace whose clock counts steps of `step_us` µs: a tick
+/// where each step starts, labelled with its number ("step 1", then "2",
+/// "3"), every step's or, where they would crowd, every 2nd, 5th, 10th…
+fn step_axis(
+    total: u64,
+    step_us: u64,
+    plot: usize,
+    glyphs: Glyphs,
+    col: &dyn Fn(u64) -> usize,
+) -> (String, String) {
+    let steps = total.div_ceil(step_us).max(1);
+    let mut line: Vec<char> = vec![glyphs.pick('─', '-'); plot + 1];
+    line[0] = glyphs.pick('└', '+');
+    let mut labels: Vec<char> = vec![' '; plot + 1];
+    // A stride whose labels, a few columns wide, all fit.
+    let widest = format!("{steps}").len() + 2;
+    let mut stride = 1;
+    'search: for scale in (0..13).map(|k| 10u64.pow(k)) {
+        for m in [1, 2, 5] {
+            stride = m * scale;
+            let shown = steps.div_ceil(stride);
+            let room =
+                (u128::from(stride * step_us) * plot as u128 / (u128::from(total) + 1)) as usize;
+            if room >= widest || shown <= 1 {
+                break 'search;
+            }
+        }
+    }
+    // The numbers leave room for the unit at the right end.
+    let unit: Vec<char> = " steps".chars().collect();
+    let room = labels.len().saturating_sub(unit.len());
+    let mut free_from = 0;
+    for k in 0..steps {
+        let tick = col(k * step_us) + 1;
+        if k > 0 {
+            line[tick] = glyphs.pick('┴', '+');
+        }
+        if k % stride != 0 {
+            continue;
+        }
+        let text: Vec<char> = format!("{}", k + 1).chars().collect();
+        if tick >= free_from && tick + text.len() <= room {
+            labels[tick..tick + text.len()].copy_from_slice(&text);
+            free_from = tick + text.len() + 1;
+        }
+    }
+    let from = labels.len().saturating_sub(unit.len());
+    let fit = labels.len() - from;
+    labels[from..].copy_from_slice(&unit[unit.len() - fit..]);
+    (line.into_iter().collect(), labels.into_iter().collect())
+}
+
 /// `t` in the unit `step` reads best in: `0`, `250 ms`, `1.5 s`, `0.5 ms`,
 /// `40 µs`.
 fn time_label(t: u64, step: u64, glyphs: Glyphs) -> String {
@@ -497,6 +610,8 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
+            notes: Vec::new(),
         }
     }
 
@@ -572,6 +687,8 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
+            notes: Vec::new(),
         };
         let expected = [
             "    check |* sent job 1 +3                                     no reply in 5 s, let job 1 go X",
@@ -652,6 +769,8 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
+            notes: Vec::new(),
         };
         let expected = [
             "               check |       X 4th job started",
@@ -695,6 +814,8 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
+            notes: Vec::new(),
         };
         let chart = render(&trace, 94, Glyphs::Unicode, false);
         assert!(chart.len() <= 12, "{} lines", chart.len());
@@ -713,6 +834,118 @@ mod tests {
         // Half-second jobs, one every 6 s on each worker: a dense row.
         for (row, w) in chart[1..8].iter().zip(1..) {
             assert_eq!(*row, format!("worker {w} │{}", "█".repeat(84)));
+        }
+    }
+
+    /// Step 5's lost update as its check draws it: one box per atomic
+    /// operation, 1000 µs a step, on a clock of steps.
+    fn lost_update() -> Trace {
+        let step = |lane: u32, k: u64, what: &str| span(lane, k * 1000, Some(k * 1000 + 900), what);
+        Trace {
+            lanes: vec![
+                lane("check", LaneKind::Check, None),
+                lane("thread 1", LaneKind::Thread, None),
+                lane("thread 2", LaneKind::Thread, None),
+                lane("the check's thread", LaneKind::Thread, None),
+            ],
+            events: vec![
+                span(0, 0, Some(5000), "two threads each call hit()"),
+                step(1, 0, "load"),
+                step(2, 1, "load"),
+                step(2, 2, "store"),
+                step(1, 3, "store"),
+                step(3, 4, "load"),
+                instant(0, 5000, "the count ended at 1", Tone::Fault),
+            ],
+            end_us: 5000,
+            explains_failure: true,
+            dropped: 0,
+            clock: Some("one schedule".into()),
+            step_us: Some(1000),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_clock_of_steps_reads_in_steps() {
+        let expected = [
+            "             check │█ two threads each call hit() █████████████████████ the count ended at 1 ✗",
+            "          thread 1 │█ load ███████                              █ store ██████",
+            "          thread 2 │              █ load ███████ █ store ██████",
+            "the check's thread │                                                           █ load ███████",
+            "                   └──────────────┴──────────────┴──────────────┴──────────────┴──────────────",
+            "                    1             2              3              4              5         steps",
+        ];
+        assert_eq!(
+            text(&lost_update(), 94, Glyphs::Unicode),
+            expected.join("\n")
+        );
+        // Many steps in a narrow chart: every 2nd or 5th is numbered.
+        let mut t = lost_update();
+        let (a, b) = (t.events[2].clone(), t.events[3].clone());
+        for k in 5..40 {
+            let mut e = if k % 2 == 0 { a.clone() } else { b.clone() };
+            e.at_us = k * 1000;
+            if let EventKind::Span { end_us, .. } = &mut e.kind {
+                *end_us = Some(k * 1000 + 900);
+            }
+            t.events.push(e);
+        }
+        let chart = render(&t, 60, Glyphs::Ascii, false);
+        let numbers = chart.last().unwrap();
+        assert!(numbers.ends_with("steps"), "{numbers}");
+        assert!(!numbers.contains("ms"), "{numbers}");
+        let shown: Vec<u64> = numbers
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(shown.len() >= 4 && shown[0] == 1, "{numbers}");
+        let stride = shown[1] - shown[0];
+        assert!(shown.windows(2).all(|w| w[1] - w[0] == stride), "{numbers}");
+    }
+
+    /// Two operations one after the other on a lane are two boxes, in
+    /// Unicode too: a blank between them.
+    #[test]
+    fn boxes_one_after_the_other_stay_apart() {
+        let chart = text(&lost_update(), 94, Glyphs::Unicode);
+        let row = chart.lines().nth(2).unwrap();
+        assert!(row.contains("█ load ███████ █ store ██████"), "{row}");
+        // A long run squeezed into the width still draws a dense row (see
+        // a_very_long_run_is_compressed_to_the_width).
+    }
+
+    /// Step 6's crashing worker: the worker says "panics" a moment after
+    /// its job began, inside the job's box where the box's label starts.
+    /// The mark does not cover a letter: the label moves past it.
+    #[test]
+    fn a_mark_inside_a_span_leaves_its_label_readable() {
+        let trace = Trace {
+            lanes: vec![
+                lane("check", LaneKind::Check, None),
+                lane("worker 1", LaneKind::Thread, None),
+            ],
+            events: vec![
+                instant(0, 0, "run_all(4 jobs)", Tone::Plain),
+                span(1, 1000, Some(30_000), "panic"),
+                instant(1, 2500, "panics", Tone::Plain),
+                instant(0, 40_000, "returned", Tone::Good),
+            ],
+            end_us: 40_000,
+            explains_failure: true,
+            dropped: 0,
+            clock: None,
+            step_us: None,
+            notes: Vec::new(),
+        };
+        for glyphs in [Glyphs::Unicode, Glyphs::Ascii] {
+            let chart = text(&trace, 94, glyphs);
+            let row = chart.lines().nth(1).unwrap();
+            let mark = glyphs.pick('◆', '*');
+            assert!(row.contains(" panic "), "{row}");
+            assert!(row.contains(mark), "{row}");
+            assert!(!row.contains(&format!("p{mark}")), "{row}");
+            assert!(!row.contains(&format!("{mark}anic")), "{row}");
         }
     }
 }

@@ -121,6 +121,8 @@ const NAME_W: f64 = 170.0;
 const PLOT_W: f64 = 760.0;
 const ROW_H: f64 = 34.0;
 const TOP: f64 = 40.0;
+/// The height of one line of the trace's notes under the axis.
+const NOTE_H: f64 = 16.0;
 
 /// The trace as a lane chart in SVG, like the terminal's but with every
 /// label (a hover shows it when there is no room to print it).
@@ -129,7 +131,13 @@ pub fn svg(trace: &Trace, title: &str) -> String {
     let x = |t: u64| NAME_W + (t as f64 / total).min(1.0) * PLOT_W;
     let mut order: Vec<usize> = (0..trace.lanes.len()).collect();
     order.sort_by_key(|&i| trace.lanes[i].kind == LaneKind::Counter);
-    let height = TOP + ROW_H * order.len() as f64 + 50.0;
+    let height = TOP + ROW_H * order.len() as f64 + 50.0 + NOTE_H * trace.notes.len() as f64;
+    // When something happened: a time, or on a clock of steps the step.
+    let when = |t: u64| match trace.step_us {
+        Some(_) if t as f64 >= total => "the end".to_string(),
+        Some(step) => format!("step {}", t / step + 1),
+        None => axis_label(t),
+    };
     let width = NAME_W + PLOT_W + 30.0;
     let mut s = String::new();
     let _ = writeln!(
@@ -160,9 +168,15 @@ pub fn svg(trace: &Trace, title: &str) -> String {
         );
         let events = trace.events.iter().filter(|e| e.lane as usize == lane);
         if info.kind == LaneKind::Counter {
-            counter_svg(&mut s, trace, lane, info.limit, y, &x);
+            counter_svg(&mut s, trace, lane, info.limit, y, &x, &when);
             continue;
         }
+        // The lane's marks: a span's label keeps clear of them.
+        let marks: Vec<f64> = events
+            .clone()
+            .filter(|e| matches!(e.kind, EventKind::Instant { .. }))
+            .map(|e| x(e.at_us))
+            .collect();
         // Where the spans' own labels are printed: an instant's label
         // keeps out of them.
         let mut taken: Vec<(f64, f64)> = Vec::new();
@@ -179,9 +193,28 @@ pub fn svg(trace: &Trace, title: &str) -> String {
                 } else {
                     "#4a90c2"
                 };
-                let shown = x1 - x0 > 7.0 * label.chars().count() as f64 + 8.0;
-                if shown {
-                    taken.push((x0 + 4.0, x0 + 4.0 + 7.0 * label.chars().count() as f64));
+                // Printed inside where it fits clear of the marks (moved
+                // right of one if need be); on a clock of steps, cut to
+                // what comes before " at " if that is what fits (the notes
+                // say it in full).
+                let mut forms = vec![label.as_str()];
+                if trace.step_us.is_some() {
+                    forms.extend(label.split_once(" at ").map(|(what, _)| what));
+                }
+                let placed = forms.iter().find_map(|form| {
+                    let wide = 7.0 * form.chars().count() as f64;
+                    let clear = |tx: f64| {
+                        tx + wide + 4.0 <= x1
+                            && marks.iter().all(|&m| m + 7.0 <= tx || m - 7.0 >= tx + wide)
+                    };
+                    let starts = std::iter::once(x0 + 4.0).chain(marks.iter().map(|&m| m + 9.0));
+                    starts
+                        .filter(|&tx| tx >= x0 + 4.0)
+                        .find(|&tx| clear(tx))
+                        .map(|tx| (tx, *form))
+                });
+                if let Some((tx, form)) = placed {
+                    taken.push((tx, tx + 7.0 * form.chars().count() as f64));
                 }
                 let still = if end_us.is_none() {
                     " (still running at the end)"
@@ -195,9 +228,9 @@ pub fn svg(trace: &Trace, title: &str) -> String {
                     y + 7.0,
                     (x1 - x0).max(2.0),
                     ROW_H - 14.0,
-                    x0 + 4.0,
+                    placed.map_or(x0 + 4.0, |(tx, _)| tx),
                     mid + 4.0,
-                    if shown { xml(label) } else { String::new() }
+                    placed.map_or(String::new(), |(_, form)| xml(form))
                 );
             }
         }
@@ -243,7 +276,7 @@ pub fn svg(trace: &Trace, title: &str) -> String {
                 s,
                 r##"<g><title>{} at {}</title><path d="M{cx:.1} {} l6 6 l-6 6 l-6 -6 z" fill="{fill}" stroke="#fff"/></g>"##,
                 xml(label),
-                axis_label(at),
+                when(at),
                 mid - 6.0
             );
         }
@@ -255,18 +288,60 @@ pub fn svg(trace: &Trace, title: &str) -> String {
         r##"<line x1="{NAME_W}" x2="{}" y1="{axis_y}" y2="{axis_y}" stroke="#666"/>"##,
         NAME_W + PLOT_W
     );
-    let step = tick_step(total as u64);
-    let mut t = 0;
-    while t as f64 <= total {
+    // Ticks at round times; on a clock of steps, where each step starts,
+    // numbered (every step, or every 2nd, 5th… where they would crowd).
+    let ticks: Vec<(u64, String)> = match trace.step_us {
+        Some(step_us) => {
+            let steps = (total as u64).div_ceil(step_us).max(1);
+            let stride = [1, 2, 5, 10, 20, 50, 100, 200, 500]
+                .into_iter()
+                .find(|&k| steps.div_ceil(k) <= 30)
+                .unwrap_or(1000);
+            (0..steps)
+                .map(|k| {
+                    let label = if k % stride == 0 {
+                        format!("{}", k + 1)
+                    } else {
+                        String::new()
+                    };
+                    (k * step_us, label)
+                })
+                .collect()
+        }
+        None => {
+            let step = tick_step(total as u64);
+            (0..)
+                .map(|k| k * step)
+                .take_while(|&t| t as f64 <= total)
+                .map(|t| (t, axis_label(t)))
+                .collect()
+        }
+    };
+    for (t, label) in ticks {
         let tx = x(t);
         let _ = writeln!(
             s,
-            r##"<line x1="{tx:.1}" x2="{tx:.1}" y1="{axis_y}" y2="{}" stroke="#666"/><text x="{tx:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
+            r##"<line x1="{tx:.1}" x2="{tx:.1}" y1="{axis_y}" y2="{}" stroke="#666"/><text x="{tx:.1}" y="{}" text-anchor="middle" fill="#444">{label}</text>"##,
             axis_y + 5.0,
             axis_y + 19.0,
-            axis_label(t)
         );
-        t += step;
+    }
+    if trace.step_us.is_some() {
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#444">steps</text>"##,
+            NAME_W + PLOT_W + 28.0,
+            axis_y + 19.0,
+        );
+    }
+    // The trace's notes under the axis, one line each.
+    for (i, note) in trace.notes.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r##"<text x="10" y="{}" fill="#333">{}</text>"##,
+            axis_y + 40.0 + NOTE_H * i as f64,
+            xml(note)
+        );
     }
     s.push_str("</svg>\n");
     s
@@ -280,6 +355,7 @@ fn counter_svg(
     limit: Option<u64>,
     y: f64,
     x: &dyn Fn(u64) -> f64,
+    when: &dyn Fn(u64) -> String,
 ) {
     let values: Vec<(u64, u64)> = trace
         .events
@@ -306,7 +382,7 @@ fn counter_svg(
         let _ = writeln!(
             s,
             r##"<g><title>{value} at {}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"/></g>"##,
-            axis_label(at),
+            when(at),
             x(at),
             vy(value),
             (x1 - x(at)).max(1.0),
@@ -408,6 +484,8 @@ mod tests {
             explains_failure: true,
             dropped: 0,
             clock: None,
+            step_us: None,
+            notes: Vec::new(),
         }
     }
 
@@ -505,5 +583,84 @@ mod tests {
             "the hover still names it"
         );
         assert!(printed(&svg, "done"), "{svg}");
+    }
+
+    /// The x where `text` is printed in white (a span's own label).
+    fn span_label_x(svg: &str, text: &str) -> Option<f64> {
+        let end = svg.find(&format!("fill=\"#fff\">{text}</text>"))?;
+        let start = svg[..end].rfind("<text x=\"")? + "<text x=\"".len();
+        svg[start..].split('"').next()?.parse().ok()
+    }
+
+    /// Step 6's crash: the worker's "panics" mark where the box's label
+    /// starts. The label moves right of the mark instead of under it.
+    #[test]
+    fn a_mark_does_not_cover_a_span_label() {
+        let mut t = trace();
+        t.events[1] = Event {
+            lane: 1,
+            at_us: 20,
+            kind: EventKind::Span {
+                label: "panic".into(),
+                end_us: Some(900),
+                tone: Tone::Plain,
+            },
+        };
+        t.events.push(Event {
+            lane: 1,
+            at_us: 25,
+            kind: EventKind::Instant {
+                label: "panics".into(),
+                tone: Tone::Plain,
+            },
+        });
+        let svg = svg(&t, "crash");
+        let mark = NAME_W + 25.0 / t.last_event_us() as f64 * PLOT_W;
+        let at = span_label_x(&svg, "panic").expect("the label is printed");
+        assert!(at >= mark + 7.0, "label at {at}, mark at {mark}: {svg}");
+    }
+
+    /// Step 5's schedule, on a clock of steps: the axis numbers the steps,
+    /// a box too narrow for "load at line 43" says "load", and the notes
+    /// are printed under the axis.
+    #[test]
+    fn a_clock_of_steps_reads_in_steps() {
+        let lane = |name: &str| LaneInfo {
+            name: name.into(),
+            kind: LaneKind::Thread,
+            limit: None,
+        };
+        let mut events = Vec::new();
+        for k in 0..10u64 {
+            events.push(Event {
+                lane: (k % 2) as u32,
+                at_us: k * 1000,
+                kind: EventKind::Span {
+                    label: "load at line 43".into(),
+                    end_us: Some(k * 1000 + 900),
+                    tone: Tone::Plain,
+                },
+            });
+        }
+        let t = Trace {
+            lanes: vec![lane("thread 1"), lane("thread 2")],
+            events,
+            end_us: 10_000,
+            explains_failure: true,
+            dropped: 0,
+            clock: Some("one schedule".into()),
+            step_us: Some(1000),
+            notes: vec!["thread 1: step 1 load at line 43".into()],
+        };
+        let svg = svg(&t, "steps");
+        assert!(svg.contains(">steps</text>"), "{svg}");
+        assert!(svg.contains("fill=\"#444\">1</text>"), "{svg}");
+        assert!(svg.contains("fill=\"#444\">10</text>"), "{svg}");
+        assert!(!svg.contains(" ms</text>"), "{svg}");
+        assert!(svg.contains("fill=\"#fff\">load</text>"), "{svg}");
+        assert!(
+            svg.contains(">thread 1: step 1 load at line 43</text>"),
+            "{svg}"
+        );
     }
 }

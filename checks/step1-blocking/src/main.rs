@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use check_harness::trace::{self, LaneKind, Tone};
-use check_harness::{ensure, fail, sync::within, Check, CheckResult};
+use check_harness::{ensure, fail, human, sync::within, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step1_blocking as subject;
@@ -48,6 +48,11 @@ fn names(report: &[Handled]) -> Vec<&str> {
     report.iter().map(|h| h.name.as_str()).collect()
 }
 
+/// "0 ms / 40 ms / 340 ms": arrived, started, finished.
+fn times(t: [Duration; 3]) -> String {
+    t.map(human::duration).join(" / ")
+}
+
 fn us(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -62,7 +67,7 @@ fn trace_report(report: &[Handled]) {
         let queue = trace::lane(&format!("{} {} waits", i + 1, h.name), LaneKind::Thread);
         let waited = h.started.checked_sub(h.arrived);
         let (tone, label) = match waited {
-            Some(w) => (Tone::Plain, format!("{} ms", w.as_millis())),
+            Some(w) => (Tone::Plain, human::duration(w)),
             None => (Tone::Fault, "started before it arrived".to_string()),
         };
         trace::span_at(queue, label, us(h.arrived), us(h.started), tone);
@@ -108,11 +113,11 @@ fn fifo_order() -> CheckResult {
     for pair in report.windows(2) {
         ensure!(
             pair[1].started >= pair[0].finished,
-            "{:?} started at {:?}, before {:?} finished at {:?}: one handler at a time",
+            "{:?} started at {}, before {:?} finished at {}: one handler at a time",
             pair[1].name,
-            pair[1].started,
+            human::duration(pair[1].started),
             pair[0].name,
-            pair[0].finished
+            human::duration(pair[0].finished)
         );
     }
     Ok(())
@@ -142,8 +147,8 @@ fn posted_during_run() -> CheckResult {
     let follow = &report[2];
     ensure!(
         follow.arrived == ms(5),
-        "`follow-up` was posted 5 ms into `first`, so it arrived at 5 ms; the report says it arrived at {:?}. Stamp an event with the clock when it is posted.",
-        follow.arrived
+        "`follow-up` was posted 5 ms into `first`, so it arrived at 5 ms; the report says it arrived at {}. Stamp an event with the clock when it is posted.",
+        human::duration(follow.arrived)
     );
     Ok(())
 }
@@ -175,14 +180,17 @@ fn queue_delay() -> CheckResult {
         let got = (h.arrived, h.started, h.finished);
         ensure!(
             got == (arrived, started, finished),
-            "`{name}`: expected arrived/started/finished = {:?}, got {:?}\n(the loop started at 40 ms; `resize-image` works for 300 ms)",
-            (arrived, started, finished),
-            got
+            "`{name}`: expected arrived/started/finished = {}, got {}\n(the loop started at 40 ms; `resize-image` works for 300 ms)",
+            times([arrived, started, finished]),
+            times([got.0, got.1, got.2])
         );
         ensure!(
             h.waited() == waited,
-            "`{name}` arrived at {arrived:?} and started at {started:?}, so it waited {waited:?}; waited() says {:?}",
-            h.waited()
+            "`{name}` arrived at {} and started at {}, so it waited {}; waited() says {}",
+            human::duration(arrived),
+            human::duration(started),
+            human::duration(waited),
+            human::duration(h.waited())
         );
     }
     Ok(())
@@ -213,8 +221,8 @@ fn blame() -> CheckResult {
         Some(b) if b.index == 0 && b.name == "parse" => {
             ensure!(
                 b.delayed_others_by == expected_delay,
-                "`parse` is the blocker; the three clicks waited 90 + 80 + 70 ms during it, but you say it delayed them by {:?}.\n(Only count the part of each wait that overlaps parse's run: the second click also waited 1 ms for the first click, and that is the first click's doing.)",
-                b.delayed_others_by
+                "`parse` is the blocker; the three clicks waited 90 + 80 + 70 ms during it, but you say it delayed them by {}.\n(Only count the part of each wait that overlaps parse's run: the second click also waited 1 ms for the first click, and that is the first click's doing.)",
+                human::duration(b.delayed_others_by)
             )
         }
         Some(b) if b.name == "export" => fail!(
@@ -259,7 +267,7 @@ fn blame() -> CheckResult {
 
 fn empty_loop() -> CheckResult {
     let Some(report) = within(LIMIT, || EventLoop::new(ManualClock::new()).run()) else {
-        fail!("run() on a loop with no events did not return within {LIMIT:?}: is it waiting for events that will never come?");
+        fail!("run() on a loop with no events did not return within {limit}: is it waiting for events that will never come?", limit = human::duration(LIMIT));
     };
     ensure!(
         report.is_empty(),

@@ -32,7 +32,7 @@ use std::time::Duration;
 use check_harness::cpu::{self, ThreadClock};
 use check_harness::sync::{within, Latch};
 use check_harness::trace::{self, LaneKind, Tone};
-use check_harness::{ensure, fail, Check, CheckResult};
+use check_harness::{ensure, fail, human, Check, CheckResult};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
@@ -309,8 +309,7 @@ impl Loop {
             Next::Ended => Ok(()),
             Next::Reply(reply) => fail!("the loop sent {reply:?} after every result was in; each event gets one reply, each job one Done"),
             Next::Silent => fail!(
-                "the input channel was closed and every job had reported, but run() did not return within {LIMIT:?}: stop once the input is closed and nothing is pending"
-            ),
+                "the input channel was closed and every job had reported, but run() did not return within {limit}: stop once the input is closed and nothing is pending", limit = human::duration(LIMIT)),
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
@@ -366,8 +365,7 @@ fn stays_responsive() -> CheckResult {
         let answered = lp.expect(
             Reply::Pong(n),
             &format!(
-                "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {LIMIT:?}.\nHand the job to another thread and go straight back to the next event."
-            ),
+                "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {limit}.\nHand the job to another thread and go straight back to the next event.", limit = human::duration(LIMIT)),
         );
         if answered.is_err() && trace::enabled() {
             // Failed. For the picture: let the job go and see when the
@@ -408,9 +406,8 @@ fn result_once() -> CheckResult {
         trace::instant_toned(check_lane(), "not all 3 started", Tone::Fault);
         trace::explains_failure(true);
         fail!(
-            "3 jobs were sent, but only {} of them started running within {LIMIT:?}: hand each job to a thread of its own",
-            3 - started.remaining()
-        );
+            "3 jobs were sent, but only {} of them started running within {limit}: hand each job to a thread of its own",
+            3 - started.remaining(), limit = human::duration(LIMIT));
     }
     // While the input is open and the three jobs wait for the check, the
     // loop has nothing to do; the check burns 100 ms of its own CPU time
@@ -423,7 +420,9 @@ fn result_once() -> CheckResult {
                 ensure!(
                     used < BURN / 4,
                     cause = "polls-while-idle",
-                    "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {BURN:?} of CPU time, your loop's thread was running or ready to run for {used:?}: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?"
+                    "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {} of CPU time, your loop's thread was running or ready to run for {}: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?",
+                    human::duration(BURN),
+                    human::duration(used)
                 );
             }
         }
@@ -449,7 +448,9 @@ fn result_once() -> CheckResult {
                 ensure!(
                     used < BURN / 4,
                     cause = "closed-channel-ready",
-                    "while the input was open and 3 jobs ran, your loop's thread slept. Then the check closed the input; the jobs were still running, and while the check used {BURN:?} of CPU time, your loop's thread was running or ready to run for {used:?} with nothing to do: since the close, what it waits on returns at once, again and again, instead of blocking until a result comes."
+                    "while the input was open and 3 jobs ran, your loop's thread slept. Then the check closed the input; the jobs were still running, and while the check used {} of CPU time, your loop's thread was running or ready to run for {} with nothing to do: since the close, what it waits on returns at once, again and again, instead of blocking until a result comes.",
+                    human::duration(BURN),
+                    human::duration(used)
                 );
             }
         }
@@ -505,8 +506,7 @@ fn panic_is_an_error() -> CheckResult {
             fail!("job 7 panics with \"the job blew up\"; expected Done {{ id: 7, result: Err(..) }}, got {other:?}")
         }
         Next::Silent => fail!(
-            "job 7 panicked and nothing came back within {LIMIT:?}: catch the panic on the worker thread and send it back as an error"
-        ),
+            "job 7 panicked and nothing came back within {limit}: catch the panic on the worker thread and send it back as an error", limit = human::duration(LIMIT)),
         Next::Ended => fail!("job 7 panicked, and the loop stopped without reporting it"),
         Next::Panicked(payload) => {
             let text = subject::panic_message(payload.as_ref());
@@ -590,8 +590,7 @@ fn child_same_result() -> CheckResult {
                     "neither came back"
                 };
                 fail!(
-                    "one job on a thread, one in a child process (heavy_work({N})): {missing} (waited {LIMIT:?})"
-                )
+                    "one job on a thread, one in a child process (heavy_work({N})): {missing} (waited {limit})", limit = human::duration(LIMIT))
             }
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
@@ -634,8 +633,7 @@ fn child_off_the_loop() -> CheckResult {
         lp.expect(
             Reply::Pong(n),
             &format!(
-                "{BLOCKED}: a child process (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {LIMIT:?}.\nWaiting for a child blocks: do the waiting on another thread."
-            ),
+                "{BLOCKED}: a child process (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {limit}.\nWaiting for a child blocks: do the waiting on another thread.", limit = human::duration(LIMIT)),
         )?;
     }
     let Some(accepted) = within(LIMIT, move || listener.accept()) else {

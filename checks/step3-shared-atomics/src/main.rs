@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use check_harness::sync::{within, within_unless_stuck, Latch, Waited};
 use check_harness::trace::{self, LaneKind, Tone};
-use check_harness::{ensure, fail, Check, CheckResult};
+use check_harness::{ensure, fail, human, Check, CheckResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -455,7 +455,10 @@ fn outlives_the_call() -> CheckResult {
     );
     let histogram = background.histogram.clone();
     let Some(got) = within(LIMIT, move || background.finish()) else {
-        fail!("the background threads did not finish within {LIMIT:?} after the gate opened");
+        fail!(
+            "the background threads did not finish within {limit} after the gate opened",
+            limit = human::duration(LIMIT)
+        );
     };
     ensure!(
         got == expected,

@@ -10,7 +10,7 @@ use std::io::{BufRead, Cursor, Write};
 use std::time::Duration;
 
 use check_harness::sync::{recv_unless_stuck, within_unless_stuck, Waited};
-use check_harness::{ensure, fail, trace, Check, CheckResult};
+use check_harness::{ensure, fail, human, trace, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step4_pipe_ipc as subject;
@@ -188,9 +188,8 @@ fn worker_alone() -> CheckResult {
     // killed process has an exit code like any other.
     ensure!(
         started.elapsed() < LIMIT,
-        "the worker (`<this program> {}`) was given 3 job lines and then end-of-file, and was still running {LIMIT:?} later. At end-of-file `lines()` ends: serve() should then return, and the worker exits.",
-        worker::WORKER_ARG
-    );
+        "the worker (`<this program> {}`) was given 3 job lines and then end-of-file, and was still running {limit} later. At end-of-file `lines()` ends: serve() should then return, and the worker exits.",
+        worker::WORKER_ARG, limit = human::duration(LIMIT));
     // The first lines of its stderr: the panic message, not the backtrace.
     let stderr: Vec<String> = String::from_utf8_lossy(&output.stderr)
         .lines()
@@ -283,7 +282,7 @@ fn answers_as_it_goes() -> CheckResult {
                     "the check sent the worker job {i} as one line and kept its stdin open, as a parent that waits for each answer does; no answer came{}{}.\nThe worker must write each answer, and flush it, as soon as it has it: answers held in a buffer (a BufWriter never flushed), or input read to its end before anything is answered, reach the parent only after the parent has stopped sending.",
                     match hung {
                         Waited::Stuck => ": the worker was waiting for more input, and the check for its answer, so none could ever come".to_string(),
-                        _ => format!(" in {LIMIT:?}"),
+                        _ => format!(" in {limit}", limit = human::duration(LIMIT)),
                     },
                     if i == 0 { String::new() } else { format!(" (jobs 0..{i} were answered)") }
                 ),

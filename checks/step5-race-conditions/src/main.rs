@@ -132,6 +132,9 @@ where
     builder.max_permutations = None;
     builder.max_duration = None;
     builder.checkpoint_file = None;
+    // Where each thread waits, in a deadlock's message: locations cost
+    // nothing and change no schedule.
+    builder.location = true;
     let explored = catch_unwind(AssertUnwindSafe(|| {
         schedule::watching(|| {
             builder.check(move || {
@@ -218,7 +221,8 @@ mod deadlock {
     /// Interleavings started so far, the deadlocked one included.
     pub static RUNS: AtomicUsize = AtomicUsize::new(0);
 
-    /// loom's message is `deadlock; threads = [(Id(0), Blocked), ...]`.
+    /// loom's message is `deadlock; threads = [(Id(0), Blocked(…)), ...]`,
+    /// where `…` says where the thread waits when locations are on.
     pub fn explain(message: &str) -> Option<check_harness::Failure> {
         let states = message.strip_prefix("deadlock; threads = ")?;
         let setting = *SETTING.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,16 +238,16 @@ mod deadlock {
                     .take_while(char::is_ascii_alphabetic)
                     .collect();
                 let role = if id == "0" {
-                    "the scenario's main thread, which joins the others"
+                    "the scenario's main thread"
                 } else {
                     "a thread calling your code"
                 };
                 let state = match state.as_str() {
-                    "Blocked" => "waiting",
-                    "Terminated" => "finished",
-                    _ => "able to run",
+                    "Blocked" => waiting(id, rest),
+                    "Terminated" => "finished".to_string(),
+                    _ => "able to run".to_string(),
                 };
-                format!("  thread {id} ({role}): {state}")
+                format!("  thread {id}, {role}: {state}")
             })
             .collect();
         Some(check_harness::Failure::because(
@@ -253,6 +257,71 @@ mod deadlock {
                 threads.join("\n")
             ),
         ))
+    }
+
+    /// What a blocked thread waits for: `rest` is loom's state for it,
+    /// `Blocked(Location(Some(Location { file: "…", line: 97, col: 28 })))`.
+    fn waiting(id: &str, rest: &str) -> String {
+        let field = |name: &str| {
+            let (_, after) = rest.split_once(&format!("{name}: "))?;
+            let value: String = after
+                .trim_start_matches('"')
+                .chars()
+                .take_while(|c| !matches!(c, '"' | ',' | ' ' | '}'))
+                .collect();
+            Some(value)
+        };
+        let (file, line) = (field("file"), field("line"));
+        let in_checks = file.as_deref().is_some_and(check_harness::human::in_checks);
+        if in_checks || file.is_none() && id == "0" {
+            return "waiting in `join()` for the threads it started".to_string();
+        }
+        let thread = id.parse().unwrap_or(usize::MAX);
+        let mutex = super::schedule::mutex_waited_for(thread);
+        let place = match (&file, &line) {
+            (Some(file), Some(line)) => {
+                let file = file.replace('\\', "/");
+                match file.rsplit_once("step5-race-conditions/") {
+                    Some((_, "src/lib.rs")) => format!(" at line {line}"),
+                    Some((_, rest)) => format!(" at {rest}:{line}"),
+                    None => format!(" at {file}:{line}"),
+                }
+            }
+            _ => String::new(),
+        };
+        match mutex {
+            Some(mutex) => format!("waiting in `lock()`{place} for {mutex}"),
+            None if place.is_empty() => "waiting".to_string(),
+            None => format!("waiting{place}"),
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod tests {
+    /// loom's deadlock, with locations on: each thread says where it
+    /// waits; the main thread's `join` is in the checks, so it is named as
+    /// waiting for the others, not by a path into `checks/`.
+    #[test]
+    fn a_deadlock_says_where_each_thread_waits() {
+        let message = r#"deadlock; threads = [(Id(0), Blocked(Location(Some(Location { file: "checks/step5-race-conditions/src/main.rs", line: 290, col: 12 })))), (Id(1), Blocked(Location(Some(Location { file: "exercises/step5-race-conditions/src/lib.rs", line: 119, col: 14 })))), (Id(2), Terminated)]"#;
+        let failure = super::deadlock::explain(message).expect("a deadlock");
+        assert_eq!(failure.cause.as_deref(), Some(super::DEADLOCK));
+        let text = failure.message;
+        assert!(
+            text.contains("thread 0, the scenario's main thread: waiting in `join()` for the threads it started"),
+            "{text}"
+        );
+        // No schedule was watched here, so which Mutex is not known.
+        assert!(
+            text.contains("thread 1, a thread calling your code: waiting at line 119\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("thread 2, a thread calling your code: finished"),
+            "{text}"
+        );
+        assert!(!text.contains("checks/"), "{text}");
     }
 }
 

@@ -16,29 +16,42 @@
 //! Recording only: loom's choices do not depend on who listens, and nothing
 //! here is read back to decide a verdict.
 
-use std::sync::Mutex;
+use std::backtrace::Backtrace;
+use std::sync::{Arc, Mutex};
 
 use check_harness::trace::{self, LaneKind, Tone};
 use tracing::field::{Field, Visit};
 use tracing::{span, Event, Metadata, Subscriber};
 
-/// One step of a schedule: which loom thread did what.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One step of a schedule: which loom thread did what, and where.
+#[derive(Debug, Clone)]
 pub struct Step {
     /// loom's thread number: 0 is the scenario's own (the check's) thread.
     pub thread: usize,
     pub what: &'static str,
+    /// The stack when loom reported the step, read only for the schedule
+    /// drawn ([`line_of`]): loom's events do not carry the caller's
+    /// location, the stack does.
+    pub stack: Option<Arc<Backtrace>>,
 }
 
 struct Schedule {
     /// The thread running now.
     thread: usize,
     steps: Vec<Step>,
+    /// The Mutexes made so far: loom's name of each ("Ref<…>(3)") and the
+    /// stack that made it.
+    mutexes: Vec<(String, Arc<Backtrace>)>,
+    /// The Mutex each thread asked for last, by loom's name: in a deadlock,
+    /// the one it waits for.
+    asked: Vec<(usize, String)>,
 }
 
 static CURRENT: Mutex<Schedule> = Mutex::new(Schedule {
     thread: 0,
     steps: Vec::new(),
+    mutexes: Vec::new(),
+    asked: Vec::new(),
 });
 
 fn current() -> std::sync::MutexGuard<'static, Schedule> {
@@ -66,16 +79,60 @@ pub fn watching<T>(explore: impl FnOnce() -> T) -> T {
 /// Listens to loom's `tracing` events.
 struct Watcher;
 
-/// The message of an event (its formatted text).
+/// The message of an event (its formatted text), and the loom object it
+/// is about (its `obj` or `state` field), if any.
 #[derive(Default)]
-struct Message(String);
+struct Message(String, String);
 
 impl Visit for Message {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
+        match field.name() {
+            "message" => self.0 = format!("{value:?}"),
+            "obj" | "state" => self.1 = format!("{value:?}"),
+            _ => {}
         }
     }
+}
+
+/// Where the Mutex that loom's thread `thread` waits for in the schedule
+/// running now was made: "the Mutex made at line 88", or which one it is
+/// ("the 2nd Mutex made") where the line is not known. `None` when the
+/// thread asked for no Mutex (it waits in `join`) or tracing is off.
+pub fn mutex_waited_for(thread: usize) -> Option<String> {
+    let s = current();
+    let (_, name) = s.asked.iter().find(|(t, _)| *t == thread)?;
+    let index = s.mutexes.iter().position(|(n, _)| n == name)?;
+    let places: Vec<Option<String>> = s.mutexes.iter().map(|(_, made)| line_of(made)).collect();
+    let Some(place) = &places[index] else {
+        return Some(format!("the Mutex made {}", ordinal(index + 1)));
+    };
+    let at = match place.strip_prefix("src/lib.rs:") {
+        Some(line) => format!("at line {line}"),
+        None => format!("at {place}"),
+    };
+    // Several made on one line (`[Mutex::new(a), Mutex::new(b)]`): which.
+    let same: Vec<usize> = (0..places.len())
+        .filter(|&i| places[i] == places[index])
+        .collect();
+    Some(match same.iter().position(|&i| i == index) {
+        Some(nth) if same.len() > 1 => format!(
+            "the {} of the {} Mutexes made {at}",
+            ordinal(nth + 1),
+            same.len()
+        ),
+        _ => format!("the Mutex made {at}"),
+    })
+}
+
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// What a loom event's message says this step did.
@@ -100,12 +157,16 @@ fn switched_to(message: &str) -> Option<usize> {
 
 impl Subscriber for Watcher {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        // The schedules' spans, the thread switches and the atomics: loom's
-        // other events (allocations, Arc counts, locks' bookkeeping) are
-        // neither formatted nor kept.
+        // The schedules' spans, the thread switches, the atomics and the
+        // Mutexes (made, asked for): loom's other events (allocations, Arc
+        // counts) are neither formatted nor kept.
         matches!(
             metadata.target(),
-            "loom::model" | "loom::rt::execution" | "loom::rt::atomic"
+            "loom::model"
+                | "loom::rt::execution"
+                | "loom::rt::atomic"
+                | "loom::rt::mutex"
+                | "loom::rt::object"
         )
     }
 
@@ -115,6 +176,8 @@ impl Subscriber for Watcher {
             let mut s = current();
             s.thread = 0;
             s.steps.clear();
+            s.mutexes.clear();
+            s.asked.clear();
         }
         span::Id::from_u64(1)
     }
@@ -129,9 +192,20 @@ impl Subscriber for Watcher {
         let mut s = current();
         if let Some(thread) = switched_to(&message.0) {
             s.thread = thread;
+        } else if message.0 == "Mutex::new" {
+            s.mutexes.push((message.1, Arc::new(stack_now())));
+        } else if message.0 == "Object::branch_acquire" {
+            let thread = s.thread;
+            s.asked.retain(|(t, _)| *t != thread);
+            s.asked.push((thread, message.1));
         } else if let Some(what) = step_of(&message.0) {
             let thread = s.thread;
-            s.steps.push(Step { thread, what });
+            let stack = Some(Arc::new(stack_now()));
+            s.steps.push(Step {
+                thread,
+                what,
+                stack,
+            });
         }
     }
 
@@ -151,26 +225,106 @@ pub fn interleaved(steps: &[Step]) -> bool {
     order.len() > seen.len()
 }
 
+/// The stack now, for [`line_of`]. Walked on Unix only, where it is tried:
+/// loom runs each model thread on a stack of its own, and whether the
+/// walk is sound there on Windows is not known here; there the steps go
+/// without their lines.
+fn stack_now() -> Backtrace {
+    if cfg!(unix) {
+        Backtrace::force_capture()
+    } else {
+        Backtrace::disabled()
+    }
+}
+
+/// The line of the exercise's code that made the step: the first frame
+/// of `stack` in the exercise's crate (or the solution's), as
+/// "src/lib.rs:44". `None` where the build has no line tables.
+pub fn line_of(stack: &Backtrace) -> Option<String> {
+    line_in(&stack.to_string())
+}
+
+/// [`line_of`] on a stack's text, as std prints it.
+fn line_in(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("at "))
+        .find_map(|place| {
+            let place = place.replace('\\', "/");
+            [
+                "exercises/step5-race-conditions/",
+                "solutions/step5-race-conditions/",
+            ]
+            .iter()
+            .find_map(|dir| place.split_once(dir).map(|(_, rest)| rest.to_string()))
+        })
+        .map(|place| {
+            // "src/lib.rs:44:19": the column is of no help here.
+            match place.rsplit_once(':') {
+                Some((at, col)) if col.chars().all(|c| c.is_ascii_digit()) => at.to_string(),
+                _ => place,
+            }
+        })
+}
+
 /// How far apart the steps are drawn (µs on the trace's clock).
 const STEP_US: u64 = 1000;
 
+/// The lane of loom's thread `thread`.
+fn lane_name(thread: usize) -> String {
+    match thread {
+        0 => "the check's thread".to_string(),
+        n => format!("thread {n}"),
+    }
+}
+
+/// A step in words, with its line when known: "load at line 43" (the
+/// exercise is one file; another file is named: "load at src/x.rs:12").
+fn step_words(step: &Step) -> String {
+    match step.stack.as_deref().and_then(line_of) {
+        Some(place) => match place.strip_prefix("src/lib.rs:") {
+            Some(line) => format!("{} at line {line}", step.what),
+            None => format!("{} at {place}", step.what),
+        },
+        None => step.what.to_string(),
+    }
+}
+
 /// Draws `steps`, a schedule that ended with `verdict` (a fault: the check
-/// fails on it, and the picture explains why).
+/// fails on it, and the picture explains why): one box per step, labelled
+/// with what it did and the line that did it where the box has room, and
+/// under the picture each thread's steps in order with their lines.
 pub fn draw(setting: &str, steps: &[Step], verdict: &str, tone: Tone) {
-    trace::clock_is("the order of the steps of one schedule loom tried (the first that went wrong, if one did), 1 ms per step, not real time");
+    trace::clock_in_steps(
+        "one schedule loom tried, the first that went wrong if one did, step by step, not in real time",
+        STEP_US,
+    );
     let check = trace::lane("check", LaneKind::Check);
     let end = steps.len() as u64 * STEP_US;
     trace::span_at(check, setting, 0, end, Tone::Plain);
+    let mut threads: Vec<(usize, Vec<String>)> = Vec::new();
     for (i, step) in steps.iter().enumerate() {
-        let name = match step.thread {
-            0 => "the check's thread".to_string(),
-            n => format!("thread {n}"),
-        };
-        let lane = trace::lane(&name, LaneKind::Thread);
+        let lane = trace::lane(&lane_name(step.thread), LaneKind::Thread);
         let at = i as u64 * STEP_US;
-        trace::span_at(lane, step.what, at, at + STEP_US * 9 / 10, Tone::Plain);
+        let words = step_words(step);
+        trace::span_at(lane, &words, at, at + STEP_US * 9 / 10, Tone::Plain);
+        let words = format!("step {} {words}", i + 1);
+        match threads.iter_mut().find(|(t, _)| *t == step.thread) {
+            Some((_, list)) => list.push(words),
+            None => threads.push((step.thread, vec![words])),
+        }
     }
     trace::instant_at(check, end, verdict, tone);
+    // Each thread's steps with their lines, by the numbers on the axis:
+    // "thread 1: step 1 load at line 43; step 4 store at line 44".
+    if steps
+        .iter()
+        .any(|s| s.stack.as_deref().and_then(line_of).is_some())
+    {
+        threads.sort_by_key(|&(t, _)| (t == 0, t));
+        for (thread, list) in threads {
+            trace::note(format!("{}: {}", lane_name(thread), list.join("; ")));
+        }
+    }
     if tone == Tone::Fault {
         trace::explains_failure(true);
     }
@@ -186,6 +340,27 @@ mod tests {
         assert_eq!(switched_to("Atomic::load"), None);
         assert_eq!(step_of("Atomic::rmw"), Some("read-modify-write"));
         assert_eq!(step_of("Arc::ref_inc"), None);
+        let nth: Vec<String> = [1, 2, 3, 4, 11, 12, 21, 22].map(ordinal).into();
+        assert_eq!(
+            nth,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "21st", "22nd"]
+        );
+    }
+
+    #[test]
+    fn a_step_is_placed_on_the_exercises_line() {
+        let stack = "   4: loom::sync::atomic::int::AtomicUsize::load
+             at /home/me/.cargo/registry/src/x/loom-0.7.3/src/sync/atomic/int.rs:56:17
+   5: step5_race_conditions::Counter::hit
+             at ./exercises/step5-race-conditions/src/lib.rs:43:29
+   6: step5_race_conditions_checks::lost_update::{{closure}}
+             at ./checks/step5-race-conditions/src/main.rs:300:9";
+        assert_eq!(line_in(stack).as_deref(), Some("src/lib.rs:43"));
+        let scratch =
+            "  at C:\\course\\target\\mutants\\solutions\\step5-race-conditions\\src\\bank.rs:7:1";
+        assert_eq!(line_in(scratch).as_deref(), Some("src/bank.rs:7"));
+        // No line tables: nothing.
+        assert_eq!(line_in("   5: step5_race_conditions::Counter::hit"), None);
     }
 
     #[test]
@@ -196,6 +371,7 @@ mod tests {
                 .map(|&thread| Step {
                     thread,
                     what: "load",
+                    stack: None,
                 })
                 .collect()
         };

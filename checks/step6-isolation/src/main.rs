@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use check_harness::trace::{self, Tone};
-use check_harness::{ensure, fail, sync::within_after, Check, CheckResult};
+use check_harness::{ensure, fail, human, sync::within_after, Check, CheckResult};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step6_isolation as subject;
@@ -67,7 +67,22 @@ fn panic_job(_: &str) -> String {
     // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
     // environment, printing one takes long enough on a busy machine to run
     // into the supervisor's time limit. The panic itself is real.
-    std::panic::set_hook(Box::new(|info| eprintln!("worker: {info}")));
+    // Where: this file, which is the check's, not the learner's; said so,
+    // rather than a path that sends the learner into `checks/`.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map_or(String::new(), |l| {
+            format!(
+                " {}",
+                human::panic_place(l.file(), l.line(), "the check's worker")
+            )
+        });
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or("a panic");
+        eprintln!("worker: panicked{place}: {message}");
+    }));
     panic!("the `panic` job panics on purpose");
 }
 
@@ -198,11 +213,13 @@ fn supervise_telling(
         if all_ran() {
             return Err(check_harness::Failure::because(
                 "stuck-at-the-end",
-                format!("every job of run_all({names:?}) has run in a worker and answered, but run_all did not return {END_GRACE:?} after the last one: it is stuck at the end. What does it wait for then, and what must happen before that wait can end?"),
+                format!("every job of run_all({names:?}) has run in a worker and answered, but run_all did not return {} after the last one: it is stuck at the end. What does it wait for then, and what must happen before that wait can end?", human::duration(END_GRACE)),
             ));
         }
         fail!(
-            "run_all({names:?}) did not return within {CHECK_LIMIT:?}, although each job may take only {JOB_LIMIT:?}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?"
+            "run_all({names:?}) did not return within {}, although each job may take only {}. Is it waiting for a reply without a time limit, or waiting for a hung worker it never killed?",
+            human::duration(CHECK_LIMIT),
+            human::duration(JOB_LIMIT)
         );
     };
     ensure!(
@@ -380,7 +397,8 @@ fn hang_killed() -> CheckResult {
     );
     ensure!(
         o[0] == Outcome::TimedOut,
-        "the `hang` job never answers; after the {JOB_LIMIT:?} limit its outcome should be TimedOut, got {:?}",
+        "the `hang` job never answers; after the {} limit its outcome should be TimedOut, got {:?}",
+        human::duration(JOB_LIMIT),
         o[0]
     );
     ensure!(
@@ -489,7 +507,8 @@ fn slow_start() -> CheckResult {
     );
     ensure!(
         ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0,
-        "the check held the worker back for {START_HOLD:?} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        "the check held the worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        human::duration(START_HOLD),
         o,
         report.restarts
     );

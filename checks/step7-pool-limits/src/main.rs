@@ -35,7 +35,7 @@ use check_harness::cpu::{self, ThreadClock};
 use check_harness::settle::{settled, Settled};
 use check_harness::sync::Latch;
 use check_harness::trace::{self, LaneKind, Tone};
-use check_harness::{ensure, fail, Check, CheckResult, Failure};
+use check_harness::{ensure, fail, human, Check, CheckResult, Failure};
 
 #[cfg(all(feature = "exercise", not(feature = "solution")))]
 use step7_pool_limits as subject;
@@ -419,7 +419,9 @@ fn back_pressure() -> CheckResult {
         let _ = returns(&extra);
         fail!(
             cause = "submit-spins",
-            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {SPIN_BURN:?} of CPU time, the thread inside submit() was running or ready to run for {used:?}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?"
+            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {} of CPU time, the thread inside submit() was running or ready to run for {}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?",
+            human::duration(SPIN_BURN),
+            human::duration(used)
         );
     }
     // Once nothing moves any more, a bounded queue still holds that submit,
@@ -884,8 +886,7 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
     let results = match recv_or_panic(&running, LIMIT) {
         Ok(results) => results,
         Err(_) => fail!(
-            "run_in_processes did not return within {LIMIT:?} after every child was allowed to finish. Does it read each child's stdout to the end and wait for it?"
-        ),
+            "run_in_processes did not return within {limit} after every child was allowed to finish. Does it read each child's stdout to the end and wait for it?", limit = human::duration(LIMIT)),
     };
     let census = lock(&shared);
     Ok(Seen {

@@ -31,6 +31,7 @@ pub mod cleanup;
 pub mod containment;
 pub mod cpu;
 pub mod gate;
+pub mod human;
 pub mod parent_watch;
 pub mod runner;
 pub mod seal;
@@ -285,9 +286,16 @@ fn in_learner_code(file: &str) -> bool {
 /// Runs a check, turning a panic into a failure that says where it happened.
 pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     panic::set_hook(Box::new(|info| {
+        // Where: the learner's line, or "in the check (not your code)"
+        // when the panic is in the checks' own code.
         let location = info
             .location()
-            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .map(
+                |l| match human::panic_place(l.file(), l.line(), "the check") {
+                    place if human::in_checks(l.file()) => format!(", {place}"),
+                    place => format!(" ({place})"),
+                },
+            )
             .unwrap_or_default();
         let text = payload_text(info.payload());
         let rewrite = *REWRITER.lock().unwrap_or_else(|e| e.into_inner());

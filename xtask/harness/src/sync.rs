@@ -140,13 +140,15 @@ pub enum Waited<T> {
 }
 
 impl<T> Waited<T> {
-    /// "was stuck for good (…)" or "did not return within 8s", for messages
+    /// "was stuck for good (…)" or "did not return within 8 s", for messages
     /// such as "run_jobs {how}".
     pub fn how(&self) -> String {
         match self {
             Waited::Returned(_) => "returned".to_string(),
             Waited::Stuck => "was stuck for good: every thread of the check and of the processes it started was waiting, and none was left to wake the others".to_string(),
-            Waited::TimedOut(limit) => format!("did not return within {limit:?}"),
+            Waited::TimedOut(limit) => {
+                format!("did not return within {}", crate::human::duration(*limit))
+            }
             Waited::Closed => "ended without a result".to_string(),
         }
     }

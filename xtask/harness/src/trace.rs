@@ -35,6 +35,14 @@ pub struct Trace {
     /// (step 1's loops run on a clock the check moves by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<String>,
+    /// When the times count steps rather than time (step 5's schedules):
+    /// how many µs of the trace are one step. The axis then reads in steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_us: Option<u64>,
+    /// Lines shown under the picture: what the boxes stand for where their
+    /// labels would not fit (step 5: each thread's steps with their lines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One lane of a trace.
@@ -141,6 +149,8 @@ static RECORDER: Mutex<Recorder> = Mutex::new(Recorder {
         explains_failure: false,
         dropped: 0,
         clock: None,
+        step_us: None,
+        notes: Vec::new(),
     },
 });
 
@@ -294,6 +304,20 @@ pub fn clock_is(what: impl Into<String>) {
     recorder().trace.clock = Some(what.into());
 }
 
+/// Says that the trace's times count steps, `step_us` µs each, not time:
+/// `what` says whose steps ("one schedule loom tried"), and the chart's
+/// axis reads "step 1, 2, 3".
+pub fn clock_in_steps(what: impl Into<String>, step_us: u64) {
+    let mut r = recorder();
+    r.trace.clock = Some(what.into());
+    r.trace.step_us = Some(step_us.max(1));
+}
+
+/// A line to show under the trace's picture (see [`Trace::notes`]).
+pub fn note(text: impl Into<String>) {
+    recorder().trace.notes.push(text.into());
+}
+
 /// A span that ends when the guard is dropped (a panic included).
 pub fn span(lane: Lane, label: impl Into<String>) -> SpanGuard {
     SpanGuard(begin(lane, label))
@@ -401,6 +425,7 @@ mod tests {
         instant_at(worker, 20, "heard of", Tone::Plain);
         let model = take().expect("events were recorded");
         assert_eq!(model.clock.as_deref(), Some("model time"));
+        assert_eq!(model.step_us, None);
         assert_eq!(model.end_us, 0);
         assert_eq!(model.last_event_us(), 340_000);
         assert!(matches!(
@@ -411,5 +436,16 @@ mod tests {
             }
         ));
         assert_eq!(model.events[2].at_us, 20);
+
+        // A clock of steps says how long a step is, and travels.
+        clock_in_steps("one schedule", 1000);
+        span_at(worker, "load", 0, 900, Tone::Plain);
+        note("worker 1: load at line 43");
+        let steps = take().expect("events were recorded");
+        assert_eq!(steps.step_us, Some(1000));
+        assert_eq!(steps.notes, ["worker 1: load at line 43"]);
+        let json = serde_json::to_string(&steps).unwrap();
+        assert!(json.contains("\"step_us\":1000"), "{json}");
+        assert_eq!(serde_json::from_str::<Trace>(&json).unwrap(), steps);
     }
 }

@@ -350,6 +350,10 @@ fn print_chart(graded: &Graded) {
     for line in chart::render(trace, 94, chart::Glyphs::for_terminal(), true) {
         say!("      {line}");
     }
+    for note in &trace.notes {
+        let note = report::wrap(&ui::printable(note, false), 82);
+        say!("{}", ui::indent(&note, 6));
+    }
 }
 
 fn print_outcome(repo: &Repo, step: &Step, target: Target, result: &StepResult) {
