@@ -113,6 +113,7 @@ fn garbage_job(_: &str) -> String {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some(worker::ROLE) {
         timeline::worker_started();
+        shared::hold_life_if_asked();
         shared::note_own_exit();
         shared::before_ready();
         shared::bad_start_if_asked();
@@ -127,6 +128,7 @@ fn main() {
         Check::new("slow-start", slow_start),
         Check::new("failed-start", failed_start),
         Check::new("clean-shutdown", clean_shutdown),
+        Check::new("run-leaves-the-worker", run_leaves_the_worker),
     ]);
 }
 
@@ -572,4 +574,44 @@ fn clean_shutdown() -> CheckResult {
         "every job succeeded, so the last worker (process {pid}) was healthy when run_all was done with it, but it did not exit by itself: something ended it from outside. A healthy worker leaves its loop once its stdin closes and then exits with code 0, and waiting for that is all `shut_down` needs; `kill` is for a worker that cannot be trusted."
     );
     Ok(())
+}
+
+/// `Worker::run` on a job that never answers: it reports `TimedOut`, and the
+/// worker is still alive afterwards (what to do with it is `run_all`'s
+/// business). Alive is proven by the worker's lock on a file the check
+/// cannot take ([`shared::LIFE`]).
+fn run_leaves_the_worker() -> CheckResult {
+    let life_path = std::env::temp_dir().join(format!("course-step6-life-{}", std::process::id()));
+    let life = std::fs::File::create(&life_path)?;
+    let _remove = RemoveOnDrop(life_path.clone());
+    // One check per process, and no worker started yet.
+    std::env::set_var(shared::LIFE, &life_path);
+    let mut worker = subject::Worker::start()?;
+    std::env::remove_var(shared::LIFE);
+    let limit = Duration::from_millis(300);
+    let outcome = worker.run(&Job::new("hang", ""), limit);
+    ensure!(
+        outcome == Outcome::TimedOut,
+        "the `hang` job never answers; Worker::run with a limit of {} should return TimedOut, got {outcome:?}",
+        human::duration(limit)
+    );
+    match life.try_lock() {
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Ok(()) => fail!(
+            cause = "run-kills",
+            "Worker::run returned {outcome:?} for the `hang` job, and by then the worker process had ended: run ended it. Deciding what becomes of a worker that timed out is run_all's part (it kills and replaces it); run only says what happened."
+        ),
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+    }
+    worker.kill();
+    Ok(())
+}
+
+/// Removes a file when dropped.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -35,6 +35,26 @@ pub const EXIT_GATE: &str = "COURSE_STEP6_EXIT_GATE";
 /// notes in `exits` that it did ([`note_own_exit`]).
 pub const CLEAN_EXIT_GATE: &str = "COURSE_STEP6_CLEAN_EXIT_GATE";
 
+/// Set by a check for its workers: a file each worker holds a shared lock
+/// on from its start until its process ends ([`hold_life_if_asked`]). The
+/// operating system lets go of a dead process's locks, so a check that
+/// fails to take the file exclusively (`try_lock`) knows a worker is alive.
+pub const LIFE: &str = "COURSE_STEP6_LIFE";
+
+/// Worker side, first thing in `main`: when the check asked ([`LIFE`]),
+/// take the shared lock and keep it for as long as this process lives.
+pub fn hold_life_if_asked() {
+    let Some(path) = std::env::var_os(LIFE) else {
+        return;
+    };
+    if let Ok(file) = std::fs::File::open(path) {
+        if file.lock_shared().is_ok() {
+            // Held until the process ends, however it ends.
+            std::mem::forget(file);
+        }
+    }
+}
+
 /// Set by a check for its workers: say this instead of `ready` and then
 /// never go on (`talk`), or exit before saying anything (`end`).
 pub const BAD_START: &str = "COURSE_STEP6_BAD_START";
