@@ -109,14 +109,7 @@ fn class_report_tabulates_the_class_and_skips_foreign_files() {
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     println!("{out}");
-    let row = |name: &str| -> Vec<String> {
-        out.lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    };
+    let row = |name: &str| table_row(&out, name);
     // The report, from an older course, says step 2 has 5 checks: the
     // course's own count is shown, never the report's.
     let step2 = repo_course_checks("step2-offloading");
@@ -304,14 +297,7 @@ fn class_report_reads_classroom50_scores() {
         .success();
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     println!("{out}");
-    let row = |name: &str| -> Vec<String> {
-        out.lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    };
+    let row = |name: &str| table_row(&out, name);
     // Erin's newest step-1 submission passed (an older one had 2/5); her
     // step-2 assignment passed 4 checks, out of the course's step 2.
     let step2 = repo_course_checks("step2-offloading");
@@ -455,4 +441,14 @@ fn classroom50_result_from_the_untouched_exercise_and_the_solution() {
         );
         assert_eq!(body.contains("<pre>"), score == 0, "{body}");
     }
+}
+
+/// The cells of `name`'s row in a class-report table.
+fn table_row(out: &str, name: &str) -> Vec<String> {
+    out.lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no row for {name}:\n{out}"))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
