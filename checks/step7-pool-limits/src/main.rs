@@ -129,6 +129,9 @@ impl Gauge {
 
 /// Every job ran, and then `shutdown` got stuck with every thread waiting:
 /// the workers still wait for jobs.
+/// The pool has more or fewer worker threads than `workers`.
+const WORKER_COUNT: &str = "worker-count";
+
 const QUEUE_NOT_CLOSED: &str = "queue-not-closed";
 
 fn results_once() -> CheckResult {
@@ -171,6 +174,7 @@ fn results_once() -> CheckResult {
     );
     ensure!(
         joined == 3,
+        cause = WORKER_COUNT,
         "a pool of 3 workers should join 3 workers at shutdown; shutdown() returned {joined}"
     );
     Ok(())
@@ -347,10 +351,12 @@ fn runs_n_at_once() -> CheckResult {
     settle(&no_children);
     ensure!(
         all_three,
-        "ThreadPool::new(3, 2) got five jobs that each hold their worker until released; only {started} of them were running at once, expected 3. Are there really 3 worker threads, all taking jobs from the same queue?"
+        cause = WORKER_COUNT,
+        "ThreadPool::new(3, 2) got five jobs that each hold their worker until released; only {started} of them were running at once, expected 3."
     );
     ensure!(
         !a_fourth,
+        cause = WORKER_COUNT,
         "ThreadPool::new(3, 2) started a 4th job while 3 jobs still held all 3 workers: the pool runs more than 3 jobs at once. Exactly `workers` threads should take jobs."
     );
     ensure!(
@@ -384,7 +390,7 @@ fn back_pressure() -> CheckResult {
     }
     if !until_or_settled(&no_children, || held.first_n.remaining() == 0) {
         held.release.count_down();
-        fail!("three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check \"The thread pool runs N jobs at once, never more\")");
+        fail!(cause = WORKER_COUNT, "three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check \"The thread pool runs N jobs at once, never more\")");
     }
     // All three workers are busy: the queue (capacity 2) takes two more.
     let filling = start({
@@ -433,13 +439,13 @@ fn back_pressure() -> CheckResult {
     let running = held.gauge.running.load(Ordering::SeqCst);
     held.release.count_down();
     ensure!(
+        !returned_early || running <= 3,
+        cause = WORKER_COUNT,
+        "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. The pool was running {running} jobs at once: more threads than its 3 workers run jobs (see the check \"The thread pool runs N jobs at once, never more\"), so this check cannot tell whether the queue is bounded."
+    );
+    ensure!(
         !returned_early,
-        "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. {}",
-        if running > 3 {
-            format!("The pool was running {running} jobs at once: more threads than its 3 workers run jobs (see the check \"The thread pool runs N jobs at once, never more\"), so this check cannot tell whether the queue is bounded.")
-        } else {
-            "The queue is not bounded, so a fast producer could pile up jobs without limit.".to_string()
-        }
+        "3 workers busy, 2 jobs queued (the capacity): a 6th submit() should wait until there is room, but it returned at once. The queue is not bounded, so a fast producer could pile up jobs without limit."
     );
     ensure!(
         returns(&extra).is_some(),
@@ -546,6 +552,7 @@ fn shutdown_joins() -> CheckResult {
     let gone = exited.load(Ordering::SeqCst);
     ensure!(
         joined == 3,
+        cause = WORKER_COUNT,
         "shutdown() should join all 3 workers and return 3; it returned {joined}"
     );
     ensure!(

@@ -75,15 +75,24 @@ impl ThreadClock {
     }
 }
 
-/// Burns `amount` of the calling thread's own CPU time ([`burn_own_cpu`],
-/// ending early when `stop` says so) and returns whether it stopped early,
-/// and the demand ([`ThreadClock::demand`]) of the thread `clock` watches
-/// meanwhile (`None` where it cannot be read).
+/// Burns half of `amount` of the calling thread's own CPU time, then
+/// `amount` more ([`burn_own_cpu`], ending early when `stop` says so), and
+/// returns whether it stopped early, and the demand
+/// ([`ThreadClock::demand`]) of the thread `clock` watches during the second
+/// part (`None` where it cannot be read, or when it stopped in the first).
 pub fn demand_while_burning(
     clock: Option<ThreadClock>,
     amount: Duration,
-    stop: impl FnMut() -> bool,
+    mut stop: impl FnMut() -> bool,
 ) -> (bool, Option<Duration>) {
+    // A thread just started or woken is ready to run until it gets to where
+    // it waits, and on a loaded machine that wait for a CPU alone can be
+    // long: it would count as demand. So the check first burns half as much
+    // unmeasured, time in which a fair scheduler lets the other thread run
+    // up to its wait; only then does the measured part begin.
+    if burn_own_cpu(amount / 2, &mut stop) {
+        return (true, None);
+    }
     let before = clock.and_then(|c| c.demand());
     let stopped = burn_own_cpu(amount, stop);
     let used = match (before, clock.and_then(|c| c.demand())) {
