@@ -170,6 +170,10 @@ fn supervise_with(
     )
 }
 
+/// The report's restart count differs from the workers started after the
+/// first one.
+const RESTARTS_MISCOUNTED: &str = "restarts-miscounted";
+
 /// A worker whose output ended was not waited for: its outcome was decided
 /// without its exit status.
 const EXIT_NOT_WAITED: &str = "exit-not-waited";
@@ -297,6 +301,7 @@ fn reuse_worker() -> CheckResult {
     );
     ensure!(
         report.restarts == 0,
+        cause = RESTARTS_MISCOUNTED,
         "every job succeeded, so no worker needed replacing; the report says {} restarts",
         report.restarts
     );
@@ -383,6 +388,7 @@ fn crash_status() -> CheckResult {
     );
     ensure!(
         report.restarts == 2,
+        cause = RESTARTS_MISCOUNTED,
         "two workers died, so two were started to replace them; the report says {} restarts",
         report.restarts
     );
@@ -410,6 +416,7 @@ fn hang_killed() -> CheckResult {
     );
     ensure!(
         report.restarts == 1,
+        cause = RESTARTS_MISCOUNTED,
         "the hung worker was replaced once; the report says {} restarts",
         report.restarts
     );
@@ -477,6 +484,7 @@ fn restart_limit() -> CheckResult {
     );
     ensure!(
         report.restarts == 1,
+        cause = RESTARTS_MISCOUNTED,
         "one restart was allowed and used; the report says {}",
         report.restarts
     );
