@@ -25,6 +25,9 @@ mod signatures;
 
 use subject::{find_blocker, EventLoop, Handled, ManualClock};
 
+/// The loop took the newest event first: a stack, not a queue.
+const NEWEST_FIRST: &str = "newest-first";
+
 fn main() {
     check_harness::main(&[
         Check::new("fifo-order", fifo_order),
@@ -99,6 +102,16 @@ fn fifo_order() -> CheckResult {
         .iter()
         .flat_map(|n| [format!("start {n}"), format!("end {n}")])
         .collect();
+    let newest_first: Vec<String> = ["d", "c", "b", "a"]
+        .iter()
+        .flat_map(|n| [format!("start {n}"), format!("end {n}")])
+        .collect();
+    ensure!(
+        *log.borrow() != newest_first,
+        cause = NEWEST_FIRST,
+        "posted a, b, c, d; the handlers ran d, c, b, a: the newest event first, each time. Expected posting order: {:?}",
+        expected
+    );
     ensure!(
         *log.borrow() == expected,
         "posted a, b, c, d; the handlers ran like this: {:?}\nexpected each to start after the previous one ended, in posting order: {:?}",
@@ -141,6 +154,11 @@ fn posted_during_run() -> CheckResult {
     trace_report(&report);
     let got = names(&report);
     ensure!(
+        !got.starts_with(&["second", "first"]),
+        cause = NEWEST_FIRST,
+        "`first` and `second` were both queued before run(); the loop handled `second` first, the newer of the two. Expected the order [\"first\", \"second\", \"follow-up\", \"follow-up-2\"], got {got:?}"
+    );
+    ensure!(
         got == ["first", "second", "follow-up", "follow-up-2"],
         "`first` posts `follow-up` while `second` is already queued; `follow-up` posts `follow-up-2`.\nexpected the order [\"first\", \"second\", \"follow-up\", \"follow-up-2\"], got {got:?}"
     );
@@ -166,6 +184,11 @@ fn queue_delay() -> CheckResult {
     ev.post("click", move |_| c.advance(ms(2)));
     let report = ev.run();
     trace_report(&report);
+    ensure!(
+        names(&report) != ["click", "resize-image", "tick"],
+        cause = NEWEST_FIRST,
+        "tick, resize-image and click were posted in that order, and the loop handled them newest first: click, resize-image, tick"
+    );
     ensure!(
         names(&report) == ["tick", "resize-image", "click"],
         "expected tick, resize-image, click to be handled in that order; got {:?}",
