@@ -23,6 +23,10 @@ use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcErr
 
 mod timeline;
 
+/// A line the learner's worker wrote is not JSON (an answer built by hand,
+/// say, with a quote or a newline in the text).
+const ANSWER_NOT_JSON: &str = "answer-not-json";
+
 fn main() {
     misbehave_if_requested();
     check_harness::shell_probe::note_if_started_by_shell(worker::WORKER_ARG);
@@ -207,6 +211,16 @@ fn worker_alone() -> CheckResult {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
+    let unreadable = lines
+        .iter()
+        .find(|l| serde_json::from_str::<serde_json::Value>(l).is_err());
+    if let (false, Some(line)) = (lines.len() == 3, unreadable) {
+        fail!(
+            cause = ANSWER_NOT_JSON,
+            "3 job lines in, so 3 answer lines out; the worker printed {} line(s), and {line:?} is not JSON:\n{stdout}",
+            lines.len()
+        );
+    }
     ensure!(
         lines.len() == 3,
         "3 job lines in, so 3 answer lines out; the worker printed {} line(s):\n{stdout}",
@@ -215,7 +229,10 @@ fn worker_alone() -> CheckResult {
     for (line, want) in lines.iter().zip(expected_answers(&jobs)) {
         let got: Answer = match serde_json::from_str(line) {
             Ok(a) => a,
-            Err(e) => fail!("the worker printed {line:?}, which is not an Answer in JSON: {e}"),
+            Err(e) => fail!(
+                cause = ANSWER_NOT_JSON,
+                "the worker printed {line:?}, which is not an Answer in JSON: {e}"
+            ),
         };
         ensure!(
             got == want,
@@ -289,7 +306,7 @@ fn answers_as_it_goes() -> CheckResult {
             };
             let got: Answer = match serde_json::from_str(&line) {
                 Ok(a) => a,
-                Err(e) => fail!("the worker answered job {i} with {line:?}, which is not an Answer in JSON: {e}"),
+                Err(e) => fail!(cause = ANSWER_NOT_JSON, "the worker answered job {i} with {line:?}, which is not an Answer in JSON: {e}"),
             };
             ensure!(
                 got == process(job),
@@ -328,6 +345,16 @@ fn run_within(
         (_, None) => {}
     }
     match waited {
+        // The worker here is your own `serve`: a line it wrote that is not
+        // JSON is its mistake, whatever the parent made of it.
+        Waited::Returned(Err(IpcError::Malformed { line, error }))
+            if serde_json::from_str::<serde_json::Value>(&line).is_err() =>
+        {
+            fail!(
+                cause = ANSWER_NOT_JSON,
+                "run_jobs failed: your worker sent the line {line:?}, which is not JSON ({error})"
+            )
+        }
         Waited::Returned(Err(e)) => fail!("run_jobs failed: {e}"),
         Waited::Returned(Ok(finished)) => Ok(finished),
         stuck => fail!("{}", hang(&stuck.how())),
