@@ -27,12 +27,126 @@ mod timeline;
 /// say, with a quote or a newline in the text).
 const ANSWER_NOT_JSON: &str = "answer-not-json";
 
+/// What your worker received, byte for byte, when the check's workers
+/// are started by your `run_jobs`: the check can then tell a parent that
+/// wrote jobs without a line end between them.
+mod tap {
+    use std::io::{self, BufRead, Read, Write};
+    use std::path::PathBuf;
+
+    use super::{subject::worker, JOBS_NOT_FRAMED};
+
+    /// Names the file, in the check's own folder (removed after the run).
+    const ENV: &str = "COURSE_STEP4_TAP";
+
+    /// Check side, before any thread: name the file the workers write to.
+    pub fn name_the_file() {
+        if let Ok(dir) = std::env::current_dir() {
+            std::env::set_var(ENV, dir.join("worker-input.log"));
+        }
+    }
+
+    /// The worker's stdin, through the tap when the check named a file.
+    pub fn stdin() -> Tap<io::StdinLock<'static>> {
+        let log = std::env::var_os(ENV).and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+        });
+        Tap {
+            inner: io::stdin().lock(),
+            log,
+        }
+    }
+
+    /// Worker side, when the trace does not already serve (see
+    /// `timeline::serve_if_traced`): the given `run_if_requested`, with
+    /// stdin read through the tap.
+    pub fn serve_if_worker() {
+        if std::env::args().nth(1).as_deref() != Some(worker::WORKER_ARG)
+            || std::env::var_os(ENV).is_none()
+            || !crate::timeline::run_if_requested_is_given()
+        {
+            return;
+        }
+        let code = match worker::serve(stdin(), io::stdout().lock()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("worker: {e}");
+                1
+            }
+        };
+        std::process::exit(code);
+    }
+
+    /// A reader that copies what passes through it into `log`.
+    pub struct Tap<R> {
+        inner: R,
+        log: Option<std::fs::File>,
+    }
+
+    impl<R> Tap<R> {
+        fn note(&mut self, bytes: &[u8]) {
+            if let Some(log) = &mut self.log {
+                let _ = log.write_all(bytes);
+            }
+        }
+    }
+
+    impl<R: Read> Read for Tap<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.note(&buf[..n]);
+            Ok(n)
+        }
+    }
+
+    impl<R: BufRead> BufRead for Tap<R> {
+        fn fill_buf(&mut self) -> io::Result<&[u8]> {
+            self.inner.fill_buf()
+        }
+
+        fn consume(&mut self, amount: usize) {
+            if self.log.is_some() {
+                let passed = self
+                    .inner
+                    .fill_buf()
+                    .map(|b| b[..amount.min(b.len())].to_vec())
+                    .unwrap_or_default();
+                self.note(&passed);
+            }
+            self.inner.consume(amount);
+        }
+    }
+
+    /// Check side, after `run_jobs` failed: the failure to report instead,
+    /// when the workers got two jobs on one line.
+    pub fn jobs_not_framed() -> Option<check_harness::Failure> {
+        let path = PathBuf::from(std::env::var_os(ENV)?);
+        let got = std::fs::read_to_string(path).ok()?;
+        let at = got.find("}{")?;
+        let start = got[..at].rfind('\n').map_or(0, |i| i + 1);
+        let excerpt: String = got[start..].chars().take(120).collect();
+        Some(check_harness::Failure::because(
+            JOBS_NOT_FRAMED,
+            format!("run_jobs failed: your worker received two jobs with nothing between them, {excerpt:?}…: one JSON value ended and the next began on the same line."),
+        ))
+    }
+}
+
+/// The parent wrote jobs without a line end between them.
+const JOBS_NOT_FRAMED: &str = "jobs-not-framed";
+
 fn main() {
     misbehave_if_requested();
     check_harness::shell_probe::note_if_started_by_shell(worker::WORKER_ARG);
     linger_at_exit_if_worker();
     timeline::serve_if_traced();
+    tap::serve_if_worker();
     worker::run_if_requested();
+    tap::name_the_file();
     check_harness::main(&[
         Check::new("worker-alone", worker_alone),
         Check::new("answers-as-it-goes", answers_as_it_goes),
@@ -82,7 +196,7 @@ fn misbehave_if_requested() {
     }
     let mode = args.get(1).cloned().unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+    for (n, line) in tap::stdin().lines().enumerate() {
         let Ok(job) = line.map(|l| serde_json::from_str::<Job>(&l)) else {
             std::process::exit(4);
         };
@@ -355,7 +469,10 @@ fn run_within(
                 "run_jobs failed: your worker sent the line {line:?}, which is not JSON ({error})"
             )
         }
-        Waited::Returned(Err(e)) => fail!("run_jobs failed: {e}"),
+        Waited::Returned(Err(e)) => match tap::jobs_not_framed() {
+            Some(failure) => Err(failure),
+            None => fail!("run_jobs failed: {e}"),
+        },
         Waited::Returned(Ok(finished)) => Ok(finished),
         stuck => fail!("{}", hang(&stuck.how())),
     }
@@ -445,9 +562,12 @@ fn malformed_line() -> CheckResult {
             }
             Ok(())
         }
-        Err(other) => fail!(
-            "the worker sent a line that is not an Answer; expected IpcError::Malformed, got {other:?}"
-        ),
+        Err(other) => match tap::jobs_not_framed() {
+            Some(failure) => Err(failure),
+            None => fail!(
+                "the worker sent a line that is not an Answer; expected IpcError::Malformed, got {other:?}"
+            ),
+        },
         Ok(finished) => fail!(
             "the worker sent a line that is not an Answer, yet run_jobs_with returned Ok with {} answers",
             finished.answers.len()
@@ -476,6 +596,11 @@ fn worker_crash() -> CheckResult {
             expected,
             status,
         }) => {
+            if (answered, expected) != (ANSWERED_BEFORE_CRASH, 40) {
+                if let Some(failure) = tap::jobs_not_framed() {
+                    return Err(failure);
+                }
+            }
             ensure!(
                 (answered, expected) == (ANSWERED_BEFORE_CRASH, 40),
                 "the worker answered {ANSWERED_BEFORE_CRASH} of 40 jobs; WorkerDied says {answered} of {expected}"
