@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use check_harness::cpu::{self, ThreadClock};
 use check_harness::settle::{settled, Settled};
 use check_harness::sync::Latch;
+use check_harness::threads;
 use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, human, Check, CheckResult, Failure};
 
@@ -131,6 +132,11 @@ impl Gauge {
 /// the workers still wait for jobs.
 /// The pool has more or fewer worker threads than `workers`.
 const WORKER_COUNT: &str = "worker-count";
+
+/// The pool has its `workers` threads, yet they run their jobs one after
+/// another: something a worker holds while its job runs keeps the others
+/// out.
+const JOBS_TAKE_TURNS: &str = "jobs-take-turns";
 
 const QUEUE_NOT_CLOSED: &str = "queue-not-closed";
 
@@ -321,14 +327,50 @@ fn try_recv_or_panic<T>(rx: &mpsc::Receiver<std::thread::Result<T>>) -> Option<T
     }
 }
 
+/// Why fewer than `workers` held jobs ran at once, given how many threads
+/// `ThreadPool::new` started (where the platform says, see
+/// [`threads::count`]): with `workers` threads there, they take turns.
+fn too_few_at_once(started_threads: Option<usize>) -> &'static str {
+    if started_threads == Some(3) {
+        JOBS_TAKE_TURNS
+    } else {
+        WORKER_COUNT
+    }
+}
+
+/// The message for [`JOBS_TAKE_TURNS`]: `running` held jobs of `held` ran at
+/// once in a pool with 3 threads.
+fn take_turns_message(running: usize, held: usize) -> String {
+    format!("ThreadPool::new(3, 2) started 3 threads, and {held} jobs that each hold their worker until released were submitted, but only {running} of them ran at once: while one job ran, the other threads waited instead of taking the next job.")
+}
+
+/// Builds `ThreadPool::new(workers, capacity)` and counts the threads it
+/// started, where the platform can tell.
+fn counted_pool(workers: usize, capacity: usize) -> (ThreadPool, Option<usize>) {
+    let before = threads::count();
+    let pool = ThreadPool::new(workers, capacity);
+    let started = threads::count()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
+    (pool, started)
+}
+
 fn runs_n_at_once() -> CheckResult {
     let held = Held::new(3);
-    let pool = ThreadPool::new(3, 2);
-    // Three workers, five jobs: three run, two wait in the queue.
-    for id in 1..=5 {
-        trace::instant(check_lane(), format!("submit job {id}"));
-        pool.submit(held.job());
-    }
+    let (pool, started_threads) = counted_pool(3, 2);
+    let pool = Arc::new(pool);
+    // Three workers, five jobs: three run, two wait in the queue. They are
+    // submitted from a thread of their own, so that a pool that runs fewer
+    // than three at once holds that thread in `submit`, not the check.
+    let submitting = start({
+        let (pool, jobs) = (pool.clone(), [(); 5].map(|_| held.job()));
+        move || {
+            for (id, job) in (1..).zip(jobs) {
+                trace::instant(check_lane(), format!("submit job {id}"));
+                pool.submit(job);
+            }
+        }
+    });
     let all_three = until_or_settled(&no_children, || held.first_n.remaining() == 0);
     // Three are held. Once nothing moves any more, a pool with more than
     // three workers has started a 4th job, and a right one never will.
@@ -346,9 +388,20 @@ fn runs_n_at_once() -> CheckResult {
     }
     trace::instant(check_lane(), "release the jobs");
     held.release.count_down();
-    let joined = finishes(move || pool.shutdown());
+    let submitted = returns(&submitting).is_some();
+    let joined = match Arc::try_unwrap(pool) {
+        Ok(pool) => finishes(move || pool.shutdown()),
+        Err(_) => None,
+    };
     // Jobs on threads the pool did not join finish by themselves.
     settle(&no_children);
+    let too_few = too_few_at_once(started_threads);
+    ensure!(
+        all_three || too_few != JOBS_TAKE_TURNS,
+        cause = JOBS_TAKE_TURNS,
+        "{}",
+        take_turns_message(started, 5)
+    );
     ensure!(
         all_three,
         cause = WORKER_COUNT,
@@ -358,6 +411,11 @@ fn runs_n_at_once() -> CheckResult {
         !a_fourth,
         cause = WORKER_COUNT,
         "ThreadPool::new(3, 2) started a 4th job while 3 jobs still held all 3 workers: the pool runs more than 3 jobs at once. Exactly `workers` threads should take jobs."
+    );
+    ensure!(
+        submitted,
+        "after the held jobs were released, submit() got stuck with only {} of the 5 jobs finished.",
+        held.finished.load(Ordering::SeqCst)
     );
     ensure!(
         joined.is_some() || held.finished.load(Ordering::SeqCst) != 5,
@@ -384,13 +442,21 @@ const SPIN_BURN: Duration = Duration::from_millis(100);
 
 fn back_pressure() -> CheckResult {
     let held = Held::new(3);
-    let pool = Arc::new(ThreadPool::new(3, 2));
+    let (pool, started_threads) = counted_pool(3, 2);
+    let pool = Arc::new(pool);
     for _ in 0..3 {
         pool.submit(held.job());
     }
     if !until_or_settled(&no_children, || held.first_n.remaining() == 0) {
+        let running = held.gauge.running.load(Ordering::SeqCst);
         held.release.count_down();
-        fail!(cause = WORKER_COUNT, "three jobs were submitted to ThreadPool::new(3, 2), but they were not all running at once, so the queue could not be tested (see the check \"The thread pool runs N jobs at once, never more\")");
+        let cause = too_few_at_once(started_threads);
+        let seen = if cause == JOBS_TAKE_TURNS {
+            take_turns_message(running, 3)
+        } else {
+            format!("three jobs were submitted to ThreadPool::new(3, 2), but only {running} of them were running at once")
+        };
+        fail!(cause = cause, "{seen} So the queue could not be tested (see the check \"The thread pool runs N jobs at once, never more\").");
     }
     // All three workers are busy: the queue (capacity 2) takes two more.
     let filling = start({
@@ -514,6 +580,13 @@ fn shutdown_joins() -> CheckResult {
             job();
         });
     }
+    // A pool that runs fewer than three jobs at once fails "runs N at
+    // once"; here its held jobs are let go at once, so that the submits
+    // below do not wait out the hold in a queue that only drains that late.
+    let let_go = !until_or_settled(&no_children, || held.first_n.remaining() == 0);
+    if let_go {
+        held.release.count_down();
+    }
     for _ in 0..4 {
         let (first, done) = (mark(&exited, &threads), done.clone());
         pool.submit(move || {
@@ -526,7 +599,7 @@ fn shutdown_joins() -> CheckResult {
     // The three held jobs cannot finish yet, so shutdown() must still be
     // waiting for them.
     settle(&no_children);
-    if let Some(joined) = try_recv_or_panic(&shutting) {
+    if let Some(joined) = (!let_go).then(|| try_recv_or_panic(&shutting)).flatten() {
         held.release.count_down();
         fail!("shutdown() returned {joined} while 3 jobs were still running and 4 were queued. It must wait for the workers to finish the queue: join every worker before returning.");
     }

@@ -38,6 +38,7 @@ pub mod seal;
 pub mod settle;
 pub mod shell_probe;
 pub mod sync;
+pub mod threads;
 pub mod time_limit;
 pub mod trace;
 pub mod trace_wire;
