@@ -2,7 +2,10 @@
 //! duration in the unit it reads best in ("101.9 ms", "850 µs", "1.5 s"),
 //! not Rust's `Debug` of it ("101.867456ms"); a panic's place, named as the
 //! checks' own code when it is there, so that nobody goes looking in
-//! `checks/` for a mistake of theirs.
+//! `checks/` for a mistake of theirs; and the parts of a value's `Debug`
+//! that only std's insides explain (`ExitStatus(unix_wait_status(1024))`,
+//! `Os { code: 32, kind: BrokenPipe, message: "Broken pipe" }`) as their
+//! meaning ("exit code 4", "Broken pipe (os error 32)").
 
 use std::time::Duration;
 
@@ -53,9 +56,129 @@ pub fn panic_place(file: &str, line: u32, worker: &str) -> String {
     }
 }
 
+/// `text` (a check's message, which may hold the learner's values printed
+/// with `{:?}`) with std's inner forms of an exit status and of an
+/// operating-system error replaced by what they mean:
+/// `ExitStatus(unix_wait_status(1024))` reads "exit code 4",
+/// `ExitStatus(unix_wait_status(9))` "killed by signal 9 (SIGKILL)", the
+/// Windows form `ExitStatus(ExitStatus(3))` "exit code 3", and
+/// `Os { code: 32, kind: BrokenPipe, message: "Broken pipe" }` "Broken pipe
+/// (os error 32)", as `io::Error` displays itself.
+pub fn debug_values(text: &str) -> String {
+    let text = replace_each(text, "ExitStatus(unix_wait_status(", |rest| {
+        let (digits, rest) = split_number(rest)?;
+        let rest = rest.strip_prefix("))")?;
+        let raw: i64 = digits.parse().ok()?;
+        let (signal, code) = (raw & 0x7f, (raw >> 8) & 0xff);
+        let meaning = if signal == 0 {
+            format!("exit code {code}")
+        } else {
+            match signal_name(signal) {
+                Some(name) => format!("killed by signal {signal} ({name})"),
+                None => format!("killed by signal {signal}"),
+            }
+        };
+        Some((meaning, rest))
+    });
+    let text = replace_each(&text, "ExitStatus(ExitStatus(", |rest| {
+        let (digits, rest) = split_number(rest)?;
+        Some((format!("exit code {digits}"), rest.strip_prefix("))")?))
+    });
+    replace_each(&text, "Os { code: ", |rest| {
+        let (digits, rest) = split_number(rest)?;
+        let rest = rest.strip_prefix(", kind: ")?;
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+        let rest = rest.strip_prefix(", message: \"")?;
+        let end = rest.find("\" }")?;
+        Some((
+            format!("{} (os error {digits})", &rest[..end]),
+            &rest[end + 3..],
+        ))
+    })
+}
+
+/// `text` with every `start` whose rest `meaning` understands replaced by
+/// what it says; the rest of the text is kept as it was.
+fn replace_each(
+    text: &str,
+    start: &str,
+    meaning: impl Fn(&str) -> Option<(String, &str)>,
+) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(start) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + start.len()..];
+        match meaning(after) {
+            Some((said, left)) => {
+                out.push_str(&said);
+                rest = left;
+            }
+            None => {
+                out.push_str(start);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The leading digits of `text` (an optional minus sign first) and the rest.
+fn split_number(text: &str) -> Option<(&str, &str)> {
+    let sign = usize::from(text.starts_with('-'));
+    let len = sign
+        + text[sign..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
+    (len > sign).then(|| text.split_at(len))
+}
+
+/// The name of the signals a worker dies of in this course.
+fn signal_name(signal: i64) -> Option<&'static str> {
+    Some(match signal {
+        6 => "SIGABRT",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_values_reads_exit_statuses_and_os_errors() {
+        assert_eq!(
+            debug_values("WorkerDied { answered: 0, expected: 5, status: ExitStatus(unix_wait_status(1024)) }"),
+            "WorkerDied { answered: 0, expected: 5, status: exit code 4 }"
+        );
+        assert_eq!(
+            debug_values("Crashed(ExitStatus(unix_wait_status(9))) and Crashed(ExitStatus(unix_wait_status(134)))"),
+            "Crashed(killed by signal 9 (SIGKILL)) and Crashed(killed by signal 6 (SIGABRT))"
+        );
+        assert_eq!(
+            debug_values("Crashed(ExitStatus(ExitStatus(101)))"),
+            "Crashed(exit code 101)"
+        );
+        assert_eq!(
+            debug_values("Io(Os { code: 32, kind: BrokenPipe, message: \"Broken pipe\" }) then"),
+            "Io(Broken pipe (os error 32)) then"
+        );
+        // What it does not understand stays as it was.
+        for kept in [
+            "ExitStatus(unix_wait_status(x))",
+            "Os { code: 1, kind: Other }",
+            "Custom { kind: InvalidData, error: \"bad\" }",
+            "plain text",
+        ] {
+            assert_eq!(debug_values(kept), kept);
+        }
+    }
 
     #[test]
     fn durations_read_in_their_unit() {

@@ -340,13 +340,16 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     }));
     let outcome = match panic::catch_unwind(AssertUnwindSafe(check)) {
         Ok(Ok(())) => Outcome::Pass,
-        Ok(Err(Failure { message, cause })) => Outcome::Fail { message, cause },
+        Ok(Err(Failure { message, cause })) => Outcome::Fail {
+            message: human::debug_values(&message),
+            cause,
+        },
         Err(payload) => {
             let message = last_panic()
                 .take()
                 .unwrap_or_else(|| explain_panic(&payload_text(payload.as_ref())));
             Outcome::Fail {
-                message: format!("the code panicked: {message}"),
+                message: human::debug_values(&format!("the code panicked: {message}")),
                 cause: last_panic_cause().take().map(String::from),
             }
         }
