@@ -27,6 +27,10 @@ mod timeline;
 /// say, with a quote or a newline in the text).
 const ANSWER_NOT_JSON: &str = "answer-not-json";
 
+/// `run_jobs` returned while its worker had not been waited for: still
+/// running, or ended and left a zombie.
+const WORKER_NOT_WAITED: &str = "worker-not-waited";
+
 /// What your worker received, byte for byte, when the check's workers
 /// are started by your `run_jobs`: the check can then tell a parent that
 /// wrote jobs without a line end between them.
@@ -526,7 +530,10 @@ fn clean_exit() -> CheckResult {
             check_harness::runner::describe_exit(finished.status)
         );
         if let Some(left) = check_harness::children::left_behind() {
-            fail!("run_jobs returned, but {left}. Wait for the worker (child.wait()) before returning.");
+            fail!(
+                cause = WORKER_NOT_WAITED,
+                "run_jobs returned, but {left}. Wait for the worker (child.wait()) before returning."
+            );
         }
     }
     Ok(())
@@ -558,6 +565,12 @@ fn malformed_line() -> CheckResult {
                 "IpcError::Malformed should carry the bad line; it carries {line:?}"
             );
             if let Some(left) = check_harness::children::left_behind() {
+                if left.ended {
+                    fail!(
+                        cause = WORKER_NOT_WAITED,
+                        "run_jobs_with returned IpcError::Malformed, good; but {left}: it was ended, and then never waited for."
+                    );
+                }
                 fail!("run_jobs_with returned IpcError::Malformed, good; but {left}. A worker that talks nonsense will not end by itself: kill it, then wait for it.");
             }
             Ok(())
@@ -605,14 +618,18 @@ fn worker_crash() -> CheckResult {
                 (answered, expected) == (ANSWERED_BEFORE_CRASH, 40),
                 "the worker answered {ANSWERED_BEFORE_CRASH} of 40 jobs; WorkerDied says {answered} of {expected}"
             );
+            if let Some(left) = check_harness::children::left_behind() {
+                fail!(
+                    cause = WORKER_NOT_WAITED,
+                    "run_jobs_with returned WorkerDied carrying a status that {}, but {left}: that status is not the worker's, which only waiting for it gives.",
+                    check_harness::runner::describe_exit(status)
+                );
+            }
             ensure!(
                 status.code() == Some(3),
                 "the worker exited with code 3; WorkerDied carries a status that {}",
                 check_harness::runner::describe_exit(status)
             );
-            if let Some(left) = check_harness::children::left_behind() {
-                fail!("run_jobs_with reported the dead worker, good; but {left}.");
-            }
             Ok(())
         }
         Err(other) => fail!(

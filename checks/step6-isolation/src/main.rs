@@ -255,7 +255,7 @@ fn supervise_telling(
         // The lanes show which worker is still running, or never waited for.
         trace::explains_failure(true);
         let message = format!("after run_all({names:?}) returned, {left}. {left_behind}");
-        if left.contains("zombie") {
+        if left.ended {
             return Err(check_harness::Failure::because("ended-not-waited", message));
         }
         fail!("{message}");
