@@ -23,9 +23,15 @@ use subject::{process, run_jobs, run_jobs_with, worker, Answer, Finished, IpcErr
 
 mod timeline;
 
+use timeline::Jam;
+
 /// A line the learner's worker wrote is not JSON (an answer built by hand,
 /// say, with a quote or a newline in the text).
 const ANSWER_NOT_JSON: &str = "answer-not-json";
+
+/// `run_jobs` waits for its worker to exit while the worker's stdin is
+/// still open, so the worker waits for more jobs and never exits.
+const STDIN_KEPT_OPEN: &str = "stdin-kept-open";
 
 /// `run_jobs` returned while its worker had not been waited for: still
 /// running, or ended and left a zombie.
@@ -453,10 +459,13 @@ const DEADLOCK: &str = "pipe deadlock: write and read at the same time";
 /// the wait where it cannot be.
 fn run_within(
     jobs: Vec<Job>,
-    hang: impl FnOnce(&str) -> String,
+    hang: impl FnOnce(&str, Option<Jam>) -> String,
 ) -> Result<Finished, check_harness::Failure> {
     let timeline = timeline::Timeline::start(&format!("run_jobs: {}", describe(&jobs)));
     let waited = within_unless_stuck(LIMIT, move || run_jobs(jobs));
+    let jam = matches!(waited, Waited::Stuck)
+        .then(timeline::jam)
+        .flatten();
     match (&waited, &timeline) {
         (Waited::Returned(_), Some(t)) => t.returned(),
         (_, Some(t)) => t.gave_up(matches!(waited, Waited::Stuck)),
@@ -478,7 +487,11 @@ fn run_within(
             None => fail!("run_jobs failed: {e}"),
         },
         Waited::Returned(Ok(finished)) => Ok(finished),
-        stuck => fail!("{}", hang(&stuck.how())),
+        _ if jam == Some(Jam::StdinOpen) => fail!(
+            cause = STDIN_KEPT_OPEN,
+            "run_jobs was stuck for good: your parent was waiting for the worker to exit, while the worker was waiting for more input, with nothing in the pipe to it. The worker's input ends only when every handle to its stdin is closed."
+        ),
+        stuck => fail!("{}", hang(&stuck.how(), jam)),
     }
 }
 
@@ -496,8 +509,11 @@ fn describe(jobs: &[Job]) -> String {
 
 fn many_jobs_in_order() -> CheckResult {
     let jobs = jobs(2000, 30);
-    let finished = run_within(jobs.clone(), |how| {
-        format!("2000 small jobs did not come back: run_jobs {how}. If the parent writes every job before it reads: {DEADLOCK}. If it reads and waits: does the worker flush each answer, and does it see end-of-file?")
+    let finished = run_within(jobs.clone(), |how, jam| {
+        match jam {
+            Some(Jam::BothFull) => format!("2000 small jobs did not come back: run_jobs {how}. Your parent was blocked writing jobs while the worker was blocked writing answers: {DEADLOCK}."),
+            _ => format!("2000 small jobs did not come back: run_jobs {how}. Where does each job, and each answer, wait on its way?"),
+        }
     })?;
     compare(&jobs, &finished.answers)
 }
@@ -506,8 +522,13 @@ fn large_messages() -> CheckResult {
     // 4 jobs of 192 KiB: each message is far bigger than a pipe's buffer
     // (16 pages on Linux: 64 KiB with 4 KiB pages), in both directions.
     let jobs = jobs(4, 192 * 1024);
-    let finished = run_within(jobs.clone(), |how| {
-        format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back: run_jobs {how}. A pipe holds only 16 pages by default on Linux (64 KiB with 4 KiB pages): while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another.\n(If clean-exit hangs as well, fix that first: the worker must see end-of-file.)")
+    let finished = run_within(jobs.clone(), |how, jam| {
+        const PIPE: &str =
+            "A pipe holds only 16 pages by default on Linux (64 KiB with 4 KiB pages)";
+        match jam {
+            Some(Jam::BothFull) => format!("{DEADLOCK}.\n4 jobs of 192 KiB each did not come back: run_jobs {how}. {PIPE}: while the parent is still writing jobs, the worker's answers fill the stdout pipe and it stops reading, so the parent's write blocks too. Write from one thread and read from another."),
+            _ => format!("4 jobs of 192 KiB each did not come back: run_jobs {how}. {PIPE}: while your parent is still writing jobs, who reads the worker's answers as they fill the other pipe?"),
+        }
     })?;
     compare(&jobs, &finished.answers)
 }
@@ -516,7 +537,7 @@ fn clean_exit() -> CheckResult {
     // The worker stays alive after its output ends until run_jobs waits.
     let _gate = check_harness::gate::Gate::hold(EXIT_GATE);
     for count in [5, 0] {
-        let finished = run_within(jobs(count, 20), |how| {
+        let finished = run_within(jobs(count, 20), |how, _| {
             format!("with {count} jobs, run_jobs {how}. The worker stops only at end-of-file on its stdin: drop the ChildStdin (all of it, also inside a BufWriter) before waiting for the worker.")
         })?;
         ensure!(

@@ -290,6 +290,48 @@ impl Timeline {
     }
 }
 
+/// What holds a `run_jobs` that is stuck for good, where the platform
+/// shows each side's blocking call (Linux: see `probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jam {
+    /// The parent waits for the worker to exit, and the worker waits for
+    /// more input in an empty pipe: its stdin was never closed.
+    StdinOpen,
+    /// The parent is blocked writing jobs, and the worker writing answers:
+    /// both pipes are full (the pipe deadlock).
+    BothFull,
+}
+
+/// Which [`Jam`] holds the worker processes still running now, if the check
+/// can tell; call it once the call is proven stuck.
+pub fn jam() -> Option<Jam> {
+    #[cfg(target_os = "linux")]
+    {
+        let workers = check_harness::settle::descendants();
+        let seen = probe::parent(&workers);
+        let blocked: Vec<_> = workers.iter().filter_map(|&w| probe::worker(w)).collect();
+        let to_worker_empty = seen
+            .pipes
+            .iter()
+            .any(|(name, state, _)| *name == "pipe to worker" && state == "empty");
+        match seen.doing? {
+            "parent waits for worker to exit"
+                if blocked.contains(&"reading") && to_worker_empty =>
+            {
+                Some(Jam::StdinOpen)
+            }
+            "parent blocked writing to worker" if blocked.contains(&"writing") => {
+                Some(Jam::BothFull)
+            }
+            _ => None,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 /// How the check's side stands when it gives up (known on Linux).
 #[derive(Default)]
 struct Parent {
