@@ -25,6 +25,7 @@ use std::any::Any;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -332,34 +333,75 @@ fn answers_pings() -> CheckResult {
 
 const BLOCKED: &str = "your loop was blocked while the job ran";
 
+/// A thread job ran on the loop's own thread.
+const JOB_ON_THE_LOOP: &str = "job-on-the-loop";
+
 /// A job that waits until the check opens `gate`, then returns `value`.
 /// Its span goes on the lane of the thread it runs on: the loop's own, or
 /// one named after job `id`.
-fn gated_job(gate: &Arc<Latch>, started: &Arc<Latch>, id: u64, value: u64) -> subject::Job {
-    let (gate, started) = (gate.clone(), started.clone());
+///
+/// A job that finds itself on the loop's own thread sets `on_loop` and
+/// counts `started` all the way down: the loop can do nothing else while it
+/// runs, so the check is told at once, not after waiting for the others.
+fn gated_job(
+    gate: &Arc<Latch>,
+    started: &Arc<Latch>,
+    on_loop: &Arc<AtomicBool>,
+    id: u64,
+    value: u64,
+) -> subject::Job {
+    let (gate, started, on_loop) = (gate.clone(), started.clone(), on_loop.clone());
     Box::new(move || {
-        let lane = if thread::current().name() == Some(LOOP_THREAD) {
+        let here = thread::current().name() == Some(LOOP_THREAD);
+        let lane = if here {
             loop_lane()
         } else {
             trace::lane(&format!("job {id}'s thread"), LaneKind::Thread)
         };
         let _running = trace::span(lane, format!("job {id} runs"));
+        if here {
+            on_loop.store(true, Ordering::SeqCst);
+            while started.remaining() > 0 {
+                started.count_down();
+            }
+        }
         started.count_down();
         gate.wait(Duration::from_secs(60));
         value
     })
 }
 
+/// The message for [`JOB_ON_THE_LOOP`].
+fn ran_on_the_loop(gate: &Latch, lp: &Loop, what: &str) -> check_harness::Failure {
+    trace::instant_toned(check_lane(), "job runs on the loop", Tone::Fault);
+    trace::explains_failure(true);
+    gate.count_down();
+    lp.linger();
+    check_harness::Failure::because(
+        JOB_ON_THE_LOOP,
+        format!("{what}, and the job ran on your loop's own thread: until it returns, the loop cannot take the next event, answer a ping, or start another job."),
+    )
+}
+
 fn stays_responsive() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(1));
+    let on_loop = Arc::new(AtomicBool::new(false));
     let mut lp = Loop::start();
     lp.send(Event::OnThread {
         id: 1,
-        job: gated_job(&gate, &started, 1, 42),
+        job: gated_job(&gate, &started, &on_loop, 1, 42),
     });
     for n in 1..=3 {
         lp.send(Event::Ping(n));
+    }
+    let began = started.wait(LIMIT);
+    if on_loop.load(Ordering::SeqCst) {
+        return Err(ran_on_the_loop(
+            &gate,
+            &lp,
+            "a job (it waits for the check) was followed by Ping(1..=3)",
+        ));
     }
     for n in 1..=3 {
         let answered = lp.expect(
@@ -377,7 +419,7 @@ fn stays_responsive() -> CheckResult {
         answered?;
     }
     ensure!(
-        started.wait(LIMIT),
+        began || started.wait(LIMIT),
         "the loop answered the pings, but the job never started: hand it to a thread that runs it"
     );
     gate.count_down();
@@ -394,14 +436,19 @@ fn result_once() -> CheckResult {
     let started = Arc::new(Latch::new(3));
     let mut lp = Loop::start();
     lp.skip_duplicates = false;
+    let on_loop = Arc::new(AtomicBool::new(false));
     for id in 1..=3 {
         lp.send(Event::OnThread {
             id,
-            job: gated_job(&gate, &started, id, id * 10),
+            job: gated_job(&gate, &started, &on_loop, id, id * 10),
         });
     }
     // All three jobs run (and wait for the check) before the input closes.
-    if !started.wait(LIMIT) {
+    let all_started = started.wait(LIMIT);
+    if on_loop.load(Ordering::SeqCst) {
+        return Err(ran_on_the_loop(&gate, &lp, "3 jobs were sent"));
+    }
+    if !all_started {
         // The trace shows where the one that started runs.
         trace::instant_toned(check_lane(), "not all 3 started", Tone::Fault);
         trace::explains_failure(true);
