@@ -37,6 +37,27 @@ const STDIN_KEPT_OPEN: &str = "stdin-kept-open";
 /// running, or ended and left a zombie.
 const WORKER_NOT_WAITED: &str = "worker-not-waited";
 
+/// The parent killed a worker that had closed its output and was exiting
+/// by itself (the check holds it in that state, see `EXIT_GATE`).
+const KILLED_WHILE_ENDING: &str = "killed-while-ending";
+
+/// Whether `status` says the process was killed (by `Child::kill`, which
+/// is SIGKILL on Unix). Windows gives a killed process an exit code like
+/// any other, so there this says `false` and the checks' other messages
+/// apply.
+fn killed(status: std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal() == Some(libc::SIGKILL)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        false
+    }
+}
+
 /// What your worker received, byte for byte, when the check's workers
 /// are started by your `run_jobs`: the check can then tell a parent that
 /// wrote jobs without a line end between them.
@@ -546,6 +567,12 @@ fn clean_exit() -> CheckResult {
             finished.answers.len()
         );
         ensure!(
+            !killed(finished.status),
+            cause = KILLED_WHILE_ENDING,
+            "with {count} jobs, the worker answered them all, saw end-of-file, closed its output and was on its way to exit with success, but your parent killed it (its status: {}).",
+            check_harness::runner::describe_exit(finished.status)
+        );
+        ensure!(
             finished.status.success(),
             "with {count} jobs, the worker should end by itself at end-of-file and exit with success, but it {}. (Killing it is for a worker that misbehaves.)",
             check_harness::runner::describe_exit(finished.status)
@@ -646,6 +673,12 @@ fn worker_crash() -> CheckResult {
                     check_harness::runner::describe_exit(status)
                 );
             }
+            ensure!(
+                !killed(status),
+                cause = KILLED_WHILE_ENDING,
+                "the worker closed its output after {ANSWERED_BEFORE_CRASH} answers and was on its way to exit with code 3, but your parent killed it, so WorkerDied carries a status that {}, not the worker's own.",
+                check_harness::runner::describe_exit(status)
+            );
             ensure!(
                 status.code() == Some(3),
                 "the worker exited with code 3; WorkerDied carries a status that {}",
