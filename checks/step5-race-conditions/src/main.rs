@@ -42,7 +42,7 @@ struct Tally {
     /// What went wrong in the first bad one.
     first_bad: Option<String>,
     /// The causes the bad interleavings showed (see [`Bad`]), in the order
-    /// first seen.
+    /// first seen; "" for one that showed none.
     causes: Vec<&'static str>,
     /// The steps of that one (or of the first one, if none went wrong),
     /// for the trace (loom builds only).
@@ -91,7 +91,7 @@ impl Tally {
         }
         let failure = Failure::new(message);
         Err(match self.causes[..] {
-            [only] => failure.with_cause(only),
+            [only] if !only.is_empty() => failure.with_cause(only),
             _ => failure,
         })
     }
@@ -367,16 +367,30 @@ fn claim_once() -> CheckResult {
         let got = both(&seats, |seats| seats.claim_any());
         let winners = got.iter().filter(|g| **g == Some(0)).count();
         let right = winners == 1 && got.contains(&None) && seats.taken() == 1;
-        (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
+        (!right).then(|| seat_outcome(got))
     })?;
-    ensure!(
-        tally.bad == 0,
-        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom explored all {} distinct schedules; in {} of them {}: both checked that seat 0 was free before either took it, so both believe it is theirs.",
+    let why = if tally.causes == [SEAT_TAKEN_TWICE] {
+        ": both saw seat 0 free before either had taken it, so both believe it is theirs."
+    } else {
+        "."
+    };
+    tally.verdict(format!(
+        "one seat, two threads calling claim_any(): exactly one should get Some(0), the other None.\nloom explored all {} distinct schedules; in {} of them {}{why}",
         tally.runs,
         tally.bad,
-        tally.first_bad.unwrap_or_default()
-    );
-    Ok(())
+        tally.first_bad.clone().unwrap_or_default()
+    ))
+}
+
+/// Two callers got the same seat.
+const SEAT_TAKEN_TWICE: &str = "seat-taken-twice";
+
+/// What the two `claim_any` calls of one schedule got, as a [`Bad`] that
+/// names [`SEAT_TAKEN_TWICE`] when both got the same seat.
+fn seat_outcome(got: [Option<usize>; 2]) -> Bad {
+    let what = format!("the two threads got {:?} and {:?}", got[0], got[1]);
+    let cause = (got[0].is_some() && got[0] == got[1]).then_some(SEAT_TAKEN_TWICE);
+    Bad { what, cause }
 }
 
 fn claim_retry() -> CheckResult {
@@ -385,16 +399,19 @@ fn claim_retry() -> CheckResult {
         let mut got = both(&seats, |seats| seats.claim_any());
         got.sort();
         let right = got == [Some(0), Some(1)];
-        (!right).then(|| format!("the two threads got {:?} and {:?}", got[0], got[1]))
+        (!right).then(|| seat_outcome(got))
     })?;
-    ensure!(
-        tally.bad == 0,
-        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom explored all {} distinct schedules; in {} of them {}. Either both took the same seat, or one gave up (None) although seat 1 was still free: when the seat you looked at is taken under your feet, go on to the next one.",
+    let why = match tally.causes[..] {
+        [SEAT_TAKEN_TWICE] => ": both saw the same seat free before either had taken it.",
+        [""] => ": one gave up (None) although a seat was still free. When the seat you tried is taken under your feet, what about the next one?",
+        _ => ".",
+    };
+    tally.verdict(format!(
+        "two seats, two threads calling claim_any(): each should get a different seat, Some(0) and Some(1).\nloom explored all {} distinct schedules; in {} of them {}{why}",
         tally.runs,
         tally.bad,
-        tally.first_bad.unwrap_or_default()
-    );
-    Ok(())
+        tally.first_bad.clone().unwrap_or_default()
+    ))
 }
 
 fn no_overdraft() -> CheckResult {
