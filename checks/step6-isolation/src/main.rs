@@ -29,6 +29,10 @@ mod timeline;
 
 use timeline::check_lane;
 
+/// Not one job began in a worker, and jobs timed out: the requests never
+/// reached the workers as whole lines (no line end, or never flushed).
+const REQUEST_NOT_RECEIVED: &str = "request-not-received";
+
 /// The risky jobs the worker knows.
 const JOBS: &[(&str, JobFn)] = &[
     ("echo", echo),
@@ -235,6 +239,22 @@ fn supervise_telling(
         report.outcomes.len(),
         report.outcomes
     );
+    let timed_out = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::TimedOut))
+        .count();
+    if timed_out > 0 && shared.begun_jobs().is_empty() {
+        // Every worker said `ready` and then waited for a request; the
+        // journal shows that not one job began in any of them.
+        return Err(check_harness::Failure::because(
+            REQUEST_NOT_RECEIVED,
+            format!(
+                "run_all({names:?}) returned the outcomes {:?}, yet not one job began in any worker: each worker said `ready` and then waited for a request line that never reached it whole, so every job ran out of time. A worker reads one request per line.",
+                report.outcomes
+            ),
+        ));
+    }
     let prefixed: Vec<&str> = report
         .outcomes
         .iter()

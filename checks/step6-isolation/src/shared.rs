@@ -4,6 +4,8 @@
 //! check cannot pass them arguments; they inherit its environment, though.
 //! A check names a fresh folder in [`ENV`], and in it:
 //!
+//! * `began`: each job appends its name as it begins ([`began`]): its
+//!   request line reached the worker whole.
 //! * `journal`: each job that answers appends its name when it has run, just
 //!   before the worker writes the reply ([`finished`]). The check reads it to
 //!   tell "the supervisor is stuck after the last reply" from "stuck before".
@@ -130,8 +132,10 @@ pub fn note_own_exit() {
     }
 }
 
-/// Worker side, first thing in a job: tell the check's trace.
+/// Worker side, first thing in a job: note that a request reached the
+/// worker whole, and tell the check's trace.
 pub fn began(job: &str) {
+    append("began", job);
     timeline::tell(&format!("begin {job}"));
 }
 
@@ -184,6 +188,16 @@ impl Shared {
     /// The workers that exited by themselves (see [`note_own_exit`]).
     pub fn own_exits(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.join("exits"))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    /// The jobs that began in a worker, in order: their request line
+    /// reached it whole.
+    pub fn begun_jobs(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("began"))
             .unwrap_or_default()
             .lines()
             .map(String::from)
