@@ -31,7 +31,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use check_harness::cpu::{self, ThreadClock};
-use check_harness::sync::{within, Latch};
+use check_harness::sync::{within, within_unless_stuck, Latch, Waited};
 use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, human, Check, CheckResult};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
@@ -305,12 +305,44 @@ impl Loop {
     }
 
     /// After `close`: `run` must return, and send nothing more on the way.
+    /// A `run` that never will is caught as soon as that is proven (every
+    /// thread asleep, see `within_unless_stuck`), not after `LIMIT`.
     fn expect_end(&mut self) -> CheckResult {
-        match self.next() {
+        let next = loop {
+            let replies = self.replies.clone();
+            let reply = match within_unless_stuck(LIMIT, move || replies.recv()) {
+                Waited::Returned(Ok(reply)) => reply,
+                Waited::Returned(Err(_)) | Waited::Closed => break self.ended(),
+                hung => {
+                    let how = match hung {
+                        Waited::Stuck => "stuck: run() waits".to_string(),
+                        _ => format!("no end in {} s", LIMIT.as_secs()),
+                    };
+                    trace::instant_toned(check_lane(), how, Tone::Fault);
+                    trace::explains_failure(true);
+                    return Err(check_harness::Failure::because(
+                        RUN_NEVER_RETURNS,
+                        format!(
+                            "the input channel was closed and every job had reported, but run() {}.",
+                            hung.how()
+                        ),
+                    ));
+                }
+            };
+            trace_reply(&reply);
+            // A second Done for one job is for result-once to report, as
+            // in `next`.
+            if let Reply::Done { id, .. } = &reply {
+                if !self.done.insert(*id) && self.skip_duplicates {
+                    continue;
+                }
+            }
+            break Next::Reply(reply);
+        };
+        match next {
             Next::Ended => Ok(()),
             Next::Reply(reply) => fail!("the loop sent {reply:?} after every result was in; each event gets one reply, each job one Done"),
-            Next::Silent => fail!(
-                "the input channel was closed and every job had reported, but run() did not return within {limit}: stop once the input is closed and nothing is pending", limit = human::duration(LIMIT)),
+            Next::Silent => unreachable!("a silent loop is reported above"),
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
@@ -332,6 +364,9 @@ fn answers_pings() -> CheckResult {
 }
 
 const BLOCKED: &str = "your loop was blocked while the job ran";
+
+/// The input closed and every job reported, and `run` did not return.
+const RUN_NEVER_RETURNS: &str = "run-never-returns";
 
 /// A thread job ran on the loop's own thread.
 const JOB_ON_THE_LOOP: &str = "job-on-the-loop";
