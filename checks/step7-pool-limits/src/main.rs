@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::io::{self, BufRead, BufReader, Write};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::process::{Child, ChildStderr, ChildStdin, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -51,9 +51,9 @@ fn main() {
     worker::run_if_requested(controlled_job);
     check_harness::main(&[
         Check::new("results-once", results_once),
-        Check::new("runs-n-at-once", runs_n_at_once),
-        Check::new("back-pressure", back_pressure),
-        Check::new("shutdown-joins", shutdown_joins),
+        Check::new("runs-n-at-once", || unless_submit_drops(runs_n_at_once())),
+        Check::new("back-pressure", || unless_submit_drops(back_pressure())),
+        Check::new("shutdown-joins", || unless_submit_drops(shutdown_joins())),
         Check::new("process-limit", process_limit),
         Check::new("process-results", process_results),
     ]);
@@ -140,8 +140,72 @@ const JOBS_TAKE_TURNS: &str = "jobs-take-turns";
 
 const QUEUE_NOT_CLOSED: &str = "queue-not-closed";
 
+/// `submit` returned while the queue was full, and its job never ran.
+const SUBMIT_DROPS_JOBS: &str = "submit-drops-jobs";
+
+/// A thread-pool check's verdict, unless it failed because `submit` lets
+/// jobs go when the queue is full: the jobs such a `submit` loses depend on
+/// how fast the workers empty the queue, so each check would see something
+/// else. [`submit_drops_jobs`] tells it in a way that does not.
+fn unless_submit_drops(verdict: CheckResult) -> CheckResult {
+    match verdict {
+        Err(_) if submit_drops_jobs() => Err(dropped_jobs()),
+        verdict => verdict,
+    }
+}
+
+/// The failure for [`SUBMIT_DROPS_JOBS`].
+fn dropped_jobs() -> Failure {
+    Failure::because(
+        SUBMIT_DROPS_JOBS,
+        "with the one worker of ThreadPool::new(1, 1) busy and its queue full, a further submit() returned at once, and that job never ran, not even after the worker was let go and the pool shut down: submit() let the job go.",
+    )
+}
+
+/// Whether `submit` lets a job go when the queue is full: one worker held
+/// by a job, one job in the queue (capacity 1), then a third submit. A right
+/// pool holds that submit until there is room (proven by everything
+/// settling with it still waiting), and runs the job later; an unbounded
+/// queue lets it return, but runs it too.
+fn submit_drops_jobs() -> bool {
+    let pool = Arc::new(ThreadPool::new(1, 1));
+    let (started, release) = (Arc::new(Latch::new(1)), Arc::new(Latch::new(1)));
+    pool.submit({
+        let (started, release) = (started.clone(), release.clone());
+        move || {
+            started.count_down();
+            release.wait(LIMIT);
+        }
+    });
+    if !started.wait(LIMIT) {
+        release.count_down();
+        return false;
+    }
+    pool.submit(|| {});
+    let ran = Arc::new(AtomicBool::new(false));
+    let third = start({
+        let (pool, ran) = (pool.clone(), ran.clone());
+        move || pool.submit(move || ran.store(true, Ordering::SeqCst))
+    });
+    settle(&no_children);
+    let returned_while_full = try_recv_or_panic(&third).is_some();
+    release.count_down();
+    let submitted = returned_while_full || returns(&third).is_some();
+    if let Ok(pool) = Arc::try_unwrap(pool) {
+        let _ = finishes(move || pool.shutdown());
+    }
+    settle(&no_children);
+    returned_while_full && submitted && !ran.load(Ordering::SeqCst)
+}
+
 fn results_once() -> CheckResult {
     const JOBS: usize = 30;
+    // A job that `submit` lets go never runs; whether a burst of submits
+    // meets a full queue depends on how fast the workers empty it, so that
+    // is shown on a queue the check fills itself.
+    if submit_drops_jobs() {
+        return Err(dropped_jobs());
+    }
     let (tx, rx) = mpsc::channel();
     let Some(joined) = finishes(move || {
         let pool = ThreadPool::new(3, 2);
@@ -359,13 +423,22 @@ fn runs_n_at_once() -> CheckResult {
     let held = Held::new(3);
     let (pool, started_threads) = counted_pool(3, 2);
     let pool = Arc::new(pool);
-    // Three workers, five jobs: three run, two wait in the queue. They are
-    // submitted from a thread of their own, so that a pool that runs fewer
-    // than three at once holds that thread in `submit`, not the check.
+    // Three workers, five jobs: three run, two wait in the queue. The first
+    // three each take a worker (or are proven not to) before the next is
+    // submitted; at most two can be waiting, so these submits never meet a
+    // full queue: this check is about workers, not about the queue. The
+    // last two are submitted from a thread of their own, so that a pool that
+    // runs fewer than three at once holds that thread in `submit`, not the
+    // check.
+    for id in 1..=3 {
+        trace::instant(check_lane(), format!("submit job {id}"));
+        pool.submit(held.job());
+        until_or_settled(&no_children, || held.first_n.remaining() <= 3 - id);
+    }
     let submitting = start({
-        let (pool, jobs) = (pool.clone(), [(); 5].map(|_| held.job()));
+        let (pool, jobs) = (pool.clone(), [(); 2].map(|_| held.job()));
         move || {
-            for (id, job) in (1..).zip(jobs) {
+            for (id, job) in (4..).zip(jobs) {
                 trace::instant(check_lane(), format!("submit job {id}"));
                 pool.submit(job);
             }
