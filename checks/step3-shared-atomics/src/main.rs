@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use check_harness::sync::{within, within_unless_stuck, Latch, Waited};
 use check_harness::trace::{self, LaneKind, Tone};
-use check_harness::{ensure, fail, human, Check, CheckResult};
+use check_harness::{ensure, fail, human, Check, CheckResult, Failure};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -118,6 +118,7 @@ fn matches_reference() -> CheckResult {
                 counting.on_this_thread();
                 seen.fetch_add(1, Ordering::Relaxed);
             });
+            let got = all_256(got, "count_scoped")?;
             let ran_on = counting.threads();
             ensure!(
                 ran_on <= threads,
@@ -164,6 +165,24 @@ fn matches_reference() -> CheckResult {
 /// A count that came out too low: bytes that no thread counted, or counts
 /// that did not reach the result.
 const COUNTS_MISSING: &str = "counts-missing";
+
+/// A histogram came back with a number of counts other than 256.
+const NOT_256_COUNTS: &str = "not-256-counts";
+
+/// `counts`, which `what` returned, if it holds one count per byte value;
+/// otherwise the failure that says so, before any count is compared.
+fn all_256(counts: Vec<u64>, what: &str) -> Result<Vec<u64>, Failure> {
+    if counts.len() == 256 {
+        return Ok(counts);
+    }
+    Err(Failure::because(
+        NOT_256_COUNTS,
+        format!(
+            "{what} returned {} counts; a histogram has one per byte value, 256, in byte order, the zeros included.",
+            counts.len()
+        ),
+    ))
+}
 /// A count that came out too high: bytes counted more than once.
 const COUNTED_TWICE: &str = "counted-twice";
 
@@ -303,13 +322,8 @@ fn no_lost_updates() -> CheckResult {
             }
         }
     });
-    let got = histogram.snapshot();
+    let got = all_256(histogram.snapshot(), "snapshot()")?;
     let total = THREADS as u64 * ADDS;
-    ensure!(
-        got.len() == 256,
-        "snapshot() returned {} numbers; expected one per byte value, 256",
-        got.len()
-    );
     ensure!(
         got[42] == total,
         "{THREADS} threads each called add(42, 1) {ADDS} times, at the same time: expected {total}, got {}.\nUpdates were lost: the read and the write of the counter must be one indivisible step.",
@@ -322,7 +336,7 @@ fn no_lost_updates() -> CheckResult {
     );
     // The same through count_scoped: every byte the same value.
     let data = vec![7u8; 1_000_003];
-    let got = count_scoped(&data, THREADS, |_| {});
+    let got = all_256(count_scoped(&data, THREADS, |_| {}), "count_scoped")?;
     let seven = got.get(7).copied();
     ensure!(
         seven.is_none_or(|n| n <= 1_000_003),
@@ -439,7 +453,7 @@ mod interrupted {
         TARGET.store(std::ptr::null_mut(), Ordering::SeqCst);
         let handled = HANDLED.load(Ordering::SeqCst);
         let expected = adds + handled;
-        let got = histogram.snapshot().get(42).copied().unwrap_or(0);
+        let got = super::all_256(histogram.snapshot(), "snapshot()")?[42];
         ensure!(
             got == expected,
             "a loop called add(42, 1) {adds} times and was interrupted {handled} times by a signal whose handler also called add(42, 1): expected {expected}, got {got}, so {} add(s) were lost.\nAn add that reads the counter and then writes it back loses the other add whenever something runs between the read and the write (here a signal handler; in real programs another thread, on any number of CPUs). Make the read and the write one indivisible step: fetch_add.",
@@ -494,6 +508,7 @@ fn outlives_the_call() -> CheckResult {
             limit = human::duration(LIMIT)
         );
     };
+    let got = all_256(got, "Background::finish")?;
     ensure!(
         got == expected,
         "count_in_background of 50000 random bytes differs from the single-threaded count: {}\n(seed {seed}: rerun with STEP3_SEED={seed})",
