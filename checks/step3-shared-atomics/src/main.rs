@@ -155,6 +155,7 @@ fn matches_reference() -> CheckResult {
             let seen = seen.into_inner();
             ensure!(
                 seen == len,
+                cause = ON_ITEM_CALLS,
                 "count_scoped of {len} bytes on {threads} thread(s) called on_item {seen} times; expected once per byte, {len} times\n{again}"
             );
         }
@@ -165,6 +166,9 @@ fn matches_reference() -> CheckResult {
 /// A count that came out too low: bytes that no thread counted, or counts
 /// that did not reach the result.
 const COUNTS_MISSING: &str = "counts-missing";
+
+/// `on_item` was not called once for every byte.
+const ON_ITEM_CALLS: &str = "on-item-calls";
 
 /// A histogram came back with a number of counts other than 256.
 const NOT_256_COUNTS: &str = "not-256-counts";
@@ -472,12 +476,15 @@ fn outlives_the_call() -> CheckResult {
     // Every thread's first byte waits for the gate, which opens only after
     // count_in_background has returned.
     let gate = Arc::new(Latch::new(1));
+    // Every byte passes through on_item, once, as in count_scoped.
+    let seen = Arc::new(AtomicUsize::new(0));
     let started = {
-        let (data, gate) = (data.clone(), gate.clone());
+        let (data, gate, items) = (data.clone(), gate.clone(), seen.clone());
         // A thread held at the gate sleeps: a call that joins them is
         // proven stuck, not timed out.
         within_unless_stuck(LIMIT, move || {
             count_in_background(data, THREADS, move |_| {
+                items.fetch_add(1, Ordering::Relaxed);
                 if !ARRIVED.with(|a| a.replace(true)) {
                     gate.wait(Duration::from_secs(60));
                 }
@@ -513,6 +520,13 @@ fn outlives_the_call() -> CheckResult {
         got == expected,
         "count_in_background of 50000 random bytes differs from the single-threaded count: {}\n(seed {seed}: rerun with STEP3_SEED={seed})",
         differences(&expected, &got)
+    );
+    let seen = seen.load(Ordering::Relaxed);
+    ensure!(
+        seen == data.len(),
+        cause = ON_ITEM_CALLS,
+        "count_in_background of {} bytes called on_item {seen} times; expected once per byte, as count_scoped does.",
+        data.len()
     );
     ensure!(
         Arc::strong_count(&histogram) == 1,
