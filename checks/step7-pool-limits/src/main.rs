@@ -47,7 +47,23 @@ mod signatures;
 
 use subject::{run_in_processes, worker, ThreadPool};
 
+/// The argument that starts this program as a child that prints a line and
+/// then fails (see [`failing_child_if_requested`]).
+const FAILING_CHILD: &str = "--step7-check-failing-child";
+
+/// What that child prints before it exits with code 3.
+const FAILING_OUTPUT: &str = "half a result";
+
+/// Child side: print [`FAILING_OUTPUT`], then exit with code 3.
+fn failing_child_if_requested() {
+    if std::env::args().nth(1).as_deref() == Some(FAILING_CHILD) {
+        println!("{FAILING_OUTPUT}");
+        std::process::exit(3);
+    }
+}
+
 fn main() {
+    failing_child_if_requested();
     worker::run_if_requested(controlled_job);
     check_harness::main(&[
         Check::new("results-once", results_once),
@@ -1140,5 +1156,41 @@ fn process_results() -> CheckResult {
     if let Some(left) = check_harness::children::left_behind() {
         fail!("after run_in_processes returned, {left}. wait() for every child, even when reading its output failed.");
     }
-    Ok(())
+    failing_child_is_an_error()
 }
+
+/// One child that prints a line and exits with code 3, between two that
+/// succeed: its result must be an `Err`, whatever it printed.
+fn failing_child_is_an_error() -> CheckResult {
+    let inputs: Vec<String> = ["ok-1", "fails", "ok-2"].map(String::from).to_vec();
+    let spawn = |input: &str| -> io::Result<Child> {
+        if input == "fails" {
+            let exe = std::env::current_exe()?;
+            std::process::Command::new(exe)
+                .arg(FAILING_CHILD)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+        } else {
+            worker::command(input).stdin(Stdio::null()).spawn()
+        }
+    };
+    let Some(results) = finishes(move || run_in_processes(&inputs, 2, spawn)) else {
+        fail!("run_in_processes of 3 children, one of which prints a line and exits with code 3, did not return");
+    };
+    match results.get(1) {
+        Some(Err(_)) => Ok(()),
+        Some(Ok(text)) => fail!(
+            cause = CHILD_STATUS_IGNORED,
+            "the child for \"fails\" printed {} and then exited with code 3, yet its result is Ok({text:?}): a child that did not exit successfully gives an Err, whatever it printed.",
+            shown(FAILING_OUTPUT)
+        ),
+        None => fail!(
+            "3 jobs went in, {} results came out; expected one result per job, in order",
+            results.len()
+        ),
+    }
+}
+
+/// A child that failed got an `Ok` result.
+const CHILD_STATUS_IGNORED: &str = "child-status-ignored";
