@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use check_harness::cpu::{self, ThreadClock};
 use check_harness::sync::{within, within_unless_stuck, Latch, Waited};
+use check_harness::timer_poll;
 use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, human, Check, CheckResult};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
@@ -507,6 +508,13 @@ fn result_once() -> CheckResult {
                     human::duration(used)
                 );
             }
+            // It hardly ran: it may still poll with a sleep or a timeout
+            // between tries, which only what it sleeps in shows.
+            ensure!(
+                timer_poll::polls_on_a_timer(lp.clock, LIMIT) != Some(true),
+                cause = "polls-while-idle",
+                "the input was open and 3 jobs were running (they wait for the check), so nothing could arrive for a while; your loop's thread slept, but on a timer: it woke up again and again to look, instead of sleeping until an event or a result arrives. Which call does your loop make while it waits, and does it have a timeout?"
+            );
         }
         Next::Ended => {
             fail!("the input was still open and 3 jobs were running, but run() returned")

@@ -75,6 +75,15 @@ impl ThreadClock {
     }
 }
 
+impl ThreadClock {
+    /// The kernel's thread id, for other views of the same thread (see
+    /// [`crate::timer_poll`]).
+    #[cfg(target_os = "linux")]
+    pub fn tid(&self) -> libc::pid_t {
+        self.tid
+    }
+}
+
 /// Burns half of `amount` of the calling thread's own CPU time, then
 /// `amount` more ([`burn_own_cpu`], ending early when `stop` says so), and
 /// returns whether it stopped early, and the demand

@@ -40,6 +40,7 @@ pub mod shell_probe;
 pub mod sync;
 pub mod threads;
 pub mod time_limit;
+pub mod timer_poll;
 pub mod trace;
 pub mod trace_wire;
 pub mod tree_memory;
