@@ -35,6 +35,7 @@ use check_harness::cpu::{self, ThreadClock};
 use check_harness::settle::{settled, Settled};
 use check_harness::sync::Latch;
 use check_harness::threads;
+use check_harness::timer_poll;
 use check_harness::trace::{self, LaneKind, Tone};
 use check_harness::{ensure, fail, human, Check, CheckResult, Failure};
 
@@ -583,6 +584,16 @@ fn back_pressure() -> CheckResult {
             "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {} of CPU time, the thread inside submit() was running or ready to run for {}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?",
             human::duration(SPIN_BURN),
             human::duration(used)
+        );
+    }
+    // It hardly ran; it may still poll with a sleep or a timeout between
+    // tries, which only what it sleeps in shows.
+    if timer_poll::polls_on_a_timer(clock, LIMIT) == Some(true) {
+        held.release.count_down();
+        let _ = returns(&extra);
+        fail!(
+            cause = "submit-spins",
+            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but its thread slept on a timer: it woke up again and again to try, instead of sleeping until there is room. What makes a thread sleep until a full bounded channel has room?"
         );
     }
     // Once nothing moves any more, a bounded queue still holds that submit,
