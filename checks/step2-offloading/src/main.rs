@@ -369,6 +369,9 @@ const BLOCKED: &str = "your loop was blocked while the job ran";
 /// The input closed and every job reported, and `run` did not return.
 const RUN_NEVER_RETURNS: &str = "run-never-returns";
 
+/// A thread job ran on a thread of its own, and the loop waited for it.
+const LOOP_WAITS_FOR_JOB: &str = "loop-waits-for-job";
+
 /// A thread job ran on the loop's own thread.
 const JOB_ON_THE_LOOP: &str = "job-on-the-loop";
 
@@ -440,11 +443,9 @@ fn stays_responsive() -> CheckResult {
         ));
     }
     for n in 1..=3 {
-        let answered = lp.expect(
-            Reply::Pong(n),
-            &format!(
-                "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {limit}.\nHand the job to another thread and go straight back to the next event.", limit = human::duration(LIMIT)),
-        );
+        let silent = format!(
+                "{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {limit}.\nHand the job to another thread and go straight back to the next event.", limit = human::duration(LIMIT));
+        let answered = lp.expect(Reply::Pong(n), &silent);
         if answered.is_err() && trace::enabled() {
             // Failed. For the picture: let the job go and see when the
             // pings are answered.
@@ -452,7 +453,12 @@ fn stays_responsive() -> CheckResult {
             gate.count_down();
             lp.linger();
         }
-        answered?;
+        // The job began, on a thread of its own, and the loop still did not
+        // answer: it waits for that thread.
+        answered.map_err(|failure| match began && failure.message == silent {
+            true => failure.with_cause(LOOP_WAITS_FOR_JOB),
+            false => failure,
+        })?;
     }
     ensure!(
         began || started.wait(LIMIT),
@@ -483,6 +489,16 @@ fn result_once() -> CheckResult {
     let all_started = started.wait(LIMIT);
     if on_loop.load(Ordering::SeqCst) {
         return Err(ran_on_the_loop(&gate, &lp, "3 jobs were sent"));
+    }
+    if !all_started && started.remaining() == 2 {
+        // One job began, on a thread of its own, and the loop took no other
+        // job while it runs: it waits for that thread.
+        trace::instant_toned(check_lane(), "1 of 3 started", Tone::Fault);
+        trace::explains_failure(true);
+        fail!(
+            cause = LOOP_WAITS_FOR_JOB,
+            "3 jobs were sent; the first began on a thread of its own, and while it ran (it waits for the check) the other two never started: your loop waited for the first one before it took the next event."
+        );
     }
     if !all_started {
         // The trace shows where the one that started runs.
