@@ -695,14 +695,21 @@ fn child_same_result() -> CheckResult {
                 } else {
                     "neither came back"
                 };
+                if probe.found_joined_arguments() {
+                    return Err(joined_arguments());
+                }
                 fail!(
                     "one job on a thread, one in a child process (heavy_work({N})): {missing} (waited {limit})", limit = human::duration(LIMIT))
             }
             Next::Panicked(payload) => std::panic::resume_unwind(payload),
         }
     }
+    if probe.found_joined_arguments() {
+        return Err(joined_arguments());
+    }
     if probe.found_a_shell() {
         fail!(
+            cause = "started-through-a-shell",
             "the worker was started through a shell (sh -c or the like): a shell between the loop and the worker parses a command string, and any text in it becomes shell syntax.\nStart std::env::current_exe() itself with Command::new, and pass {:?} and the number with .arg, one argument each.",
             subject::worker::WORKER_ARG
         );
@@ -724,7 +731,20 @@ fn child_same_result() -> CheckResult {
     lp.expect_end()
 }
 
+/// The failure for a worker that got its role and the number as one
+/// argument.
+fn joined_arguments() -> check_harness::Failure {
+    check_harness::Failure::because(
+        "arguments-joined",
+        format!(
+            "the worker was started with {:?} and the number as ONE argument, with a space in it: an argument is passed as it is, spaces and all, so the worker did not see its role. Pass them as two arguments, one .arg each.",
+            subject::worker::WORKER_ARG
+        ),
+    )
+}
+
 fn child_off_the_loop() -> CheckResult {
+    let probe = check_harness::shell_probe::ShellProbe::arm();
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     // Only this check's process and its children see this; no other thread
@@ -743,6 +763,9 @@ fn child_off_the_loop() -> CheckResult {
         )?;
     }
     let Some(accepted) = within(LIMIT, move || listener.accept()) else {
+        if probe.found_joined_arguments() {
+            return Err(joined_arguments());
+        }
         fail!(
             "the loop answered the pings, but no worker process started (or it did not get the worker argument as an argument of its own): run this same program (std::env::current_exe()) with .arg({:?}) and .arg(n.to_string())",
             subject::worker::WORKER_ARG

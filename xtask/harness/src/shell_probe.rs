@@ -18,12 +18,21 @@ const ENV: &str = "COURSE_SHELL_PROBE";
 /// Worker side, first thing in `main`: if this process was started as a
 /// worker (its first argument is `role`) while a probe is armed, note
 /// whether a shell started it.
+///
+/// A worker whose first argument is `role` with more after a space (the
+/// role and the rest passed as one argument) notes "joined".
 pub fn note_if_started_by_shell(role: &str) {
-    if std::env::args().nth(1).as_deref() != Some(role) {
+    let first = std::env::args().nth(1).unwrap_or_default();
+    let joined = first
+        .strip_prefix(role)
+        .is_some_and(|rest| rest.starts_with(' '));
+    if first != role && !joined {
         return;
     }
     if let Some(probe) = std::env::var_os(ENV) {
-        let how = if std::env::var_os("PWD").is_some() {
+        let how = if joined {
+            "joined\n"
+        } else if std::env::var_os("PWD").is_some() {
             "shell\n"
         } else {
             "direct\n"
@@ -64,10 +73,20 @@ impl ShellProbe {
     /// For each worker started since [`ShellProbe::arm`], in order: did it
     /// come through a shell?
     pub fn workers_seen(&self) -> Vec<bool> {
+        self.notes().iter().map(|l| l == "shell").collect()
+    }
+
+    /// Did a worker get its role and the rest as one argument, with a space
+    /// in it (`.arg("--worker 5")` instead of two `.arg`s)?
+    pub fn found_joined_arguments(&self) -> bool {
+        self.notes().iter().any(|l| l == "joined")
+    }
+
+    fn notes(&self) -> Vec<String> {
         std::fs::read_to_string(&self.path)
             .unwrap_or_default()
             .lines()
-            .map(|l| l == "shell")
+            .map(String::from)
             .collect()
     }
 }
