@@ -354,7 +354,7 @@ fn lost_update() -> CheckResult {
     })?;
     ensure!(
         tally.bad == 0,
-        "two threads each called hit() once, so the count must end at 2.\nloom explored all {} distinct schedules of the two threads; in {} of them {}: both threads read the same old value, both wrote old + 1, and one hit was lost.",
+        "two threads each called hit() once, so the count must end at 2.\nloom explored all {} distinct schedules of the two threads; in {} of them {}: one hit was lost. The steps below are that schedule: both threads read the count before either had added its one.",
         tally.runs,
         tally.bad,
         tally.first_bad.unwrap_or_default()
