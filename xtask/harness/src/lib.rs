@@ -285,16 +285,47 @@ fn in_learner_code(file: &str) -> bool {
     file.starts_with("exercises/") || file.starts_with("solutions/")
 }
 
+/// The innermost frame of the current backtrace that is in the learner's
+/// code ("exercises/step1-blocking/src/lib.rs:113"), if any.
+fn learner_frame() -> Option<String> {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    trace.lines().find_map(|line| {
+        let place = line.trim().strip_prefix("at ")?.replace('\\', "/");
+        let start = ["exercises/", "solutions/"]
+            .iter()
+            .filter_map(|dir| place.find(dir))
+            .min()?;
+        let place = &place[start..];
+        // "file:line:column": the column is noise for a learner.
+        Some(match place.rsplit_once(':') {
+            Some((file_line, column)) if column.chars().all(|c| c.is_ascii_digit()) => {
+                file_line.to_string()
+            }
+            _ => place.to_string(),
+        })
+    })
+}
+
 /// Runs a check, turning a panic into a failure that says where it happened.
 pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
     panic::set_hook(Box::new(|info| {
         // Where: the learner's line, or "in the check (not your code)"
         // when the panic is in the checks' own code.
+        // A panic inside Rust's library (an overflowing `Duration`
+        // subtraction, say) is placed at the learner's line that called it.
+        let called_from = info
+            .location()
+            .filter(|l| !human::in_checks(l.file()) && !in_learner_code(l.file()))
+            .and_then(|_| learner_frame());
         let location = info
             .location()
             .map(
                 |l| match human::panic_place(l.file(), l.line(), "the check") {
                     place if human::in_checks(l.file()) => format!(", {place}"),
+                    _ if called_from.is_some() => format!(
+                        " (at {}, in a call into Rust's library)",
+                        called_from.as_deref().unwrap_or_default()
+                    ),
                     place => format!(" ({place})"),
                 },
             )
@@ -307,7 +338,8 @@ pub fn run_catching(check: fn() -> CheckResult) -> Outcome {
         let message = format!("{}{location}", explain_panic(&text));
         *last_panic_cause() = info
             .location()
-            .filter(|l| in_learner_code(l.file()) && !text.starts_with("not yet implemented"))
+            .filter(|l| in_learner_code(l.file()) || called_from.is_some())
+            .filter(|_| !text.starts_with("not yet implemented"))
             .map(|_| CODE_PANICKED);
         if is_abort_after_double_panic(&text) {
             // Both panics would be lost in "killed by signal 6".
