@@ -21,6 +21,17 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
     let step = repo.step(step)?;
     let progress = Progress::load(&repo);
     let record = progress.get(&step.id);
+    // A step that did not compile ran no check: no hint is about its
+    // mistake yet, so none is used up.
+    if !all && record.is_some_and(|p| p.compile_error) {
+        anstream::println!(
+            "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line, and the chapter ({}) shows the tools this step uses. Then check again.\n`cargo xtask hint {} --all` shows every hint without using any up.",
+            step.check_command(),
+            step.chapter,
+            step.short_id()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // Only a run that got to the checks says which ones fail (hints can be
     // seen before the first check, which leaves an entry with no run).
     let failing: Option<&Vec<String>> = record
