@@ -686,6 +686,10 @@ fn worker_crash() -> CheckResult {
             );
             Ok(())
         }
+        Err(IpcError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => fail!(
+            cause = "write-error-wins",
+            "the worker died (exit code 3) after {ANSWERED_BEFORE_CRASH} answers, and run_jobs_with returned the writer's error ({e}) instead of IpcError::WorkerDied: a broken pipe only says the worker stopped reading; its answers and its exit status say what happened to it."
+        ),
         Err(other) => fail!(
             "the worker died (exit code 3) after {ANSWERED_BEFORE_CRASH} answers; expected IpcError::WorkerDied, got {other:?}"
         ),
