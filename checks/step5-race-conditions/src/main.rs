@@ -155,6 +155,13 @@ where
                 if better {
                     t.first_steps = schedule::steps();
                 }
+                // A wrong schedule with interleaved threads is never
+                // replaced: the steps after it need no stacks.
+                if (t.first_bad.is_some() || verdict.is_some())
+                    && schedule::interleaved(&t.first_steps)
+                {
+                    schedule::drawn_for_good();
+                }
                 if let Some(Bad { what, cause }) = verdict {
                     t.bad += 1;
                     t.first_bad.get_or_insert(what);

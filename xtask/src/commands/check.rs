@@ -217,7 +217,7 @@ impl grade::Progress for LivePrinter {
                 "{}",
                 paint(
                     DIM,
-                    "  (compiling; the first build after a fresh clone takes a minute)"
+                    "  (compiling; a first build takes up to half a minute)"
                 )
             );
             self.compiled_any = true;
