@@ -293,6 +293,8 @@ impl Timeline {
 /// What holds a `run_jobs` that is stuck for good, where the platform
 /// shows each side's blocking call (Linux: see `probe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Seen only where the platform shows each side's blocking call.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum Jam {
     /// The parent waits for the worker to exit, and the worker waits for
     /// more input in an empty pipe: its stdin was never closed.
