@@ -1100,7 +1100,7 @@ fn process_limit() -> CheckResult {
     // pool that keeps 3 busy starts the next child as soon as one is done.
     let seen = observe(learner_pool, inputs(8), 3, Hold::NewestFirst)?;
     if let Some(what) = &seen.too_many {
-        fail!("run_in_processes(8 jobs, max_alive = 3): {what}; at most 3 children may be alive at once (the most seen was {}). Starting one child per job with no limit is exactly what falls over under load.", seen.most_alive);
+        fail!(cause = TOO_MANY_ALIVE, "run_in_processes(8 jobs, max_alive = 3): {what}; at most 3 children may be alive at once (the most seen was {}). Starting one child per job with no limit is exactly what falls over under load.", seen.most_alive);
     }
     ensure!(
         seen.reached,
@@ -1161,6 +1161,7 @@ fn process_results() -> CheckResult {
     }
     ensure!(
         seen.too_many.is_none() && seen.most_alive <= 2,
+        cause = TOO_MANY_ALIVE,
         "with max_alive = 2, {} children were alive at once",
         seen.most_alive
     );
@@ -1202,6 +1203,9 @@ fn failing_child_is_an_error() -> CheckResult {
         ),
     }
 }
+
+/// More children alive at once than `max_alive`.
+const TOO_MANY_ALIVE: &str = "too-many-alive";
 
 /// A child that failed got an `Ok` result.
 const CHILD_STATUS_IGNORED: &str = "child-status-ignored";
