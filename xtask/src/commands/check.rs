@@ -255,9 +255,25 @@ impl grade::Progress for LivePrinter {
     }
 }
 
+/// "  ✗ title", and how long the check took when that was long enough to
+/// notice (a second or more), so a slow failure can be told from the rest.
+fn print_failed_title(graded: &Graded) {
+    let took = graded.report.duration;
+    if took >= std::time::Duration::from_secs(1) {
+        say!(
+            "  {} {} {}",
+            paint(BAD, "✗"),
+            paint(BOLD, &graded.info.title),
+            paint(DIM, format!("({})", check_harness::human::duration(took)))
+        );
+    } else {
+        say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    }
+}
+
 /// A check that fails for a cause already shown in full above.
 fn print_same_cause(graded: &Graded, step: &Step) {
-    say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    print_failed_title(graded);
     let said = match graded.cause().and_then(|c| step.cause(c)) {
         Some(cause) => format!("also fails because of the above ({})", cause.title),
         None => "also fails because of the above".to_string(),
@@ -302,7 +318,7 @@ fn print_check(graded: &Graded, ladder: &course::Ladder, tier: usize, step: &str
         );
         return;
     }
-    say!("  {} {}", paint(BAD, "✗"), paint(BOLD, &graded.info.title));
+    print_failed_title(graded);
     // The message may quote what the code under test produced.
     say!("{}", ui::indent(&ui::printable(&graded.message(), true), 6));
     print_chart(graded);
