@@ -29,6 +29,10 @@ use timeline::Jam;
 /// say, with a quote or a newline in the text).
 const ANSWER_NOT_JSON: &str = "answer-not-json";
 
+/// `run_jobs` waits for its worker to exit before reading its answers, and
+/// the worker is blocked writing them.
+const WAITS_BEFORE_READING: &str = "waits-before-reading";
+
 /// `run_jobs` waits for its worker to exit while the worker's stdin is
 /// still open, so the worker waits for more jobs and never exits.
 const STDIN_KEPT_OPEN: &str = "stdin-kept-open";
@@ -508,6 +512,10 @@ fn run_within(
             None => fail!("run_jobs failed: {e}"),
         },
         Waited::Returned(Ok(finished)) => Ok(finished),
+        _ if jam == Some(Jam::WaitsBeforeReading) => fail!(
+            cause = WAITS_BEFORE_READING,
+            "run_jobs was stuck for good: your parent was waiting for the worker to exit, while the worker was blocked writing answers that nobody read: a pipe holds only so much, and a worker whose answers fill it cannot go on, let alone exit."
+        ),
         _ if jam == Some(Jam::StdinOpen) => fail!(
             cause = STDIN_KEPT_OPEN,
             "run_jobs was stuck for good: your parent was waiting for the worker to exit, while the worker was waiting for more input, with nothing in the pipe to it. The worker's input ends only when every handle to its stdin is closed."
@@ -601,10 +609,25 @@ fn malformed_line() -> CheckResult {
     });
     let result = match result {
         Waited::Returned(result) => result,
-        hung => fail!(
-            "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with {}.\nA line that does not parse is an error: stop, kill the worker (it will not end by itself), and still wait for it.",
-            hung.how()
-        ),
+        hung => {
+            let jam = matches!(hung, Waited::Stuck).then(timeline::jam).flatten();
+            match jam {
+                Some(Jam::ParentReads) => fail!(
+                    cause = "reads-to-the-end",
+                    "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with {}, blocked reading the worker's output: it was still waiting for more (the end of a line, or of the output) from a worker that sends nothing more. Read one line at a time, and act on each line as it comes.",
+                    hung.how()
+                ),
+                Some(Jam::WaitsBeforeReading) => fail!(
+                    cause = WAITS_BEFORE_READING,
+                    "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with {}, waiting for the worker to exit before reading what it had sent.",
+                    hung.how()
+                ),
+                _ => fail!(
+                    "the worker answered job 0, then sent a line that is not an Answer and went silent; run_jobs_with {}.\nA line that does not parse is an error: stop, kill the worker (it will not end by itself), and still wait for it.",
+                    hung.how()
+                ),
+            }
+        }
     };
     match result {
         Err(IpcError::Malformed { line, .. }) => {

@@ -302,6 +302,13 @@ pub enum Jam {
     /// The parent is blocked writing jobs, and the worker writing answers:
     /// both pipes are full (the pipe deadlock).
     BothFull,
+    /// The parent waits for the worker to exit while answers the worker
+    /// wrote are still unread in the pipe (the worker may be blocked
+    /// writing more).
+    WaitsBeforeReading,
+    /// The parent is blocked reading the worker's output, and the worker
+    /// writes nothing more.
+    ParentReads,
 }
 
 /// Which [`Jam`] holds the worker processes still running now, if the check
@@ -312,19 +319,25 @@ pub fn jam() -> Option<Jam> {
         let workers = check_harness::settle::descendants();
         let seen = probe::parent(&workers);
         let blocked: Vec<_> = workers.iter().filter_map(|&w| probe::worker(w)).collect();
-        let to_worker_empty = seen
-            .pipes
-            .iter()
-            .any(|(name, state, _)| *name == "pipe to worker" && state == "empty");
+        let pipe = |wanted: &str| {
+            seen.pipes
+                .iter()
+                .find(|(name, ..)| *name == wanted)
+                .map(|(_, state, _)| state.as_str())
+        };
+        let to_worker_empty = pipe("pipe to worker") == Some("empty");
+        let answers_unread = pipe("pipe from worker").is_some_and(|state| state != "empty");
+        if seen.waits && answers_unread {
+            return Some(Jam::WaitsBeforeReading);
+        }
+        if seen.waits && blocked.contains(&"reading") && to_worker_empty {
+            return Some(Jam::StdinOpen);
+        }
         match seen.doing? {
-            "parent waits for worker to exit"
-                if blocked.contains(&"reading") && to_worker_empty =>
-            {
-                Some(Jam::StdinOpen)
-            }
             "parent blocked writing to worker" if blocked.contains(&"writing") => {
                 Some(Jam::BothFull)
             }
+            "parent blocked reading from worker" => Some(Jam::ParentReads),
             _ => None,
         }
     }
@@ -339,6 +352,9 @@ pub fn jam() -> Option<Jam> {
 struct Parent {
     /// What the learner's code in this process is blocked in.
     doing: Option<&'static str>,
+    /// Whether one of its threads waits for a child to exit (whatever the
+    /// others do).
+    waits: bool,
     /// Each pipe's lane name, its state, whether a write into it is blocked
     /// (it is full: a pipe stores whole pages, so "full" can come a little
     /// before its capacity in bytes).
@@ -546,7 +562,8 @@ mod probe {
                 seen.pipes.push((name, state, full));
             }
         }
-        if seen.doing.is_none() && mine.iter().any(|&(nr, _)| is_wait(nr)) {
+        seen.waits = mine.iter().any(|&(nr, _)| is_wait(nr));
+        if seen.doing.is_none() && seen.waits {
             seen.doing = Some("parent waits for worker to exit");
         }
         seen
