@@ -29,6 +29,27 @@ mod timeline;
 
 use timeline::check_lane;
 
+/// A job's reply was the worker's first line (`ready`, or what a worker
+/// that does not start well says instead): `Worker::start` did not read it.
+const READY_TAKEN_AS_REPLY: &str = "ready-taken-as-reply";
+
+/// The failure for [`READY_TAKEN_AS_REPLY`] if one of `outcomes`, which
+/// `call` returned, holds a worker's first line as a job's reply.
+fn first_line_as_reply(outcomes: &[Outcome], call: &str) -> Option<check_harness::Failure> {
+    let line = outcomes.iter().find_map(|o| match o {
+        Outcome::ProtocolError(line) if ["ready", "warming up"].contains(&line.trim()) => {
+            Some(line.trim())
+        }
+        _ => None,
+    })?;
+    Some(check_harness::Failure::because(
+        READY_TAKEN_AS_REPLY,
+        format!(
+            "{call} returned {outcomes:?}: a job's reply was `{line}`, the first line the worker writes once it has started, before any job. `Worker::start` must read that line; left unread, it is taken as the first job's reply, and every reply after it goes to the job after its own."
+        ),
+    ))
+}
+
 /// Not one job began in a worker, and jobs timed out: the requests never
 /// reached the workers as whole lines (no line end, or never flushed).
 const REQUEST_NOT_RECEIVED: &str = "request-not-received";
@@ -239,6 +260,9 @@ fn supervise_telling(
         report.outcomes.len(),
         report.outcomes
     );
+    if let Some(failure) = first_line_as_reply(&report.outcomes, &format!("run_all({names:?})")) {
+        return Err(failure);
+    }
     let timed_out = report
         .outcomes
         .iter()
@@ -633,6 +657,9 @@ fn run_leaves_the_worker() -> CheckResult {
     std::env::remove_var(shared::LIFE);
     let limit = Duration::from_millis(300);
     let outcome = worker.run(&Job::new("hang", ""), limit);
+    if let Some(failure) = first_line_as_reply(std::slice::from_ref(&outcome), "Worker::run") {
+        return Err(failure);
+    }
     ensure!(
         outcome == Outcome::TimedOut,
         "the `hang` job never answers; Worker::run with a limit of {} should return TimedOut, got {outcome:?}",
