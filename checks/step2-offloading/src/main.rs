@@ -456,7 +456,10 @@ fn stays_responsive() -> CheckResult {
         // The job began, on a thread of its own, and the loop still did not
         // answer: it waits for that thread.
         answered.map_err(|failure| match began && failure.message == silent {
-            true => failure.with_cause(LOOP_WAITS_FOR_JOB),
+            true => check_harness::Failure::because(
+                LOOP_WAITS_FOR_JOB,
+                format!("{BLOCKED}: a job (still running, it waits for the check) was followed by Ping(1..=3), and Ping({n}) got no answer in {limit}, although the job runs on a thread of its own: the loop waited for that thread instead of going back to the next event.", limit = human::duration(LIMIT)),
+            ),
             false => failure,
         })?;
     }
