@@ -346,7 +346,7 @@ fn reuse_worker() -> CheckResult {
     ensure!(
         report.restarts == 0,
         cause = RESTARTS_MISCOUNTED,
-        "every job succeeded, so no worker needed replacing; the report says {} restarts",
+        "every job succeeded, so no worker needed replacing; the report says restarts = {}",
         report.restarts
     );
     Ok(())
@@ -433,7 +433,7 @@ fn crash_status() -> CheckResult {
     ensure!(
         report.restarts == 2,
         cause = RESTARTS_MISCOUNTED,
-        "two workers died, so two were started to replace them; the report says {} restarts",
+        "two workers died, so two were started to replace them; the report says restarts = {}",
         report.restarts
     );
     Ok(())
@@ -461,7 +461,7 @@ fn hang_killed() -> CheckResult {
     ensure!(
         report.restarts == 1,
         cause = RESTARTS_MISCOUNTED,
-        "the hung worker was replaced once; the report says {} restarts",
+        "the hung worker was replaced once; the report says restarts = {}",
         report.restarts
     );
     Ok(())
@@ -563,14 +563,14 @@ fn slow_start() -> CheckResult {
     ensure!(
         !outcomes_right || report.restarts == 0,
         cause = "restarts-miscounted",
-        "the check held the worker back for {} before it wrote `ready`; run_all waited for it, and both outcomes are right, {:?}, but it reports {} restarts: that one worker ran both jobs, so nothing was restarted.",
+        "the check held the worker back for {} before it wrote `ready`; run_all waited for it, and both outcomes are right, {:?}, but it reports restarts = {}: that one worker ran both jobs, so nothing was restarted.",
         human::duration(START_HOLD),
         o,
         report.restarts
     );
     ensure!(
         outcomes_right || matches!(o[0], Outcome::Ok(_)),
-        "the check held the worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with {} restarts. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        "the check held the worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with restarts = {}. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
         human::duration(START_HOLD),
         o,
         report.restarts
