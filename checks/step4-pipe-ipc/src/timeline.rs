@@ -353,7 +353,8 @@ struct Parent {
     /// What the learner's code in this process is blocked in.
     doing: Option<&'static str>,
     /// Whether one of its threads waits for a child to exit (whatever the
-    /// others do).
+    /// others do). Known on Linux only, like the rest.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     waits: bool,
     /// Each pipe's lane name, its state, whether a write into it is blocked
     /// (it is full: a pipe stores whole pages, so "full" can come a little
