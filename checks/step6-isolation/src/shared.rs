@@ -187,26 +187,23 @@ impl Shared {
 
     /// The workers that exited by themselves (see [`note_own_exit`]).
     pub fn own_exits(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("exits"))
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
+        self.lines_of("exits")
     }
 
     /// The jobs that began in a worker, in order: their request line
     /// reached it whole.
     pub fn begun_jobs(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("began"))
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
+        self.lines_of("began")
     }
 
     /// The jobs that have run, in order.
     pub fn finished_jobs(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("journal"))
+        self.lines_of("journal")
+    }
+
+    /// The lines the workers appended to `file` in the folder.
+    fn lines_of(&self, file: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(file))
             .unwrap_or_default()
             .lines()
             .map(String::from)
