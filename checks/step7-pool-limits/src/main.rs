@@ -1180,7 +1180,11 @@ fn failing_child_is_an_error() -> CheckResult {
                 .stdout(Stdio::piped())
                 .spawn()
         } else {
-            worker::command(input).stdin(Stdio::null()).spawn()
+            // Its notes to the check (on stderr) are of no use here.
+            worker::command(input)
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
         }
     };
     let Some(results) = finishes(move || run_in_processes(&inputs, 2, spawn)) else {
