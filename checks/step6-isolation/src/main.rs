@@ -89,25 +89,12 @@ fn panic_job(_: &str) -> String {
     shared::began("panic");
     shared::linger_before_exit();
     timeline::tell("panic");
-    // A plain message, no backtrace: with RUST_BACKTRACE=1 in the
-    // environment, printing one takes long enough on a busy machine to run
-    // into the supervisor's time limit. The panic itself is real.
-    // Where: this file, which is the check's, not the learner's; said so,
-    // rather than a path that sends the learner into `checks/`.
-    std::panic::set_hook(Box::new(|info| {
-        let place = info.location().map_or(String::new(), |l| {
-            format!(
-                " {}",
-                human::panic_place(l.file(), l.line(), "the check's worker")
-            )
-        });
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .copied()
-            .unwrap_or("a panic");
-        eprintln!("worker: panicked{place}: {message}");
-    }));
+    // No message and no backtrace: printing a backtrace (RUST_BACKTRACE=1
+    // in the environment) takes long enough on a busy machine to run into
+    // the supervisor's time limit, and a message from the check's own
+    // worker would only sit among the learner's output. The panic itself,
+    // and the exit code 101 it ends the process with, are real.
+    std::panic::set_hook(Box::new(|_| {}));
     panic!("the `panic` job panics on purpose");
 }
 
