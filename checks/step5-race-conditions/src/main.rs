@@ -115,6 +115,57 @@ where
     F: Fn() -> Option<B> + Send + Sync + 'static,
     B: Into<Bad>,
 {
+    model(setting, scenario, true)
+}
+
+/// Whether the model checker sees how the code under test synchronizes,
+/// asked once a scenario found nothing wrong: a scenario of several
+/// threads has several schedules whatever they share (loom also orders the
+/// threads' starts and ends), so code built on `std::sync` instead of the
+/// crate's `sync` module passes it unseen. `probe` runs on one spawned
+/// thread and this one, as `consistent-total` does; there, code the model
+/// cannot see has exactly one schedule, and the check says so as that one
+/// does (cause `one-schedule`). The probe's schedules are not drawn.
+#[cfg(loom)]
+fn seen_by_the_model(
+    tally: &Tally,
+    setting: &'static str,
+    probe: impl Fn() + Send + Sync + 'static,
+) -> CheckResult {
+    if tally.bad > 0 {
+        return Ok(());
+    }
+    model(
+        setting,
+        move || {
+            probe();
+            None::<Bad>
+        },
+        false,
+    )
+    .map(|_| ())
+}
+
+#[cfg(not(loom))]
+fn seen_by_the_model(
+    _tally: &Tally,
+    _setting: &'static str,
+    _probe: impl Fn() + Send + Sync + 'static,
+) -> CheckResult {
+    Ok(())
+}
+
+/// [`explore`], with the schedule drawn in the trace or not.
+#[cfg(loom)]
+fn model<F, B>(
+    setting: &'static str,
+    scenario: F,
+    draw: bool,
+) -> Result<Tally, check_harness::Failure>
+where
+    F: Fn() -> Option<B> + Send + Sync + 'static,
+    B: Into<Bad>,
+{
     use check_harness::trace::Tone;
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -176,6 +227,7 @@ where
     check_harness::on_fatal_panic(None);
     let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
     match &tally.first_bad {
+        _ if !draw => {}
         Some(what) => schedule::draw(setting, &tally.first_steps, what, Tone::Fault),
         None if explored.is_ok() => {
             let all = format!("all {} schedules right", tally.runs);
@@ -200,7 +252,7 @@ where
             "the model checker saw only one way to run this, so it could not test anything: your code shares its state through types it cannot see. Use the types from your crate's `sync` module (`sync::Mutex`, `sync::AtomicU64` and the others it lists), not `std::sync` directly."
         );
     }
-    if tally.bad == 0 {
+    if tally.bad == 0 && draw {
         // Shown by the grader only when asked (the check passed).
         eprintln!("loom explored {} schedules, all right", tally.runs);
     }
@@ -352,6 +404,38 @@ where
     [join(a), join(b)]
 }
 
+/// What [`seats_probe`] does, for [`seen_by_the_model`].
+const SEATS_PROBE: &str = "one thread calls taken() while another calls claim_any()";
+
+/// A seat claimed on this thread while a spawned one counts the seats
+/// taken (a claim on the spawned thread might be one loom does not
+/// interleave: tokio-rs/loom#392, see `same_account`).
+fn seats_probe() {
+    let seats = Arc::new(Seats::new(1));
+    let looker = spawn({
+        let seats = seats.clone();
+        move || seats.taken()
+    });
+    seats.claim_any();
+    join(looker);
+}
+
+/// What [`bank_probe`] does, for [`seen_by_the_model`].
+const BANK_PROBE: &str =
+    "one thread reads balances() while another moves 1 from checking to savings";
+
+/// A transfer on this thread while a spawned one reads the balances, the
+/// way round `same_account` explains.
+fn bank_probe() {
+    let bank = Arc::new(Bank::new(1, 0));
+    let looker = spawn({
+        let bank = bank.clone();
+        move || bank.balances()
+    });
+    bank.transfer(Account::Checking, Account::Savings, 1);
+    join(looker);
+}
+
 fn lost_update() -> CheckResult {
     let tally = explore("two threads each call hit() once on one Counter", || {
         let counter = Arc::new(Counter::new());
@@ -359,6 +443,19 @@ fn lost_update() -> CheckResult {
         let count = counter.get();
         (count != 2).then(|| format!("the count ended at {count}"))
     })?;
+    seen_by_the_model(
+        &tally,
+        "one thread calls get() while another calls hit()",
+        || {
+            let counter = Arc::new(Counter::new());
+            let looker = spawn({
+                let counter = counter.clone();
+                move || counter.get()
+            });
+            counter.hit();
+            join(looker);
+        },
+    )?;
     ensure!(
         tally.bad == 0,
         "two threads each called hit() once, so the count must end at 2.\nloom explored all {} distinct schedules of the two threads; in {} of them {}: one hit was lost. The steps below are that schedule: both threads read the count before either had added its one.",
@@ -377,6 +474,7 @@ fn claim_once() -> CheckResult {
         let right = winners == 1 && got.contains(&None) && seats.taken() == 1;
         (!right).then(|| seat_outcome(got))
     })?;
+    seen_by_the_model(&tally, SEATS_PROBE, seats_probe)?;
     let why = if tally.causes == [SEAT_TAKEN_TWICE] {
         ": both saw seat 0 free before either had taken it, so both believe it is theirs."
     } else {
@@ -409,6 +507,7 @@ fn claim_retry() -> CheckResult {
         let right = got == [Some(0), Some(1)];
         (!right).then(|| seat_outcome(got))
     })?;
+    seen_by_the_model(&tally, SEATS_PROBE, seats_probe)?;
     let why = match tally.causes[..] {
         [SEAT_TAKEN_TWICE] => ": both saw the same seat free before either had taken it.",
         [""] => ": one gave up (None) although a seat was still free. When the seat you tried is taken under your feet, what about the next one?",
@@ -440,6 +539,7 @@ fn no_overdraft() -> CheckResult {
             })
         },
     )?;
+    seen_by_the_model(&tally, BANK_PROBE, bank_probe)?;
     ensure!(
         tally.bad == 0,
         "checking holds 100; two threads each try to move 60 to savings. Only one can succeed; the balances must end as [40, 60].\nloom explored all {} distinct schedules; in {} of them {}: both saw 100 >= 60 before either took the money. (A u64 balance that goes below zero wraps around to a huge number.)",
@@ -519,6 +619,7 @@ fn both_directions() -> CheckResult {
             }
         },
     )?;
+    seen_by_the_model(&tally, BANK_PROBE, bank_probe)?;
     tally.verdict(format!(
         "the bank starts with [100, 100]; one thread moves 30 from checking to savings while another moves 50 back from savings to checking, and a third looks at balances(). Both transfers have the money, so both must succeed, every look must add up to 200, and the balances must end as [120, 80].\nloom explored all {} distinct schedules; in {} of them {}.",
         tally.runs,
