@@ -518,9 +518,15 @@ fn result_once() -> CheckResult {
     let (next, open_used) = lp.idle_while_waiting(BURN);
     match next {
         Next::Silent => {
-            if let Some(used) = open_used {
-                ensure!(
-                    used < BURN / 4,
+            const ON_A_TIMER: &str = "the input was open and 3 jobs were running (they wait for the check), so nothing could arrive for a while; your loop's thread slept, but on a timer: it woke up again and again to look, instead of sleeping until an event or a result arrives. Which call does your loop make while it waits, and does it have a timeout?";
+            if let Some(used) = open_used.filter(|used| *used >= BURN / 4) {
+                // A loop that polls every few ms may also be ready to run
+                // for long on a busy machine: what it sleeps in, not the
+                // load, picks the words.
+                if timer_poll::polls_on_a_timer(lp.clock, BURN) == Some(true) {
+                    fail!(cause = "polls-while-idle", "{ON_A_TIMER}");
+                }
+                fail!(
                     cause = "polls-while-idle",
                     "the input was open and 3 jobs were running (they wait for the check), so the loop had nothing to do; while the check used {} of CPU time, your loop's thread was running or ready to run for {}: it kept running instead of waiting. Which call does your loop make while it waits for the next event or result, and does that call block until something arrives?",
                     human::duration(BURN),
@@ -532,7 +538,7 @@ fn result_once() -> CheckResult {
             ensure!(
                 timer_poll::polls_on_a_timer(lp.clock, LIMIT) != Some(true),
                 cause = "polls-while-idle",
-                "the input was open and 3 jobs were running (they wait for the check), so nothing could arrive for a while; your loop's thread slept, but on a timer: it woke up again and again to look, instead of sleeping until an event or a result arrives. Which call does your loop make while it waits, and does it have a timeout?"
+                "{ON_A_TIMER}"
             );
         }
         Next::Ended => {

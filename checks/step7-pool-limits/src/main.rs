@@ -576,9 +576,17 @@ fn back_pressure() -> CheckResult {
     // again and again is ready to run all along (on one CPU as on many).
     let clock = clock_rx.recv_timeout(LIMIT).ok().flatten();
     let (_, used) = cpu::demand_while_burning(clock, SPIN_BURN, || false);
+    const ON_A_TIMER: &str = "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but its thread slept on a timer: it woke up again and again to try, instead of sleeping until there is room. What makes a thread sleep until a full bounded channel has room?";
     if let Some(used) = used.filter(|used| *used >= SPIN_BURN / 4) {
+        // A submit that polls every few ms may also be ready to run for
+        // long on a busy machine: what it sleeps in, not the load, picks
+        // the words.
+        let on_a_timer = timer_poll::polls_on_a_timer(clock, SPIN_BURN) == Some(true);
         held.release.count_down();
         let _ = returns(&extra);
+        if on_a_timer {
+            fail!(cause = "submit-spins", "{ON_A_TIMER}");
+        }
         fail!(
             cause = "submit-spins",
             "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but while the check used {} of CPU time, the thread inside submit() was running or ready to run for {}: it kept running while it waited instead of sleeping. What makes a thread sleep until a full bounded channel has room?",
@@ -591,10 +599,7 @@ fn back_pressure() -> CheckResult {
     if timer_poll::polls_on_a_timer(clock, LIMIT) == Some(true) {
         held.release.count_down();
         let _ = returns(&extra);
-        fail!(
-            cause = "submit-spins",
-            "3 workers busy, 2 jobs queued (the capacity): a 6th submit() had to wait for room, and it did not return, but its thread slept on a timer: it woke up again and again to try, instead of sleeping until there is room. What makes a thread sleep until a full bounded channel has room?"
-        );
+        fail!(cause = "submit-spins", "{ON_A_TIMER}");
     }
     // Once nothing moves any more, a bounded queue still holds that submit,
     // and an unbounded one has let it through.
