@@ -214,6 +214,9 @@ pub fn build_checks(
         }
         stamp::forget(repo, &stamp_name);
     }
+    // From the first file touched to the binary kept, one grader at a time
+    // per target folder.
+    let _turn = BuildTurn::take(repo, &cmd, limit_of_build())?;
     // Cargo goes by modification times: make it see every change of bytes.
     let changed = stamp::changed(previous.as_ref(), &inputs, &target.crate_dir(step));
     let untouched = stamp::touch(repo, &changed);
@@ -238,7 +241,7 @@ pub fn build_checks(
     check_harness::containment::adopt_orphans();
     let (mut child, _listed) =
         check_harness::cleanup::spawn_listed(true, || cmd.spawn()).context("cannot run cargo")?;
-    let limit = build_limit();
+    let limit = limit_of_build();
     let (finished, watched) = std::sync::mpsc::channel::<()>();
     let cargo_pid = child.id();
     let watchdog = std::thread::spawn(move || {
@@ -340,6 +343,7 @@ pub fn build_checks(
         let Some(exe) = exe else {
             bail!("cargo built {package} but did not say where the binary is");
         };
+        hold_for_a_test();
         let mut findings = native;
         findings.extend(before_main::scan(&libraries));
         if !findings.is_empty() && !crate::shipped::maintainer() {
@@ -447,13 +451,118 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// How long a build may take before it is taken for a hang: generous (a
 /// first build of loom on a slow laptop takes minutes), set by
 /// `COURSE_BUILD_TIMEOUT_SECS` where a test needs it short.
-fn build_limit() -> std::time::Duration {
+fn limit_of_build() -> std::time::Duration {
     let secs = std::env::var("COURSE_BUILD_TIMEOUT_SECS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|&s| s > 0)
         .unwrap_or(30 * 60);
     std::time::Duration::from_secs(secs)
+}
+
+/// A grader's turn to build in a target folder: an exclusive lock on
+/// `course-build.lock` there, held from the first source file touched until
+/// the built binary is kept. Two graders sharing the folder (two terminals,
+/// `watch` beside `check`, tests in parallel) would otherwise interleave:
+/// the second one's touch makes cargo compile the learner's crate again
+/// while the first is still reading its library for code that runs before
+/// `main`, or keeping its binary, and the first finds the file gone. Cargo's
+/// own lock covers only the compiling.
+struct BuildTurn(std::fs::File);
+
+impl BuildTurn {
+    /// Waits for the turn (saying so when another grader has it), at most
+    /// `limit`: a turn held that long is a build that hangs, or a process
+    /// that holds the lock without building.
+    fn take(repo: &Repo, build: &Command, limit: std::time::Duration) -> Result<BuildTurn> {
+        let dir = target_dir(repo, build);
+        let path = dir.join("course-build.lock");
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            })
+            .with_context(|| format!("grader error: cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(BuildTurn(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                // A file system without locks: build without a turn, as
+                // before; only graders running at once can meet there.
+                crate::ui::warning(&format!(
+                    "cannot lock {} ({e}); two graders building at once could get in each other's way",
+                    path.display()
+                ));
+                return Ok(BuildTurn(file));
+            }
+        }
+        eprintln!("  (waiting for another grader's build in this folder to finish)");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let locked = file.lock().map(|()| file);
+            let _ = tx.send(locked);
+        });
+        match rx.recv_timeout(limit) {
+            Ok(Ok(file)) => Ok(BuildTurn(file)),
+            Ok(Err(e)) => bail!("grader error: cannot lock {} ({e})", path.display()),
+            Err(_) => bail!(
+                "grader error: another grader has been building in {} for {} s without finishing (its lock is {}); stop it, or end the process that holds that file, and check again",
+                dir.display(),
+                limit.as_secs(),
+                path.display()
+            ),
+        }
+    }
+}
+
+impl Drop for BuildTurn {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// For the grader's own tests (`COURSE_TEST_HOLD_BUILD` = a file the test
+/// holds locked): a build that finished waits here, in its turn, until the
+/// test lets go of the lock, so that a test can start a second grader at a
+/// known moment. It says so first, on stderr.
+fn hold_for_a_test() {
+    let Some(path) = std::env::var_os("COURSE_TEST_HOLD_BUILD") else {
+        return;
+    };
+    eprintln!("  (built; held by the test)");
+    if let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) {
+        let _ = file.lock();
+        let _ = file.unlock();
+    }
+}
+
+/// The target folder `build` writes to: its own `CARGO_TARGET_DIR`, the
+/// grader's, or `target/` beside the workspace's manifest (the nearest
+/// `Cargo.toml` with a `[workspace]` above the course's root).
+fn target_dir(repo: &Repo, build: &Command) -> PathBuf {
+    let named = build
+        .get_envs()
+        .find(|(k, _)| *k == "CARGO_TARGET_DIR")
+        .and_then(|(_, v)| v.map(PathBuf::from))
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from));
+    if let Some(dir) = named {
+        return if dir.is_absolute() {
+            dir
+        } else {
+            repo.root.join(dir)
+        };
+    }
+    repo.root
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .unwrap_or(&repo.root)
+        .join("target")
 }
 
 /// The name of the stamp (and the kept binaries) of `step`'s checks built

@@ -10,9 +10,9 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::fixture;
 #[cfg(unix)]
 use common::lock_released;
+use common::{fixture, std_fixture};
 
 /// The statuses of the checks of the one step graded, in order.
 fn statuses(out: &[u8]) -> Vec<String> {
@@ -232,4 +232,80 @@ fn a_checks_binary_that_hangs_while_listing_is_stopped() {
         "the listing's grandchild is still running"
     );
     assert!(!state.path().join("progress.toml").exists());
+}
+
+/// Two graders building in one target folder at once (two terminals, each
+/// with state of its own here, so that each touches the exercise and has
+/// it compiled again): the second waits for the first one's turn, which
+/// lasts until the first has read its libraries and kept its binary. Without
+/// turns, the second one's compile replaced the library the first was
+/// reading, and the first refused to grade ("… .rlib cannot be read": a CI
+/// run of this file, two tests at once). The first is held in its turn by
+/// the test (`COURSE_TEST_HOLD_BUILD`), so the second is started while the
+/// turn is certainly taken.
+#[test]
+fn two_graders_building_in_one_folder_take_turns() {
+    use std::io::{BufRead, BufReader};
+    let (first_state, second_state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hold_dir = tempfile::tempdir().unwrap();
+    let hold = hold_dir.path().join("hold.lock");
+    let held = std::fs::File::create(&hold).unwrap();
+    held.lock().unwrap();
+    let mut first = std_fixture(first_state.path())
+        .env("COURSE_TEST_HOLD_BUILD", &hold)
+        .args(["check", "step1", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_err = BufReader::new(first.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            first_err.read_line(&mut line).unwrap() > 0,
+            "the first grader ended before its build was held: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("held by the test") {
+            break;
+        }
+    }
+    let second = std_fixture(second_state.path())
+        .args(["check", "step1", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The second says it waits before it touches anything: read that, then
+    // let the first go on.
+    let mut second_err = BufReader::new(second.stderr.unwrap());
+    let mut second_seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            second_err.read_line(&mut line).unwrap() > 0,
+            "the second grader ended without waiting for the first: {second_seen}"
+        );
+        second_seen.push_str(&line);
+        if line.contains("waiting for another grader's build") {
+            break;
+        }
+    }
+    held.unlock().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut first_err, &mut rest).unwrap();
+    let mut first_out = Vec::new();
+    std::io::Read::read_to_end(first.stdout.as_mut().unwrap(), &mut first_out).unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(1), "{seen}{rest}");
+    assert_eq!(statuses(&first_out), UNTOUCHED, "{seen}{rest}");
+    let mut second_rest = String::new();
+    std::io::Read::read_to_string(&mut second_err, &mut second_rest).unwrap();
+    let mut second_out = Vec::new();
+    std::io::Read::read_to_end(&mut second.stdout.unwrap(), &mut second_out).unwrap();
+    assert_eq!(
+        statuses(&second_out),
+        UNTOUCHED,
+        "{second_seen}{second_rest}"
+    );
 }

@@ -16,16 +16,7 @@ use serde_json::Value;
 mod common;
 #[cfg(unix)]
 use common::lock_released;
-use common::{fixture, fixture_root};
-
-fn std_fixture(state: &Path) -> StdCommand {
-    let mut cmd = StdCommand::cargo_bin("xtask").unwrap();
-    cmd.env("COURSE_ROOT", fixture_root())
-        .env("COURSE_STATE_DIR", state)
-        .env("NO_COLOR", "1")
-        .env_remove("FIXTURE_MODE");
-    cmd
-}
+use common::{fixture, std_fixture};
 
 fn pass_count(out: &[u8]) -> u64 {
     let v: Value = serde_json::from_slice(out)

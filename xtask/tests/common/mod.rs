@@ -22,6 +22,18 @@ pub fn fixture(state: &Path) -> Command {
     cmd
 }
 
+/// The grader on the fixture course, with private state, as a
+/// `std::process::Command` (for a test that reads its output as it comes).
+pub fn std_fixture(state: &Path) -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt;
+    let mut cmd = std::process::Command::cargo_bin("xtask").unwrap();
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("COURSE_STATE_DIR", state)
+        .env("NO_COLOR", "1")
+        .env_remove("FIXTURE_MODE");
+    cmd
+}
+
 /// Whether the process that locked `file` is gone: the OS releases a lock
 /// only when its holder dies. The wait is bounded only to catch a hang.
 /// Only Unix tests (interrupts, daemons, hangs) use it.
