@@ -271,7 +271,7 @@ fn two_graders_building_in_one_folder_take_turns() {
             break;
         }
     }
-    let second = std_fixture(second_state.path())
+    let mut second = std_fixture(second_state.path())
         .args(["check", "step1", "--format", "json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -279,7 +279,7 @@ fn two_graders_building_in_one_folder_take_turns() {
         .unwrap();
     // The second says it waits before it touches anything: read that, then
     // let the first go on.
-    let mut second_err = BufReader::new(second.stderr.unwrap());
+    let mut second_err = BufReader::new(second.stderr.take().unwrap());
     let mut second_seen = String::new();
     loop {
         let mut line = String::new();
