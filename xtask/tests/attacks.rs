@@ -251,14 +251,16 @@ fn two_graders_building_in_one_folder_take_turns() {
     let hold = hold_dir.path().join("hold.lock");
     let held = std::fs::File::create(&hold).unwrap();
     held.lock().unwrap();
-    let mut first = std_fixture(first_state.path())
-        .env("COURSE_TEST_HOLD_BUILD", &hold)
-        .args(["check", "step1", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first_err = BufReader::new(first.stderr.take().unwrap());
+    let mut first = Reaped(
+        std_fixture(first_state.path())
+            .env("COURSE_TEST_HOLD_BUILD", &hold)
+            .args(["check", "step1", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first_err = BufReader::new(first.0.stderr.take().unwrap());
     let mut seen = String::new();
     loop {
         let mut line = String::new();
@@ -271,15 +273,17 @@ fn two_graders_building_in_one_folder_take_turns() {
             break;
         }
     }
-    let mut second = std_fixture(second_state.path())
-        .args(["check", "step1", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut second = Reaped(
+        std_fixture(second_state.path())
+            .args(["check", "step1", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     // The second says it waits before it touches anything: read that, then
     // let the first go on.
-    let mut second_err = BufReader::new(second.stderr.take().unwrap());
+    let mut second_err = BufReader::new(second.0.stderr.take().unwrap());
     let mut second_seen = String::new();
     loop {
         let mut line = String::new();
@@ -296,16 +300,29 @@ fn two_graders_building_in_one_folder_take_turns() {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut first_err, &mut rest).unwrap();
     let mut first_out = Vec::new();
-    std::io::Read::read_to_end(first.stdout.as_mut().unwrap(), &mut first_out).unwrap();
-    assert_eq!(first.wait().unwrap().code(), Some(1), "{seen}{rest}");
+    std::io::Read::read_to_end(first.0.stdout.as_mut().unwrap(), &mut first_out).unwrap();
+    assert_eq!(first.0.wait().unwrap().code(), Some(1), "{seen}{rest}");
     assert_eq!(statuses(&first_out), UNTOUCHED, "{seen}{rest}");
     let mut second_rest = String::new();
     std::io::Read::read_to_string(&mut second_err, &mut second_rest).unwrap();
     let mut second_out = Vec::new();
-    std::io::Read::read_to_end(&mut second.stdout.unwrap(), &mut second_out).unwrap();
+    std::io::Read::read_to_end(second.0.stdout.as_mut().unwrap(), &mut second_out).unwrap();
+    let status = second.0.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{second_seen}{second_rest}");
     assert_eq!(
         statuses(&second_out),
         UNTOUCHED,
         "{second_seen}{second_rest}"
     );
+}
+
+/// A child process that is ended and waited for when dropped, so that a
+/// failed assertion leaves nothing running.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
