@@ -46,6 +46,10 @@ pub struct Diagnostic {
     pub is_error: bool,
     /// The primary location: file (relative to the root) and line.
     pub file: Option<(String, usize)>,
+    /// rustc's error code (`E0373`), when it gave one.
+    pub code: Option<String>,
+    /// rustc's message, the first line of `rendered` without the level.
+    pub message: String,
 }
 
 /// What a build produced.
@@ -96,7 +100,16 @@ struct CompilerMessage {
     rendered: Option<String>,
     level: String,
     #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: Option<ErrorCode>,
+    #[serde(default)]
     spans: Vec<Span>,
+}
+
+#[derive(Deserialize)]
+struct ErrorCode {
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -587,6 +600,8 @@ fn diagnostic(message: CompilerMessage) -> Option<Diagnostic> {
         rendered,
         is_error: message.level.starts_with("error"),
         file,
+        code: message.code.map(|c| c.code),
+        message: message.message,
     })
 }
 

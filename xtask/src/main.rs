@@ -20,6 +20,7 @@ mod pinned;
 mod progress;
 mod repo;
 mod report;
+mod rustc_help;
 mod shipped;
 mod stamp;
 mod trace_files;

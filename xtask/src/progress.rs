@@ -45,6 +45,10 @@ pub struct StepProgress {
     /// The last run did not compile.
     #[serde(default)]
     pub compile_error: bool,
+    /// Which of rustc's errors in that run the chapter teaches the way out
+    /// of (`course::RustcHelp::key`), for `hint` to repeat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compile_help: Vec<String>,
     pub first_checked: String,
     pub last_checked: String,
     pub passed_at: Option<String>,
@@ -160,14 +164,15 @@ impl Progress {
     /// Records a step's result and saves the file (a failure to save is a
     /// warning: grading still counts). Two graders running at once (two
     /// terminals, `watch` beside `check`) take turns, so neither loses the
-    /// other's record.
+    /// other's record. `compile_error` is `None` when the checks ran, and
+    /// otherwise the keys of the compile errors the chapter explains.
     pub fn record(
         repo: &Repo,
         step_id: &str,
         passed: usize,
         total: usize,
         failing: Vec<(String, Option<String>)>,
-        compile_error: bool,
+        compile_error: Option<&[String]>,
         hints_shown: &[(String, usize)],
     ) {
         let _lock = Lock::take(repo);
@@ -181,8 +186,9 @@ impl Progress {
         entry.last_checked = now.clone();
         entry.checks_passed = passed;
         entry.checks_total = total;
-        entry.compile_error = compile_error;
-        entry.passed = !compile_error && passed == total && failing.is_empty();
+        entry.compile_error = compile_error.is_some();
+        entry.compile_help = compile_error.unwrap_or_default().to_vec();
+        entry.passed = compile_error.is_none() && passed == total && failing.is_empty();
         entry.failing_causes = failing
             .iter()
             .filter_map(|(check, cause)| Some((check.clone(), cause.clone()?)))
@@ -416,7 +422,7 @@ mod tests {
             std::thread::scope(|s| {
                 for step in &steps {
                     let repo = &repo;
-                    s.spawn(move || Progress::record(repo, step, 1, 1, Vec::new(), false, &[]));
+                    s.spawn(move || Progress::record(repo, step, 1, 1, Vec::new(), None, &[]));
                 }
             });
             let progress = Progress::load(&repo);
@@ -443,7 +449,7 @@ mod tests {
             0,
             2,
             vec![("x".into(), Some("x-closed".into())), ("w".into(), None)],
-            false,
+            None,
             &shown("x", 1),
         );
         let progress = Progress::load(&repo);
@@ -457,7 +463,7 @@ mod tests {
         Progress::saw_hints(&repo, "step1-a", &shown("x", 3));
         Progress::saw_hints(&repo, "step1-a", &shown("x", 2));
         Progress::saw_hints(&repo, "step1-a", &shown("y", 1));
-        Progress::record(&repo, "step1-a", 2, 2, Vec::new(), false, &[]);
+        Progress::record(&repo, "step1-a", 2, 2, Vec::new(), None, &[]);
         let progress = Progress::load(&repo);
         let step = progress.get("step1-a").unwrap();
         assert!(step.passed);

@@ -66,6 +66,25 @@ fn a_compile_error_is_shown_once_and_names_the_file() {
         "{stdout}"
     );
     assert!(!stdout.contains("✓"), "no check runs after a compile error");
+    // The course teaches the way out of E0308: the grader says what it
+    // means and where the chapter explains it, under rustc's error...
+    let unwrapped = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let pointer = "rustc's E0308: The function promises one type and returns another. Read \"Types that agree\" in the chapter (book/src/step1-fixture.md).";
+    assert_eq!(unwrapped.matches(pointer).count(), 1, "{stdout}");
+    // ...and `hint` says it again, using up no hint of a check.
+    let hint = xtask(state.path())
+        .args(["hint", "step1"])
+        .output()
+        .unwrap();
+    let hint_out = String::from_utf8_lossy(&hint.stdout);
+    assert!(hint.status.success(), "{hint_out}");
+    let hint_unwrapped = hint_out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        hint_unwrapped.contains("stopped at a compile error"),
+        "{hint_out}"
+    );
+    assert!(hint_unwrapped.contains(pointer), "{hint_out}");
+    assert!(!hint_out.contains("1 of 3"), "{hint_out}");
 
     let json = xtask(state.path())
         .args(["check", "step1", "--format", "json"])
@@ -93,7 +112,19 @@ fn a_changed_signature_is_blamed_on_the_exercise_not_the_checks() {
             "the checks do not compile against your exercise",
         ))
         .stdout(predicate::str::contains("public names or signatures"))
-        .stdout(predicate::str::contains("cargo xtask reset step1"));
+        .stdout(predicate::str::contains("cargo xtask reset step1"))
+        // E0061 (wrong number of arguments) is not one the course explains.
+        .stdout(predicate::str::contains("rustc's E0").not());
+    let hint = xtask(state.path())
+        .args(["hint", "step1"])
+        .output()
+        .unwrap();
+    let hint_out = String::from_utf8_lossy(&hint.stdout);
+    assert!(
+        hint_out.contains("stopped at a compile error"),
+        "{hint_out}"
+    );
+    assert!(!hint_out.contains("rustc's E0"), "{hint_out}");
 }
 
 /// `cargo xtask watch` on the fixture, its stdout read line by line.

@@ -151,6 +151,11 @@ pub struct Step {
     /// its own hints (see [`CauseInfo`]).
     #[serde(rename = "cause", default)]
     pub causes: Vec<CauseInfo>,
+    /// `[[step.rustc]]`: the compile errors a learner meets in this step,
+    /// each with the chapter section that teaches the way out (see
+    /// [`RustcHelp`]).
+    #[serde(rename = "rustc", default)]
+    pub rustc_help: Vec<RustcHelp>,
     /// `[step.trace]`: the pair of traces the chapter shows.
     pub trace: Option<BookTrace>,
 }
@@ -257,6 +262,52 @@ pub struct CauseInfo {
     pub title: String,
     /// The hints, in the order they unfold, at least [`MIN_HINT_TIERS`].
     pub hints: Vec<String>,
+}
+
+/// `[[step.rustc]]`: a compile error of the step's exercise that the
+/// chapter teaches the way out of. When rustc reports `code` (and, if
+/// `when` is given, its message contains `when`), `check` adds `says` and
+/// the chapter's section to rustc's output, and `hint` repeats them.
+///
+/// ```toml
+/// [[step.rustc]]
+/// code = "E0373"
+/// says = "what this error means in this exercise"
+/// section = "Borrowing: scoped threads"
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RustcHelp {
+    /// rustc's error code (`E0373`).
+    pub code: String,
+    /// A piece of rustc's message that tells this case from others of the
+    /// same code.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// One or two sentences: what the error means in this exercise.
+    pub says: String,
+    /// The heading (without the `#`s) of the chapter section to read.
+    pub section: String,
+}
+
+impl RustcHelp {
+    /// Whether this entry is about rustc's error `code` with `message`.
+    pub fn matches(&self, code: &str, message: &str) -> bool {
+        self.code == code
+            && self
+                .when
+                .as_ref()
+                .is_none_or(|w| message.contains(w.as_str()))
+    }
+
+    /// The name progress keeps for this entry (`E0277` or
+    /// `E0277/unwind boundary`).
+    pub fn key(&self) -> String {
+        match &self.when {
+            Some(when) => format!("{}/{when}", self.code),
+            None => self.code.clone(),
+        }
+    }
 }
 
 /// The hints a failure shows: those of the cause it named, when the step
@@ -436,6 +487,7 @@ impl Course {
         }
         for step in &self.steps {
             step.validate_causes()?;
+            step.validate_rustc_help()?;
         }
         for step in &self.steps {
             if let Some(trace) = &step.trace {
@@ -569,6 +621,40 @@ impl Step {
     /// The cargo package that holds the step's checks (a binary).
     pub fn checks_package(&self) -> String {
         format!("{}-checks", self.id)
+    }
+
+    /// The help for rustc's error `code` with `message`, if the step has any.
+    pub fn rustc_help_for(&self, code: &str, message: &str) -> Option<&RustcHelp> {
+        self.rustc_help.iter().find(|h| h.matches(code, message))
+    }
+
+    fn validate_rustc_help(&self) -> Result<(), String> {
+        let mut keys = std::collections::HashSet::new();
+        for help in &self.rustc_help {
+            let well_formed = help.code.len() == 5
+                && help.code.starts_with('E')
+                && help.code[1..].bytes().all(|b| b.is_ascii_digit());
+            if !well_formed {
+                return Err(format!(
+                    "[[step.rustc]] of step `{}` has code `{}`; rustc's codes look like `E0373`",
+                    self.id, help.code
+                ));
+            }
+            if help.says.trim().is_empty() || help.section.trim().is_empty() {
+                return Err(format!(
+                    "[[step.rustc]] `{}` of step `{}` needs `says` and `section`",
+                    help.code, self.id
+                ));
+            }
+            if !keys.insert(help.key()) {
+                return Err(format!(
+                    "[[step.rustc]] `{}` appears twice in step `{}`",
+                    help.key(),
+                    self.id
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The chapter's path relative to `book/src`.
@@ -782,5 +868,42 @@ hints = ["What is A?", "Use A.", "Do A, then B."]
             c.steps[0].memory_limit(&c, &c.steps[0].checks[0]),
             2048 << 20
         );
+    }
+
+    #[test]
+    fn a_compile_error_help_matches_its_code_and_message() {
+        let help = |code: &str, when: Option<&str>| {
+            let when = when
+                .map(|w| format!("when = \"{w}\"\n"))
+                .unwrap_or_default();
+            format!("{GOOD}\n[[step.rustc]]\ncode = \"{code}\"\n{when}says = \"S\"\nsection = \"One\"\n")
+        };
+        let c = Course::parse(&help("E0277", Some("unwind")), Path::new("course.toml")).unwrap();
+        let step = &c.steps[0];
+        assert!(step
+            .rustc_help_for("E0277", "may cross an unwind boundary")
+            .is_some());
+        assert!(step.rustc_help_for("E0277", "cannot be sent").is_none());
+        assert!(step.rustc_help_for("E0373", "unwind").is_none());
+        assert_eq!(step.rustc_help[0].key(), "E0277/unwind");
+        let any = Course::parse(&help("E0373", None), Path::new("course.toml")).unwrap();
+        assert!(any.steps[0].rustc_help_for("E0373", "anything").is_some());
+        assert_eq!(any.steps[0].rustc_help[0].key(), "E0373");
+        for bad in ["0373", "E373", "e0373", "E03733"] {
+            let err = Course::parse(&help(bad, None), Path::new("course.toml")).unwrap_err();
+            assert!(
+                err.to_string().contains("rustc's codes look like"),
+                "{bad}: {err}"
+            );
+        }
+        let twice = format!(
+            "{}{}",
+            help("E0373", None),
+            &help("E0373", None)[GOOD.len()..]
+        );
+        let err = Course::parse(&twice, Path::new("course.toml")).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
+        let empty = help("E0373", None).replace("says = \"S\"", "says = \" \"");
+        assert!(Course::parse(&empty, Path::new("course.toml")).is_err());
     }
 }

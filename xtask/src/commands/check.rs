@@ -14,6 +14,7 @@ use crate::pinned;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report::{self, CheckJson, Totals};
+use crate::rustc_help;
 use crate::trace_files;
 use crate::ui::{self, paint, say, BAD, BOLD, DIM, NOTE, OK, WARN};
 use crate::Format;
@@ -155,14 +156,24 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
                 .collect(),
             StepResult::CompileError { .. } => Vec::new(),
         };
-        let compile_error = matches!(result, StepResult::CompileError { .. });
+        // After a compile error: which of rustc's errors the chapter
+        // teaches, for `hint` to repeat.
+        let compile_error: Option<Vec<String>> = match &result {
+            StepResult::CompileError { diagnostics } => Some(
+                rustc_help::for_errors(step, diagnostics)
+                    .iter()
+                    .map(|h| h.key())
+                    .collect(),
+            ),
+            StepResult::Ran { .. } => None,
+        };
         Progress::record(
             repo,
             &step.id,
             passed,
             total,
             failing,
-            compile_error,
+            compile_error.as_deref(),
             &printer.hints_shown,
         );
     }
@@ -466,12 +477,30 @@ fn compile_error_advice(
         }
     }
     let again = step.check_command();
+    let helps = rustc_help::for_errors(step, diagnostics);
+    let explained: Vec<String> = helps.iter().map(|h| rustc_help::explain(step, h)).collect();
     if !places.is_empty() {
-        format!(
+        let mut advice = format!(
             "{} the {} does not compile. Fix {}, then run `{again}` again.",
             paint(BAD, "✗"),
             target.name(),
             places.join(", ")
+        );
+        for text in explained {
+            advice.push('\n');
+            advice.push_str(&text);
+        }
+        advice
+    } else if !explained.is_empty() {
+        // The error shows up where the checks use the learner's types (a
+        // `Bank` holding a `RefCell`, shared between the checks' threads):
+        // the signatures are as given, what the types hold is not.
+        format!(
+            "{} the checks do not compile against your {}: the error shows up in {}, where the checks use your types as the exercise describes them.\n{}",
+            paint(BAD, "✗"),
+            target.name(),
+            if elsewhere.is_empty() { "the checks".to_string() } else { elsewhere.join(", ") },
+            explained.join("\n")
         )
     } else {
         format!(

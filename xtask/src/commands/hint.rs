@@ -14,6 +14,7 @@ use course::{CheckInfo, Ladder, Step};
 use crate::progress::{Progress, StepProgress};
 use crate::repo::Repo;
 use crate::report::wrap;
+use crate::rustc_help;
 use crate::ui::{indent, paint, BOLD, DIM, NOTE};
 
 pub fn run(step: &str, all: bool) -> Result<ExitCode> {
@@ -23,11 +24,30 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
     let record = progress.get(&step.id);
     // A step that did not compile ran no check: no hint is about its
     // mistake yet, so none is used up.
-    if !all && record.is_some_and(|p| p.compile_error) {
+    if let Some(record) = record.filter(|p| p.compile_error && !all) {
+        let helps: Vec<_> = record
+            .compile_help
+            .iter()
+            .filter_map(|key| rustc_help::by_key(step, key))
+            .collect();
+        if helps.is_empty() {
+            anstream::println!(
+                "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line, and the chapter ({}) shows the tools this step uses. Then check again.",
+                step.check_command(),
+                step.chapter,
+            );
+        } else {
+            anstream::println!(
+                "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line. What the chapter says about it:",
+                step.check_command(),
+            );
+            for help in helps {
+                anstream::println!("{}", rustc_help::explain(step, help));
+            }
+            anstream::println!("Then check again.");
+        }
         anstream::println!(
-            "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line, and the chapter ({}) shows the tools this step uses. Then check again.\n`cargo xtask hint {} --all` shows every hint without using any up.",
-            step.check_command(),
-            step.chapter,
+            "`cargo xtask hint {} --all` shows every hint without using any up.",
             step.short_id()
         );
         return Ok(ExitCode::SUCCESS);
