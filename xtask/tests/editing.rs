@@ -28,13 +28,29 @@ struct Restore(String);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        std::fs::write(exercise_lib(), &self.0).unwrap();
+        save(&self.0);
     }
+}
+
+/// Replaces the exercise's `lib.rs` in one step, as an editor's save does:
+/// written beside the crate's sources, then renamed over the file, so that
+/// a `watch` woken meanwhile never reads half a file (a plain write
+/// empties the file first, and an empty file is other bytes).
+fn save(text: &str) {
+    let lib = exercise_lib();
+    let staged = lib
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lib.rs.saving");
+    std::fs::write(&staged, text).unwrap();
+    std::fs::rename(&staged, &lib).unwrap();
 }
 
 fn edit(new_text: &str) -> Restore {
     let original = std::fs::read_to_string(exercise_lib()).unwrap();
-    std::fs::write(exercise_lib(), new_text).unwrap();
+    save(new_text);
     Restore(original)
 }
 
@@ -142,6 +158,7 @@ impl Watch {
             .env("COURSE_ROOT", fixture_root())
             .env("COURSE_STATE_DIR", state.path())
             .env("NO_COLOR", "1")
+            .env("COURSE_TEST_WATCH_WAKES", "1")
             .env_remove("FIXTURE_MODE")
             .arg("watch")
             .args(args)
@@ -177,20 +194,49 @@ impl Watch {
         }
     }
 
-    /// How many checks started during the next `period`. A spurious
-    /// re-check starts within a debounce interval (0.3 s) of the event that
-    /// caused it, so a few seconds of quiet show there was none.
-    fn checks_during(&self, period: Duration) -> usize {
-        let until = std::time::Instant::now() + period;
-        let mut checks = 0;
-        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains("Checking 1. A fixture step") => checks += 1,
+    /// Whether a check started before a line containing `what`: `Some(0)`
+    /// when none did, `Some(1)` as soon as one does, `None` if the line
+    /// never came (the limit only catches a hang).
+    fn checks_before(&self, what: &str) -> Option<usize> {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) if line.contains(what) => return Some(0),
+                Ok(line) if line.contains("Checking 1. A fixture step") => return Some(1),
                 Ok(_) => {}
-                Err(_) => break,
+                Err(_) => return None,
             }
         }
-        checks
+    }
+
+    /// Writes a file beside the exercise's sources, which no check reads,
+    /// and returns the number of checks started before watch said it was
+    /// woken for it and checked nothing. File events come in the order the
+    /// files were written, so every event before this one has then been
+    /// looked at: a count of 0 proves that none of them started a check.
+    fn checks_before_barrier(&self, n: u32) -> Option<usize> {
+        let name = format!("barrier-{n}.txt");
+        let barrier = Remove(fixture_root().join("exercises/step1-fixture").join(&name));
+        std::fs::write(&barrier.0, "a file no check reads").unwrap();
+        self.checks_before(&name)
+    }
+
+    /// The number of checks started before `ticks` poll ticks in a row
+    /// looked at the files and checked nothing.
+    fn checks_before_quiet_ticks(&self, ticks: usize) -> Option<usize> {
+        let mut checks = 0;
+        for _ in 0..ticks {
+            checks += self.checks_before("(watch: not checked, same bytes; woken for []")?;
+        }
+        Some(checks)
+    }
+}
+
+/// Removes a file when dropped.
+struct Remove(PathBuf);
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -223,18 +269,13 @@ fn watch_checks_once_then_only_when_the_bytes_change() {
         watch.wait_for("Watching exercises/step1-fixture"),
         "watch never finished its first check"
     );
-    // Idle: the check itself opened the files; that is no reason to check.
-    assert_eq!(
-        watch.checks_during(Duration::from_secs(10)),
-        0,
-        "an idle watch checked again"
-    );
-    // A save of the same bytes is not a change.
+    // Idle: the check itself opened the files, which is no reason to
+    // check; and a save of the same bytes is not a change.
     let restore = edit(&original);
     assert_eq!(
-        watch.checks_during(Duration::from_secs(3)),
-        0,
-        "saving the same bytes re-checked"
+        watch.checks_before_barrier(1),
+        Some(0),
+        "an idle watch, or a save of the same bytes, checked again"
     );
     // Other bytes are, and are checked once.
     let _edit = edit(RIGHT);
@@ -247,8 +288,8 @@ fn watch_checks_once_then_only_when_the_bytes_change() {
         "the check did not see the edit"
     );
     assert_eq!(
-        watch.checks_during(Duration::from_secs(3)),
-        0,
+        watch.checks_before_barrier(2),
+        Some(0),
         "one edit was checked more than once"
     );
     drop(restore);
@@ -625,12 +666,6 @@ fn a_global_allocator_and_an_unmangled_symbol_are_refused() {
 fn watch_ignores_files_the_code_under_test_writes() {
     let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
     let log = fixture_root().join("exercises/step1-fixture/debug.log");
-    struct Remove(PathBuf);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
     let _log = Remove(log.clone());
     let logging = |n: u32| {
         format!(
@@ -651,21 +686,22 @@ fn watch_ignores_files_the_code_under_test_writes() {
             && !fixture_root().join("relative-debug.log").exists(),
         "a relative path landed in the course, not in the check's own folder"
     );
-    // Five poll ticks: each compares the files again.
+    // Two poll ticks after the log was written: each compares the files
+    // again, and says it checked nothing.
     assert_eq!(
-        watch.checks_during(Duration::from_secs(5)),
-        0,
+        watch.checks_before_quiet_ticks(2),
+        Some(0),
         "the log re-checked"
     );
-    std::fs::write(exercise_lib(), logging(42)).unwrap();
+    save(&logging(42));
     assert!(
         watch.wait_for("Checking 1. A fixture step"),
         "a real edit was not checked"
     );
     assert!(watch.wait_for("Watching exercises/step1-fixture"));
     assert_eq!(
-        watch.checks_during(Duration::from_secs(5)),
-        0,
+        watch.checks_before_quiet_ticks(2),
+        Some(0),
         "the log re-checked"
     );
 }
