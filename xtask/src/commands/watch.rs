@@ -5,7 +5,9 @@
 //! answered by comparing the SHA-1 of the exercise's files with what they
 //! were when the last check started. File systems report much that is not a
 //! change (Linux reports every open, and each check opens the exercise's files
-//! itself; an editor may save the same bytes again), and none of it re-checks.
+//! itself; an editor may save the same bytes again), and none of it re-checks;
+//! events that only say a file was read do not even wake `watch` up, or
+//! its own comparison would wake it again.
 //! Enter always re-checks.
 
 use std::io::{BufRead, IsTerminal};
@@ -15,8 +17,10 @@ use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{new_debouncer, Debouncer};
+use notify::{
+    event::{AccessKind, AccessMode},
+    EventKind, RecommendedWatcher, RecursiveMode, Watcher,
+};
 
 use crate::build::Target;
 use crate::commands::check::check_step;
@@ -190,10 +194,42 @@ fn read_enter(tx: Sender<Wake>, manual: bool) {
     });
 }
 
+/// How long the files must be quiet before a burst of events is one
+/// wake-up: a save arrives as several events.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Whether an event only says that a file was read (opened, closed after
+/// reading, listed). A close after writing says that a write finished.
+fn is_only_a_read(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Access(access) if *access != AccessKind::Close(AccessMode::Write))
+}
+
+/// Turns bursts of file events into one [`Wake::Files`] each, once the files
+/// have been quiet for [`QUIET`]: it sleeps until the first event of a
+/// burst, then until none has come for that long.
+fn debounce(bursts: mpsc::Receiver<Vec<String>>, tx: Sender<Wake>) {
+    std::thread::spawn(move || {
+        while let Ok(mut names) = bursts.recv() {
+            loop {
+                match bursts.recv_timeout(QUIET) {
+                    Ok(more) => names.extend(more),
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            names.sort();
+            names.dedup();
+            if tx.send(Wake::Files(names)).is_err() {
+                return;
+            }
+        }
+    });
+}
+
 /// Where file wake-ups come from.
 enum Source {
     Native {
-        debouncer: Debouncer<RecommendedWatcher>,
+        watcher: RecommendedWatcher,
         watched: Option<PathBuf>,
         tx: Sender<Wake>,
     },
@@ -211,27 +247,36 @@ impl Source {
                     ui::warning(&format!("{why}: watching by looking at the files every second instead (as with --poll)"));
                     return Source::poll(tx);
                 }
-                let events = tx.clone();
-                // Saves arrive as bursts of events; wait for a quiet moment.
-                let handler = move |result: notify_debouncer_mini::DebounceEventResult| {
-                    if let Ok(list) = result {
-                        let relevant: Vec<String> = list
-                            .iter()
-                            .filter(|e| !e.path.components().any(|c| c.as_os_str() == "target"))
-                            .filter_map(|e| e.path.file_name())
-                            .map(|name| name.to_string_lossy().into_owned())
-                            .collect();
-                        if !relevant.is_empty() {
-                            let _ = events.send(Wake::Files(relevant));
-                        }
+                let (events, bursts) = mpsc::channel::<Vec<String>>();
+                // Reading a file is an event too on Linux (an open, a
+                // close): the checks read the exercise, and so does the
+                // comparison each wake-up makes. Were they wake-ups, an idle
+                // watch would wake itself every debounce interval for ever.
+                let handler = move |result: notify::Result<notify::Event>| {
+                    let Ok(event) = result else { return };
+                    if is_only_a_read(&event.kind) {
+                        return;
+                    }
+                    let names: Vec<String> = event
+                        .paths
+                        .iter()
+                        .filter(|p| !p.components().any(|c| c.as_os_str() == "target"))
+                        .filter_map(|p| p.file_name())
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .collect();
+                    if !names.is_empty() {
+                        let _ = events.send(names);
                     }
                 };
-                match new_debouncer(Duration::from_millis(300), handler) {
-                    Ok(debouncer) => Source::Native {
-                        debouncer,
-                        watched: None,
-                        tx,
-                    },
+                match notify::recommended_watcher(handler) {
+                    Ok(watcher) => {
+                        debounce(bursts, tx.clone());
+                        Source::Native {
+                            watcher,
+                            watched: None,
+                            tx,
+                        }
+                    }
                     Err(e) => {
                         ui::warning(&format!("cannot watch files on this system ({e}): looking at them every second instead"));
                         Source::poll(tx)
@@ -254,7 +299,7 @@ impl Source {
     /// Watches `dir` (and stops watching the previous one).
     fn follow(&mut self, dir: &Path) {
         let Source::Native {
-            debouncer,
+            watcher,
             watched,
             tx,
         } = self
@@ -265,9 +310,9 @@ impl Source {
             return;
         }
         if let Some(old) = watched.take() {
-            let _ = debouncer.watcher().unwatch(&old);
+            let _ = watcher.unwatch(&old);
         }
-        match debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+        match watcher.watch(dir, RecursiveMode::Recursive) {
             Ok(()) => *watched = Some(dir.to_path_buf()),
             Err(e) => {
                 ui::warning(&format!(
