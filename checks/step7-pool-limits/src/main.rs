@@ -145,8 +145,6 @@ impl Gauge {
     }
 }
 
-/// Every job ran, and then `shutdown` got stuck with every thread waiting:
-/// the workers still wait for jobs.
 /// The pool has more or fewer worker threads than `workers`.
 const WORKER_COUNT: &str = "worker-count";
 
@@ -155,7 +153,29 @@ const WORKER_COUNT: &str = "worker-count";
 /// out.
 const JOBS_TAKE_TURNS: &str = "jobs-take-turns";
 
+/// Every job ran, and then `shutdown` got stuck with every thread waiting:
+/// the workers still wait for jobs.
 const QUEUE_NOT_CLOSED: &str = "queue-not-closed";
+
+/// With the queue full, `submit` ran the job itself, on the caller's thread.
+const SUBMIT_RUNS_JOB: &str = "submit-runs-job";
+
+thread_local! {
+    /// Set on a thread of the check while it is inside `submit`: a job that
+    /// starts on such a thread was run by `submit` itself.
+    static IN_SUBMIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Submits `job` with the thread marked as inside `submit` (see
+/// [`IN_SUBMIT`]).
+fn submit_marked(pool: &ThreadPool, job: impl FnOnce() + Send + 'static) {
+    IN_SUBMIT.with(|inside| inside.set(true));
+    pool.submit(job);
+    IN_SUBMIT.with(|inside| inside.set(false));
+}
+
+/// What [`SUBMIT_RUNS_JOB`] observed.
+const RAN_INSIDE_SUBMIT: &str = "ThreadPool::new(3, 2): with its queue full, submit() ran the job itself, on the thread that called submit(), and returned once the job had run. submit() should wait until there is room, and leave the job to the pool's workers.";
 
 /// `submit` returned while the queue was full, and its job never ran.
 const SUBMIT_DROPS_JOBS: &str = "submit-drops-jobs";
@@ -304,6 +324,8 @@ struct Held {
     one_more: Arc<Latch>,
     release: Arc<Latch>,
     finished: Arc<AtomicUsize>,
+    /// A job started on a thread inside `submit` (see [`IN_SUBMIT`]).
+    ran_inside_submit: Arc<AtomicBool>,
 }
 
 impl Held {
@@ -320,6 +342,7 @@ impl Held {
             one_more: Arc::new(Latch::new(n + 1)),
             release: Arc::new(Latch::new(1)),
             finished: Arc::default(),
+            ran_inside_submit: Arc::default(),
         }
     }
 
@@ -332,9 +355,17 @@ impl Held {
             self.finished.clone(),
             self.tracing.clone(),
         );
+        let ran_inside_submit = self.ran_inside_submit.clone();
         let (limit, id) = (self.n, self.made.fetch_add(1, Ordering::SeqCst) + 1);
         let running = trace::counter_lane("jobs running", Some(limit as u64));
         move || {
+            if IN_SUBMIT.with(|inside| inside.get()) {
+                // Run by `submit` on the caller's thread: not held, so that
+                // the caller is not kept waiting by the check.
+                ran_inside_submit.store(true, Ordering::SeqCst);
+                finished.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
             let span = {
                 let _together = tracing.lock().unwrap_or_else(|e| e.into_inner());
                 let now = gauge.enter();
@@ -535,8 +566,15 @@ fn back_pressure() -> CheckResult {
     let (pool, started_threads) = counted_pool(3, 2);
     let pool = Arc::new(pool);
     for _ in 0..3 {
-        pool.submit(held.job());
+        submit_marked(&pool, held.job());
     }
+    // Before its workers take the first two jobs, the queue can be full for
+    // a moment: a submit that runs the job itself may do it here already.
+    ensure!(
+        !held.ran_inside_submit.load(Ordering::SeqCst),
+        cause = SUBMIT_RUNS_JOB,
+        "{RAN_INSIDE_SUBMIT}"
+    );
     if !until_or_settled(&no_children, || held.first_n.remaining() == 0) {
         let running = held.gauge.running.load(Ordering::SeqCst);
         held.release.count_down();
@@ -553,7 +591,7 @@ fn back_pressure() -> CheckResult {
         let (pool, jobs) = (pool.clone(), [held.job(), held.job()]);
         move || {
             for job in jobs {
-                pool.submit(job);
+                submit_marked(&pool, job);
             }
         }
     });
@@ -567,7 +605,7 @@ fn back_pressure() -> CheckResult {
         let (pool, job) = (pool.clone(), held.job());
         move || {
             let _ = clock_tx.send(ThreadClock::current());
-            pool.submit(job)
+            submit_marked(&pool, job);
         }
     });
     // While it waits, the check burns a known amount of its own CPU time and
@@ -609,6 +647,11 @@ fn back_pressure() -> CheckResult {
     // queue, may be why submit returned.
     let running = held.gauge.running.load(Ordering::SeqCst);
     held.release.count_down();
+    ensure!(
+        !held.ran_inside_submit.load(Ordering::SeqCst),
+        cause = SUBMIT_RUNS_JOB,
+        "{RAN_INSIDE_SUBMIT}"
+    );
     ensure!(
         !returned_early || running <= 3,
         cause = WORKER_COUNT,
