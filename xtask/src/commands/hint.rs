@@ -30,17 +30,17 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
             .iter()
             .filter_map(|key| rustc_help::by_key(step, key))
             .collect();
+        let opening = format!(
+            "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line",
+            step.check_command()
+        );
         if helps.is_empty() {
             anstream::println!(
-                "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line, and the chapter ({}) shows the tools this step uses. Then check again.",
-                step.check_command(),
-                step.chapter,
+                "{opening}, and the chapter ({}) shows the tools this step uses. Then check again.",
+                step.chapter
             );
         } else {
-            anstream::println!(
-                "The last `{}` stopped at a compile error, so no check ran and no hint is about your mistake yet. Fix that error first: rustc's message names the file and the line. What the chapter says about it:",
-                step.check_command(),
-            );
+            anstream::println!("{opening}. What the chapter says about it:");
             for help in helps {
                 anstream::println!("{}", rustc_help::explain(step, help));
             }
