@@ -10,10 +10,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod before_main;
+mod board_link;
 mod build;
 mod chart;
 mod commands;
 mod grade;
+mod http_client;
 mod kept;
 mod originals;
 mod pinned;
@@ -153,6 +155,35 @@ enum Command {
         #[arg(long, default_value = "class-report.html")]
         html: std::path::PathBuf,
     },
+    /// Follow the instructor's live workshop board: each check tells it your results (never your code).
+    Join {
+        /// The address the board shows, ending in the room code (http://192.168.1.5:7878/KQ7P2M).
+        url: String,
+        /// Your name or handle, as the instructor should see it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Stop telling a workshop board about your checks.
+    Leave,
+    /// For instructors: a live board of the room's checks on the LAN (a web page), or `--export` its reports.
+    Board {
+        /// Where to listen (default: every interface, port 7878; the URL is printed).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// Reopen this room (its code) and continue it, instead of opening a new one.
+        #[arg(long, value_name = "CODE")]
+        room: Option<String>,
+        /// Write each attendee's report into DIR (as `report` does), then the
+        /// `class-report` table and page from them, and stop (needs --room).
+        #[arg(long, value_name = "DIR", requires = "room")]
+        export: Option<std::path::PathBuf>,
+        /// Where --export writes the HTML page.
+        #[arg(long, default_value = "class-report.html", requires = "export")]
+        html: std::path::PathBuf,
+    },
+    /// The background sender `check` starts for a joined board.
+    #[command(hide = true)]
+    BoardSend,
     /// For maintainers: record the timelines the chapters show (book/src/traces), from each
     /// `[step.trace]` of course.toml: its check against the solution (a pass) and a wrong mutant (a failure).
     BookTraces {
@@ -263,6 +294,15 @@ fn main() -> ExitCode {
         Command::Doctor => commands::doctor::run(),
         Command::Report { name, out } => commands::report::run(name, out),
         Command::ClassReport { inputs, html } => commands::class_report::run(&inputs, &html),
+        Command::Join { url, name } => commands::join::run(&url, &name),
+        Command::Leave => commands::leave::run(),
+        Command::Board {
+            bind,
+            room,
+            export,
+            html,
+        } => commands::board::run(bind.as_deref(), room.as_deref(), export.as_deref(), &html),
+        Command::BoardSend => commands::board_send::run(),
         Command::GenAutograde { check } => commands::gen_autograde::run(check),
         Command::Score { inputs } => commands::score::run(&inputs),
         Command::Classroom50 {

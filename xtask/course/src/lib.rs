@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod attendee;
+pub mod text;
+
 /// Every check has at least this many hints: a question, the tool, the
 /// outline of the fix.
 pub const MIN_HINT_TIERS: usize = 3;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use course::Step;
 
+use crate::board_link;
 use crate::build::{self, Diagnostic, Target};
 use crate::chart;
 use crate::grade::{self, Graded, StepResult};
@@ -176,6 +177,7 @@ pub fn check_step(repo: &Repo, step: &Step, target: Target, format: Format) -> R
             compile_error.as_deref(),
             &printer.hints_shown,
         );
+        board_link::after(repo, Some((&step.id, &result)));
     }
     Ok(result)
 }

@@ -488,15 +488,7 @@ impl Table {
     }
 }
 
-/// The most characters of a name shown; a longer one is cut with "…".
-const NAME_MAX: usize = 40;
-
-/// An attendee's name as it may be shown: control characters escaped (so a
-/// name cannot colour the terminal or start a new table row) and cut to
-/// [`NAME_MAX`] characters.
-fn display_name(name: &str) -> String {
-    ui::shorten(&ui::printable(name.trim(), false), NAME_MAX)
-}
+use course::text::display_name;
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -124,6 +124,7 @@ pub fn run(step: &str, all: bool) -> Result<ExitCode> {
     if !all {
         let shown: Vec<(String, usize)> = plan.iter().map(|(l, _, _, t)| (l.key(), *t)).collect();
         Progress::saw_hints(&repo, &step.id, &shown);
+        crate::board_link::after(&repo, None);
     }
     anstream::println!("{}\n", paint(BOLD, intro));
     for (ladder, checks, seen, tier) in &plan {

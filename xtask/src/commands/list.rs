@@ -6,11 +6,12 @@ use anyhow::Result;
 use course::Step;
 use serde::Serialize;
 
+use crate::board_link;
 use crate::originals;
 use crate::progress::Progress;
 use crate::repo::Repo;
 use crate::report;
-use crate::ui::{paint, BOLD, DIM, NOTE, OK, WARN};
+use crate::ui::{self, paint, BOLD, DIM, NOTE, OK, WARN};
 use crate::Format;
 
 #[derive(Serialize)]
@@ -135,7 +136,40 @@ pub fn run(format: Format) -> Result<ExitCode> {
         Some((_, step)) => print_next(step),
         None => anstream::println!("{} every step is done. Well done!", paint(OK, "Finished:")),
     }
+    print_board(&repo);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workshop board this clone reports to, if any, and how the last send
+/// went.
+fn print_board(repo: &Repo) {
+    let Some(joined) = board_link::joined(repo) else {
+        return;
+    };
+    anstream::println!(
+        "\n{} the board at {} (room {}) as {}; `cargo xtask leave` stops it.",
+        paint(NOTE, "Joined:"),
+        joined.board,
+        joined.room,
+        ui::printable(&joined.name, false)
+    );
+    let waiting = board_link::pending(repo).len();
+    match board_link::status(repo) {
+        Some(st) if st.ok && waiting == 0 => {
+            anstream::println!(
+                "{}",
+                paint(DIM, format!("Last sent at {}: {}.", st.at, st.said))
+            )
+        }
+        Some(st) => anstream::println!(
+            "{} at {}: {}. {waiting} post(s) wait for the next check.",
+            paint(WARN, "Not sent"),
+            st.at,
+            st.said
+        ),
+        None if waiting > 0 => anstream::println!("{waiting} post(s) wait to be sent."),
+        None => {}
+    }
 }
 
 fn print_next(step: &Step) {

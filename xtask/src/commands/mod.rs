@@ -1,6 +1,8 @@
 //! One module per verb of `cargo xtask`.
 
 pub mod bench;
+pub mod board;
+pub mod board_send;
 pub mod book;
 pub mod book_traces;
 pub mod check;
@@ -10,6 +12,8 @@ pub mod doctor;
 pub mod freeze;
 pub mod gen_autograde;
 pub mod hint;
+pub mod join;
+pub mod leave;
 pub mod list;
 pub mod mutants;
 pub mod report;

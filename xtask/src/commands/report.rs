@@ -9,55 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::progress::{self, Progress};
 use crate::repo::Repo;
 use crate::ui::{paint, NOTE};
 
-/// Marks a file as one of ours, so a class report can skip anything else.
-pub const SCHEMA: &str = "threads-course/attendee-report";
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttendeeReport {
-    pub schema: String,
-    pub schema_version: u32,
-    pub tool_version: String,
-    pub name: String,
-    pub generated_at: String,
-    pub steps: Vec<StepEntry>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepEntry {
-    pub id: String,
-    /// "done", "in-progress" or "not-started".
-    pub status: String,
-    pub checks_passed: usize,
-    pub checks_total: usize,
-    /// Ids of the checks that failed at the last check.
-    pub failing: Vec<String>,
-    pub compile_error: bool,
-    pub first_checked: Option<String>,
-    pub last_checked: Option<String>,
-    pub passed_at: Option<String>,
-    /// The deepest hint tier the attendee unfolded for any check of the step
-    /// (0: none; tier 1 comes with every failing check, deeper ones only when
-    /// asked for with `cargo xtask hint`). Absent in reports of older graders.
-    #[serde(default)]
-    pub deepest_hint: Option<usize>,
-    /// The cause each failing check named at the last check (check id ->
-    /// cause id), for those that named one. Absent in reports of older
-    /// graders.
-    #[serde(default)]
-    pub failing_causes: BTreeMap<String, String>,
-    /// The deepest tier shown of each cause's own hints (cause id -> tier).
-    #[serde(default)]
-    pub cause_hints: BTreeMap<String, usize>,
-}
+pub use course::attendee::{AttendeeReport, StepEntry, SCHEMA, SCHEMA_VERSION};
 
 pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
     let repo = Repo::open()?;
@@ -69,7 +26,21 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
     if name.is_empty() || name.len() > 64 {
         bail!("give a name or handle of 1 to 64 characters with --name");
     }
-    let progress = Progress::load(&repo);
+    let report = build(&repo, &Progress::load(&repo), &name);
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("report-{}.json", file_safe(&name))));
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+    anstream::println!(
+        "{} {}. Send this file to your instructor; it holds your progress per step and nothing else.",
+        paint(NOTE, "Wrote"),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report of `progress` under `name`: what `report` writes, and what a
+/// joined workshop board receives with each check.
+pub fn build(repo: &Repo, progress: &Progress, name: &str) -> AttendeeReport {
     let steps = repo
         .course
         .steps
@@ -105,23 +76,14 @@ pub fn run(name: Option<String>, out: Option<PathBuf>) -> Result<ExitCode> {
             },
         })
         .collect();
-    let report = AttendeeReport {
+    AttendeeReport {
         schema: SCHEMA.to_string(),
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        name: name.clone(),
+        name: name.to_string(),
         generated_at: progress::now(),
         steps,
-    };
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("report-{}.json", file_safe(&name))));
-    let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
-    anstream::println!(
-        "{} {}. Send this file to your instructor; it holds your progress per step and nothing else.",
-        paint(NOTE, "Wrote"),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn ask_name() -> Result<String> {
