@@ -12,6 +12,23 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// `cargo run --release --quiet --package <package> --` from the root:
+    /// the tools that are packages of their own (bench, board), so that
+    /// grading never compiles them. Add the tool's arguments.
+    pub fn cargo_run_release(&self, package: &str) -> std::process::Command {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.current_dir(&self.root).args([
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            package,
+            "--",
+        ]);
+        cmd
+    }
+
     /// Finds the root (the `COURSE_ROOT` variable, or the nearest directory
     /// upwards from here that holds `course.toml`) and reads the manifest.
     pub fn open() -> Result<Repo> {

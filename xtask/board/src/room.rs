@@ -38,36 +38,30 @@ pub struct Room {
     pub attendees: BTreeMap<String, Attendee>,
 }
 
-/// Why a post was not taken.
+/// The room has [`MAX_ATTENDEES`] and the post is from someone new.
 #[derive(Debug)]
-pub enum Refused {
-    Malformed(String),
-    Full,
-}
+pub struct RoomFull;
 
 /// A post's JSON read and checked: the fields the board relies on are there
 /// and the attendee key is a key.
-pub fn parse(body: &str) -> Result<BoardPost, Refused> {
-    let post: BoardPost =
-        serde_json::from_str(body).map_err(|e| Refused::Malformed(format!("not a post: {e}")))?;
+pub fn parse(body: &str) -> Result<BoardPost, String> {
+    let post: BoardPost = serde_json::from_str(body).map_err(|e| format!("not a post: {e}"))?;
     if post.schema != BOARD_POST_SCHEMA || post.schema_version != BOARD_POST_VERSION {
-        return Err(Refused::Malformed(format!(
+        return Err(format!(
             "a post of schema {} version {}; this board reads {BOARD_POST_SCHEMA} version {BOARD_POST_VERSION}",
             post.schema, post.schema_version
-        )));
+        ));
     }
     let key_ok = (8..=32).contains(&post.attendee.len())
         && post.attendee.chars().all(|c| c.is_ascii_hexdigit());
     if !key_ok {
-        return Err(Refused::Malformed("the attendee key is not a key".into()));
+        return Err("the attendee key is not a key".into());
     }
     if post.id.is_empty() || post.id.len() > 96 {
-        return Err(Refused::Malformed(
-            "the post id is missing or too long".into(),
-        ));
+        return Err("the post id is missing or too long".into());
     }
     if post.report.name.trim().is_empty() {
-        return Err(Refused::Malformed("the post has no name".into()));
+        return Err("the post has no name".into());
     }
     Ok(post)
 }
@@ -86,9 +80,9 @@ impl Room {
     }
 
     /// Applies a post received at `now_ms`; returns the attendee's key.
-    pub fn apply(&mut self, post: BoardPost, now_ms: i64) -> Result<String, Refused> {
+    pub fn apply(&mut self, post: BoardPost, now_ms: i64) -> Result<String, RoomFull> {
         if !self.has_room_for(&post.attendee) {
-            return Err(Refused::Full);
+            return Err(RoomFull);
         }
         let key = post.attendee.clone();
         let previous = self.attendees.get(&key).and_then(|a| a.on.clone());

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::http::{self, Bad, Request};
-use crate::room::{self, Refused, Room};
+use crate::room::{self, Room};
 use crate::store::Store;
 
 const PAGE: &str = include_str!("page.html");
@@ -153,8 +153,7 @@ impl Board {
         };
         let post = match room::parse(body) {
             Ok(post) => post,
-            Err(Refused::Malformed(why)) => return (400, why),
-            Err(Refused::Full) => return (507, "the room is full".into()),
+            Err(why) => return (400, why),
         };
         if !self.room.lock().unwrap().has_room_for(&post.attendee) {
             return (507, "the room is full".into());

@@ -234,9 +234,11 @@ fn a_board_killed_under_load_keeps_every_post_it_acknowledged() {
     });
     let port = board.port;
     // Attendees that stop at the first failed connection: the kill.
+    let (ack_tx, acks) = mpsc::channel();
     let threads: Vec<_> = (0..20)
         .map(|i| {
             let (stop, sent, code) = (stop.clone(), sent.clone(), code.clone());
+            let ack = ack_tx.clone();
             std::thread::spawn(move || {
                 let course = course::Course::load(&common::course_root()).unwrap();
                 let template = real_post();
@@ -255,6 +257,7 @@ fn a_board_killed_under_load_keeps_every_post_it_acknowledged() {
                     match answer {
                         Ok((201, _)) => {
                             sent.acked.lock().unwrap().insert(id, at);
+                            let _ = ack.send(());
                         }
                         Ok((429, _)) => std::thread::sleep(Duration::from_millis(250)),
                         _ => break,
@@ -264,8 +267,9 @@ fn a_board_killed_under_load_keeps_every_post_it_acknowledged() {
         })
         .collect();
     // Kill once a few hundred posts are in: counted, not timed.
-    while sent.acked.lock().unwrap().len() < 300 {
-        std::thread::sleep(Duration::from_millis(10));
+    for _ in 0..300 {
+        acks.recv_timeout(Duration::from_secs(60))
+            .expect("the attendees post until the kill");
     }
     board.kill();
     stop.store(true, Ordering::SeqCst);

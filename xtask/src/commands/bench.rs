@@ -5,7 +5,7 @@
 //! (xtask/bench/src/demos.rs).
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
@@ -22,16 +22,7 @@ pub fn run(
     if !repo.path("xtask/bench/Cargo.toml").is_file() {
         bail!("the benchmarks (xtask/bench) are missing from this clone");
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&repo.root).args([
-        "run",
-        "--release",
-        "--quiet",
-        "--package",
-        "course-bench",
-        "--",
-    ]);
+    let mut cmd = repo.cargo_run_release("course-bench");
     if quick {
         cmd.arg("--quick");
     }

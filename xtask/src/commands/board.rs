@@ -4,7 +4,7 @@
 //! its own (xtask/board) so that grading never compiles it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
@@ -20,16 +20,7 @@ pub fn run(
     if !repo.path("xtask/board/Cargo.toml").is_file() {
         bail!("the workshop board (xtask/board) is missing from this clone");
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&repo.root).args([
-        "run",
-        "--release",
-        "--quiet",
-        "--package",
-        "course-board",
-        "--",
-    ]);
+    let mut cmd = repo.cargo_run_release("course-board");
     cmd.arg("--root").arg(&repo.root);
     cmd.arg("--data").arg(repo.state_dir().join("boards"));
     if let Some(bind) = bind {
