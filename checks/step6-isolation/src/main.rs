@@ -530,7 +530,8 @@ const START_HOLD: Duration = Duration::from_secs(2);
 
 fn slow_start() -> CheckResult {
     let shared = shared::Shared::new();
-    // Every worker stops before its `ready` line until the check lets go.
+    // The first worker stops before its `ready` line until the check lets
+    // go; any worker started after it goes on at once.
     let mut gate = check_harness::gate::Gate::hold(shared::START_GATE);
     let release = std::thread::spawn(move || {
         std::thread::sleep(START_HOLD);
@@ -547,6 +548,13 @@ fn slow_start() -> CheckResult {
         !(ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some() && report.restarts == 0),
     );
     let outcomes_right = ok_text(&o[0]) == Some("echo:slow") && ok_text(&o[1]).is_some();
+    ensure!(
+        shared.held_worker_let_go() != Some(false),
+        "the check held the first worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: that worker was killed while it was still starting. The outcomes are {:?} with restarts = {}. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
+        human::duration(START_HOLD),
+        o,
+        report.restarts
+    );
     ensure!(
         !outcomes_right || report.restarts == 0,
         cause = "restarts-miscounted",

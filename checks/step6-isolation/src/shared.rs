@@ -13,8 +13,8 @@
 //! And a socket the workers tell their events on, for the check's trace
 //! ([`crate::timeline`]).
 //!
-//! Two gates ([`check_harness::gate`]): [`START_GATE`], where every worker
-//! stops before its `ready` line while the check holds it, and
+//! Two gates ([`check_harness::gate`]): [`START_GATE`], where the first
+//! worker stops before its `ready` line while the check holds it, and
 //! [`EXIT_GATE`], where a job about to crash stays alive after closing its
 //! pipes until the supervisor waits for it ([`linger_before_exit`]).
 
@@ -27,7 +27,7 @@ use crate::timeline;
 /// The environment variable that names the folder.
 pub const ENV: &str = "COURSE_STEP6_SHARED";
 
-/// The gate every worker passes before it writes `ready`.
+/// The gate the first worker of a check passes before it writes `ready`.
 pub const START_GATE: &str = "COURSE_STEP6_START_GATE";
 
 /// The gate a crashing job passes after closing its stdout.
@@ -76,17 +76,28 @@ fn append(file: &str, line: &str) {
     }
 }
 
-/// Worker side, first thing in `main`: wait while the check holds the
-/// start gate.
+/// Worker side, first thing in `main`: when the check holds the start
+/// gate, the first worker to get here (it creates `held`, which only one
+/// can) waits until the check lets go, and then notes `let-go` in it.
+/// Workers started after it go on at once: a supervisor that gave up on
+/// the slow worker meets a worker that starts as fast as any, so what it
+/// does with that one does not race the check's clock.
 pub fn before_ready() {
-    let held = std::env::var_os(START_GATE).is_some();
-    if held {
-        timeline::tell("held");
+    if std::env::var_os(START_GATE).is_none() {
+        return;
     }
+    let Some(dir) = folder() else { return };
+    let claimed = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join("held"));
+    if claimed.is_err() {
+        return;
+    }
+    timeline::tell("held");
     check_harness::gate::pass(START_GATE);
-    if held {
-        timeline::tell("let-go");
-    }
+    append("held", "let-go");
+    timeline::tell("let-go");
 }
 
 /// Worker side, just before `ready`: if the check asked for a bad start
@@ -188,6 +199,15 @@ impl Shared {
     /// The workers that exited by themselves (see [`note_own_exit`]).
     pub fn own_exits(&self) -> Vec<String> {
         self.lines_of("exits")
+    }
+
+    /// Did the worker held at the start gate get past it, or was it
+    /// killed while it waited there? `None` if no worker got to the gate.
+    pub fn held_worker_let_go(&self) -> Option<bool> {
+        if !self.dir.join("held").exists() {
+            return None;
+        }
+        Some(self.lines_of("held").iter().any(|l| l == "let-go"))
     }
 
     /// The jobs that began in a worker, in order: their request line
