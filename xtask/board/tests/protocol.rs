@@ -259,9 +259,18 @@ fn the_state_says_what_each_attendee_is_on() {
 
 #[test]
 fn export_writes_the_reports_class_report_reads() {
+    const LONG: &str = "a name as long as class-report shows: 40";
     let data = tempfile::tempdir().unwrap();
     let board = Board::start(data.path(), None);
-    for (key, name) in [("0000000011111111", "gus"), ("0000000022222222", "hal")] {
+    // Two people who picked the same name are two rows on the board, and
+    // stay two in the export: class-report merges reports by name.
+    for (key, name) in [
+        ("0000000011111111", "gus"),
+        ("0000000022222222", "hal"),
+        ("0000000033333333", "Gus"),
+        ("0000000044444444", LONG),
+        ("0000000055555555", LONG),
+    ] {
         let body = serde_json::to_vec(&one_post(key, name, 1)).unwrap();
         assert_eq!(board.post(&body).0, 201);
     }
@@ -286,7 +295,21 @@ fn export_writes_the_reports_class_report_reads() {
         names.push(report.name);
     }
     names.sort();
-    assert_eq!(names, ["gus", "hal"]);
+    // Cut so that the key still shows where class-report cuts a name.
+    let long: String = LONG.chars().take(24).collect();
+    assert_eq!(
+        names,
+        [
+            "Gus (000000003333)".to_string(),
+            format!("{long}… (000000004444)"),
+            format!("{long}… (000000005555)"),
+            "gus (000000001111)".to_string(),
+            "hal".to_string(),
+        ]
+    );
+    for name in &names {
+        assert!(name.chars().count() <= course::text::NAME_MAX, "{name}");
+    }
 }
 
 #[test]
