@@ -21,12 +21,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use base64::Engine as _;
+use course_browser::{eval, find_chromium, wait_for, TIMEOUT};
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::Tab;
 
 /// The word the search test types. The chapter "For Node.js developers"
 /// will contain it; until it does, the test expects the fixture chapter.
@@ -36,37 +35,14 @@ const SEARCH_CHAPTER: &str = "for-nodejs-developers";
 /// The chapter whose screenshot goes to target/book-screenshot.png.
 const SCREENSHOT_CHAPTER: &str = "step1-blocking";
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-
 #[test]
 fn the_book_works_in_headless_chromium() {
-    let Some(chrome) = find_chromium() else {
+    let Some(chrome) = find_chromium("the book's browser test") else {
         return;
     };
     let started = Instant::now();
     let book = common::build(&[common::fixture()]);
-    let browser = Browser::new(
-        LaunchOptions::default_builder()
-            .path(Some(chrome))
-            .headless(true)
-            .sandbox(false) // CI runs as root, where Chromium's sandbox refuses to start
-            .window_size(Some((1200, 900)))
-            .idle_browser_timeout(Duration::from_secs(60))
-            .args(
-                [
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]
-                .iter()
-                .map(std::ffi::OsStr::new)
-                .collect(),
-            )
-            .build()
-            .unwrap(),
-    )
-    .expect("Chromium did not start");
+    let browser = course_browser::launch(chrome, (1200, 900));
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(TIMEOUT);
     let problems = listen_for_errors(&tab);
@@ -92,27 +68,6 @@ fn the_book_works_in_headless_chromium() {
         chapters(book.dir()).len(),
         started.elapsed().as_secs_f64()
     );
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    match headless_chrome::browser::default_executable() {
-        Ok(path) => Some(path),
-        Err(e) if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but no Chromium was found ({e}): install Debian's `chromium` \
-             (apt-get install -y chromium) or point CHROME at a Chrome binary"
-        ),
-        Err(e) => {
-            // Written to the real stderr, not eprintln!: the test harness would
-            // swallow that for a passing test and the skip would go unnoticed.
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\nSKIPPED the browser test: no Chromium found ({e}). Install `chromium` \
-                 or set CHROME=/path/to/chrome to run it (it never skips when CI is set).\n"
-            );
-            None
-        }
-    }
 }
 
 /// JavaScript exceptions, `console.error` calls and failed loads, as text.
@@ -200,31 +155,6 @@ fn open(tab: &Tab, dir: &Path, page: &str) {
          && document.querySelector('#sidebar a') !== null",
         &format!("{page}.html did not finish loading"),
     );
-}
-
-/// Evaluates a JavaScript expression; its value comes back through JSON.
-fn eval(tab: &Tab, js: &str) -> serde_json::Value {
-    let wrapped = format!("JSON.stringify(({js}) ?? null)");
-    let value = tab
-        .evaluate(&wrapped, false)
-        .unwrap_or_else(|e| panic!("evaluating `{js}`: {e}"))
-        .value;
-    match value {
-        Some(serde_json::Value::String(json)) => serde_json::from_str(&json).unwrap(),
-        other => panic!("`{js}` gave {other:?}"),
-    }
-}
-
-/// Polls `js` until it is true (for things the page does after an event).
-fn wait_for(tab: &Tab, js: &str, what: &str) {
-    let deadline = Instant::now() + TIMEOUT;
-    while eval(tab, js) != serde_json::Value::Bool(true) {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: `{js}` never became true"
-        );
-        std::thread::sleep(Duration::from_millis(50)); // polling a page, not synchronizing code
-    }
 }
 
 /// The SVG figures of the built book.
@@ -323,24 +253,7 @@ const SVG_IMAGES: &str = "[...document.querySelectorAll('main img')].filter(i =>
 /// On a 390 px wide screen, every figure is still drawn at least 600 px
 /// wide (its box scrolls sideways), so its labels stay readable.
 fn figures_keep_their_size_on_a_phone(tab: &Tab, dir: &Path) {
-    use headless_chrome::protocol::cdp::Emulation;
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width: 390,
-        height: 844,
-        device_scale_factor: 1.0,
-        mobile: true,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
+    course_browser::window(tab, 390, 844, true);
     let mut small = Vec::new();
     for page in figure_pages() {
         let page = page.as_str();
@@ -366,7 +279,7 @@ fn figures_keep_their_size_on_a_phone(tab: &Tab, dir: &Path) {
             small.push(format!("{page}.html: {}", s.as_str().unwrap_or("?")));
         }
     }
-    tab.call_method(Emulation::ClearDeviceMetricsOverride(None))
+    tab.call_method(headless_chrome::protocol::cdp::Emulation::ClearDeviceMetricsOverride(None))
         .unwrap();
     assert!(
         small.is_empty(),
@@ -584,30 +497,8 @@ fn screenshots(tab: &Tab, dir: &Path) {
             tab,
             "(() => { const d = document.querySelector('details'); if (d) d.open = true; return true; })()",
         );
-        // The whole page, not just the window (at most 3000 px high).
-        let size = eval(
-            tab,
-            "[window.innerWidth, Math.min(document.documentElement.scrollHeight, 3000)]",
-        );
-        let shot = tab
-            .call_method(Page::CaptureScreenshot {
-                format: Some(CaptureScreenshotFormatOption::Png),
-                quality: None,
-                clip: Some(Page::Viewport {
-                    x: 0.0,
-                    y: 0.0,
-                    width: size[0].as_f64().unwrap(),
-                    height: size[1].as_f64().unwrap(),
-                    scale: 1.0,
-                }),
-                from_surface: Some(true),
-                capture_beyond_viewport: Some(true),
-                optimize_for_speed: None,
-            })
-            .unwrap();
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot.data)
-            .unwrap();
+        // The whole page, not just the window.
+        let png = course_browser::screenshot(tab, 3000);
         let path = target.join(file);
         std::fs::write(&path, png).unwrap();
         println!("screenshot of {page}.html: {}", path.display());

@@ -6,114 +6,26 @@
 //! the light one also to book/src/images/workshop-board.png (the instructor
 //! guide's picture).
 //!
-//! Chromium is found as the book's browser test finds it; without it the
-//! test says it skipped, unless `CI` is set: then it fails.
+//! Chromium is found by course-browser, as for the book's browser test;
+//! without it the test says it skipped, unless `CI` is set: then it fails.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use common::{post_of, real_post, At, Board};
-use headless_chrome::protocol::cdp::Emulation;
-use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use course_browser::{eval, find_chromium, wait_for, TIMEOUT};
+use headless_chrome::Tab;
 use serde_json::Value;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn find_chromium() -> Option<PathBuf> {
-    match headless_chrome::browser::default_executable() {
-        Ok(path) => Some(path),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but no Chromium was found ({e}): apt-get install -y chromium, or set CHROME")
-        }
-        Err(e) => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\nSKIPPED the board's browser test: no Chromium found ({e}).\n"
-            );
-            None
-        }
-    }
-}
-
-fn eval(tab: &Tab, js: &str) -> Value {
-    let wrapped = format!("JSON.stringify(({js}) ?? null)");
-    let value = tab
-        .evaluate(&wrapped, false)
-        .unwrap_or_else(|e| panic!("evaluating `{js}`: {e}"))
-        .value;
-    match value {
-        Some(Value::String(json)) => serde_json::from_str(&json).unwrap(),
-        other => panic!("`{js}` gave {other:?}"),
-    }
-}
-
-/// Polls `js` until it is true; the limit only catches a hang.
-fn wait_for(tab: &Tab, js: &str, what: &str) {
-    let deadline = Instant::now() + TIMEOUT;
-    while eval(tab, js) != Value::Bool(true) {
-        assert!(Instant::now() < deadline, "the page never showed {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn emulate(tab: &Tab, width: u32, height: u32, mobile: bool, dark: bool) {
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width,
-        height,
-        device_scale_factor: 1.0,
-        mobile,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
-    tab.call_method(Emulation::SetEmulatedMedia {
-        media: None,
-        features: Some(vec![Emulation::MediaFeature {
-            name: "prefers-color-scheme".into(),
-            value: if dark { "dark" } else { "light" }.into(),
-        }]),
-    })
-    .unwrap();
+    course_browser::window(tab, width, height, mobile);
+    course_browser::color_scheme(tab, dark);
 }
 
 /// The whole page (at most 2000 px high), not just the window.
 fn screenshot(tab: &Tab, file: &str) -> PathBuf {
-    let size = eval(
-        tab,
-        "[window.innerWidth, Math.min(document.documentElement.scrollHeight, 2000)]",
-    );
-    let shot = tab
-        .call_method(Page::CaptureScreenshot {
-            format: Some(CaptureScreenshotFormatOption::Png),
-            quality: None,
-            clip: Some(Page::Viewport {
-                x: 0.0,
-                y: 0.0,
-                width: size[0].as_f64().unwrap(),
-                height: size[1].as_f64().unwrap(),
-                scale: 1.0,
-            }),
-            from_surface: Some(true),
-            capture_beyond_viewport: Some(true),
-            optimize_for_speed: None,
-        })
-        .unwrap();
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot.data)
-        .unwrap();
+    let png = course_browser::screenshot(tab, 2000);
     let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -195,33 +107,12 @@ fn seed(board: &Board) {
 
 #[test]
 fn the_board_page_shows_the_room_live() {
-    let Some(chrome) = find_chromium() else {
+    let Some(chrome) = find_chromium("the board's browser test") else {
         return;
     };
     let data = tempfile::tempdir().unwrap();
     let board = Board::start(data.path(), None);
-    let browser = Browser::new(
-        LaunchOptions::default_builder()
-            .path(Some(chrome))
-            .headless(true)
-            .sandbox(false)
-            .window_size(Some((1280, 900)))
-            .idle_browser_timeout(Duration::from_secs(60))
-            .args(
-                [
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]
-                .iter()
-                .map(std::ffi::OsStr::new)
-                .collect(),
-            )
-            .build()
-            .unwrap(),
-    )
-    .expect("Chromium did not start");
+    let browser = course_browser::launch(chrome, (1280, 900));
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(TIMEOUT);
     let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -247,12 +138,12 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         "document.getElementById('conn').dataset.state === 'live'",
-        "the live stream open",
+        "the page never showed the live stream open",
     );
     wait_for(
         &tab,
         "document.querySelector('#grid tbody').textContent.includes('Nobody has joined yet')",
-        "an empty room",
+        "the page never showed an empty room",
     );
 
     // An attendee appears with their first post, without a reload…
@@ -276,7 +167,7 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         &format!("{cell} !== null && {cell}.dataset.status === 'in-progress'"),
-        "zoe in progress on step 2",
+        "the page never showed zoe in progress on step 2",
     );
     assert_eq!(eval(&tab, &format!("{cell}.textContent")), "5/7");
     let row = format!("document.querySelector('tr[data-key=\"{key}\"]').textContent");
@@ -312,7 +203,7 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         &format!("{cell}.dataset.status === 'done'"),
-        "zoe done with step 2",
+        "the page never showed zoe done with step 2",
     );
     assert_eq!(eval(&tab, &format!("{cell}.textContent")), "✓");
 
@@ -320,7 +211,7 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         "document.querySelectorAll('#grid tbody tr').length === 7",
-        "the whole class",
+        "the page never showed the whole class",
     );
     // A name is text, never markup.
     assert_eq!(
@@ -337,7 +228,7 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         "document.getElementById('stuck').textContent.includes('bob')",
-        "bob stuck",
+        "the page never showed bob stuck",
     );
     assert!(eval(&tab, "document.getElementById('common').textContent")
         .as_str()
@@ -370,7 +261,7 @@ fn the_board_page_shows_the_room_live() {
     wait_for(
         &tab,
         "matchMedia('(prefers-color-scheme: dark)').matches",
-        "dark mode",
+        "the page never showed dark mode",
     );
     let dark_bg = eval(&tab, "getComputedStyle(document.body).backgroundColor");
     assert_ne!(light_bg, dark_bg);
@@ -378,7 +269,11 @@ fn the_board_page_shows_the_room_live() {
     screenshot(&tab, "board-dark.png");
 
     emulate(&tab, 390, 844, true, false);
-    wait_for(&tab, "window.innerWidth === 390", "a phone-width window");
+    wait_for(
+        &tab,
+        "window.innerWidth === 390",
+        "the page never showed a phone-width window",
+    );
     // Only the grid's own box scrolls sideways; the page does not.
     assert_eq!(
         eval(&tab, "document.documentElement.scrollWidth <= 390"),
