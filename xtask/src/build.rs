@@ -622,19 +622,37 @@ pub fn relative(root: &Path, file: &str) -> String {
 }
 
 /// The compiler's host target (`rustc -vV`), the one cargo builds for when
-/// no target is named (`--target host-tuple` needs Rust 1.91).
+/// no target is named (`--target host-tuple` needs Rust 1.91). Asked once.
 fn host_target() -> Result<String> {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(host) = HOST.get() {
+        return Ok(host.clone());
+    }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let out = Command::new(&rustc)
-        .arg("-vV")
+    let mut cmd = Command::new(&rustc);
+    cmd.arg("-vV")
         .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {}", rustc.to_string_lossy()))?;
-    String::from_utf8_lossy(&out.stdout)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let out =
+        run_listed(&mut cmd).with_context(|| format!("cannot run {}", rustc.to_string_lossy()))?;
+    let host = String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: "))
         .map(|h| h.trim().to_string())
-        .context("`rustc -vV` names no host target")
+        .context("`rustc -vV` names no host target")?;
+    Ok(HOST.get_or_init(|| host).clone())
+}
+
+/// Runs `cmd` to its end as a listed child of the grader, so that the
+/// clean-up after a check that another thread grades meanwhile (the mutant
+/// suite builds one mutant while it grades others) does not take it for an
+/// orphan and kill it.
+fn run_listed(cmd: &mut Command) -> std::io::Result<std::process::Output> {
+    let (child, listing) = check_harness::cleanup::spawn_listed(false, || cmd.spawn())?;
+    let out = child.wait_with_output();
+    drop(listing);
+    out
 }
 
 /// Whether the grader's own package is in the workspace that holds `root`
@@ -669,7 +687,7 @@ fn clean_package(repo: &Repo, build: &Command, package: &str) {
             None => clean.env_remove(k),
         };
     }
-    let _ = clean.status();
+    let _ = run_listed(&mut clean);
 }
 
 /// The `[package] name` in `<dir>/Cargo.toml`.

@@ -55,12 +55,15 @@
 //! same time: once free to use every CPU, once from a grader thread pinned
 //! to one CPU (the check processes inherit the pin). Both must give the same
 //! verdict; the load each run puts on the other is one the verdicts must not
-//! notice anyway.
+//! notice anyway. Two mutants are graded at once while the next one is
+//! built (see [`AT_ONCE`]), each from its own copy of its checks binary;
+//! their rows are printed in the mutants' order.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -457,7 +460,7 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
     let human = format == Format::Human;
     let scratch = Scratch::open(&repo)?;
     let started = Instant::now();
-    let mut verdicts = Vec::new();
+    let mut work = Vec::new();
     for step in &repo.course.steps {
         if only_step.as_ref().is_some_and(|id| *id != step.id) {
             continue;
@@ -466,27 +469,70 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
         if let Some(only) = only {
             mutants.retain(|m| m.name.contains(only));
         }
-        if mutants.is_empty() {
-            continue;
+        if !mutants.is_empty() {
+            work.push((step, scratch.step(&step.id)?, mutants));
         }
-        let ws_step = scratch.step(&step.id)?;
-        for mutant in &mutants {
-            if human {
-                anstream::println!(
-                    "{} {} {}",
-                    paint(NOTE, "Grading"),
-                    step.short_id(),
-                    mutant.name
-                );
-            }
-            let verdict = grade_mutant(&scratch, ws_step, mutant)?;
-            if human {
-                print_row(&verdict);
-            }
-            verdicts.push(verdict);
-        }
-        scratch.restore(&repo, step)?;
     }
+    let copies = Copies::new(&repo)?;
+    // A mutant built waits in `send` until a runner is free: at most
+    // [`AT_ONCE`] are graded while the next one is built.
+    let (jobs, next_job) = mpsc::sync_channel::<(usize, &Step, &Mutant, Prepared)>(0);
+    let next_job = Mutex::new(next_job);
+    let (done, finished) = mpsc::channel();
+    let verdicts = std::thread::scope(|s| -> Result<Vec<MutantVerdict>> {
+        for _ in 0..AT_ONCE {
+            let (next_job, done, ws) = (&next_job, done.clone(), &scratch.ws);
+            s.spawn(move || {
+                loop {
+                    // The lock is held only while a runner waits for its
+                    // next job (its own statement, so that the guard is
+                    // dropped before the job is graded).
+                    let job = next_job.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((index, step, mutant, prepared)) = job else {
+                        break;
+                    };
+                    if done
+                        .send((index, judge(ws, step, mutant, prepared)))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut rows = InOrder::new(human);
+        let mut index = 0;
+        for (step, ws_step, mutants) in &work {
+            for mutant in mutants {
+                if human {
+                    anstream::println!(
+                        "{} {} {}",
+                        paint(NOTE, "Grading"),
+                        step.short_id(),
+                        mutant.name
+                    );
+                }
+                let prepared = prepare(&scratch, &copies, ws_step, mutant)?;
+                if prepared.exe.is_some() {
+                    jobs.send((index, ws_step, mutant, prepared))
+                        .map_err(|_| anyhow::anyhow!("every mutant runner stopped"))?;
+                } else {
+                    rows.add(index, judge(&scratch.ws, ws_step, mutant, prepared));
+                }
+                for (i, verdict) in finished.try_iter() {
+                    rows.add(i, verdict);
+                }
+                index += 1;
+            }
+            scratch.restore(&repo, step)?;
+        }
+        drop(jobs);
+        for (i, verdict) in finished {
+            rows.add(i, verdict);
+        }
+        Ok(rows.into_verdicts())
+    })?;
     let ok = !verdicts.is_empty() && verdicts.iter().all(|v| v.ok);
     if human {
         print_summary(&verdicts, started.elapsed().as_secs_f64());
@@ -505,7 +551,87 @@ pub fn run(format: Format, only_step: Option<&str>, only: Option<&str>) -> Resul
     })
 }
 
-fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<MutantVerdict> {
+/// How many built mutants are graded at once, each on all CPUs and on one,
+/// while the next one is built. Their checks mostly wait (for a child, a
+/// gate, a job's time limit), so two at a time take about half as long; the
+/// load they put on each other is one the verdicts must not notice anyway.
+const AT_ONCE: usize = 2;
+
+/// Verdicts that finish out of order, printed and kept in the mutants' order.
+struct InOrder {
+    human: bool,
+    waiting: BTreeMap<usize, MutantVerdict>,
+    done: Vec<MutantVerdict>,
+}
+
+impl InOrder {
+    fn new(human: bool) -> InOrder {
+        InOrder {
+            human,
+            waiting: BTreeMap::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, index: usize, verdict: MutantVerdict) {
+        self.waiting.insert(index, verdict);
+        while let Some(verdict) = self.waiting.remove(&self.done.len()) {
+            if self.human {
+                print_row(&verdict);
+            }
+            self.done.push(verdict);
+        }
+    }
+
+    fn into_verdicts(self) -> Vec<MutantVerdict> {
+        self.done
+    }
+}
+
+/// Where each built mutant's checks binary is copied before it is graded:
+/// the next mutant's build replaces the grader's kept binary meanwhile.
+struct Copies(PathBuf);
+
+impl Copies {
+    fn new(repo: &Repo) -> Result<Copies> {
+        let dir = repo.root.join("target").join("mutants").join("graded");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Copies(dir))
+    }
+
+    fn copy(&self, step: &Step, mutant: &Mutant, exe: &Path) -> Result<PathBuf> {
+        let copy = self.0.join(format!(
+            "{}-{}{}",
+            step.id,
+            mutant.name,
+            std::env::consts::EXE_SUFFIX
+        ));
+        std::fs::copy(exe, &copy)
+            .with_context(|| format!("copying {} to {}", exe.display(), copy.display()))?;
+        Ok(copy)
+    }
+}
+
+/// A mutant built: its own copy of the checks binary (none if it did not
+/// compile), and what the build already showed.
+struct Prepared {
+    exe: Option<PathBuf>,
+    diagnostics: Vec<build::Diagnostic>,
+    build_seconds: f64,
+    problems: Vec<String>,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(exe) = &self.exe {
+            let _ = std::fs::remove_file(exe);
+        }
+    }
+}
+
+/// Builds `mutant` in the scratch workspace and copies its checks binary.
+fn prepare(scratch: &Scratch, copies: &Copies, step: &Step, mutant: &Mutant) -> Result<Prepared> {
     let mut problems = Vec::new();
     let (built, compiled_exercise, build_seconds) = scratch.build(step, mutant)?;
     if matches!(built, Built::Ok { .. }) && !compiled_exercise {
@@ -514,10 +640,31 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
             step.exercise_crate
         ));
     }
+    Ok(match built {
+        Built::Failed { diagnostics } => Prepared {
+            exe: None,
+            diagnostics,
+            build_seconds,
+            problems,
+        },
+        Built::Ok { exe, .. } => Prepared {
+            exe: Some(copies.copy(step, mutant, &exe)?),
+            diagnostics: Vec::new(),
+            build_seconds,
+            problems,
+        },
+    })
+}
 
+/// Grades a built mutant: its checks on all CPUs and on one, and whether
+/// they said what its header promises.
+fn judge(ws: &Repo, step: &Step, mutant: &Mutant, prepared: Prepared) -> MutantVerdict {
+    let mut problems = prepared.problems.clone();
+    let build_seconds = prepared.build_seconds;
     let mut runs = Vec::new();
-    match built {
-        Built::Failed { diagnostics } => {
+    match &prepared.exe {
+        None => {
+            let diagnostics = &prepared.diagnostics;
             let first = diagnostics
                 .first()
                 .map(|d| report::strip_ansi(&d.rendered))
@@ -548,7 +695,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                 seconds: 0.0,
             });
         }
-        Built::Ok { exe, .. } => {
+        Some(exe) => {
             if mutant.rejected_by == [SIGNATURES] {
                 problems.push(format!(
                     "it compiles, but it says it changes a given signature: {} should have refused it",
@@ -563,12 +710,10 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
                 let one = pinned.then(|| {
                     s.spawn(|| {
                         let guard = affinity::pin_to_one_cpu();
-                        guard
-                            .as_ref()
-                            .map(|_| run_checks(&scratch.ws, step, &exe, "one-cpu"))
+                        guard.as_ref().map(|_| run_checks(ws, step, exe, "one-cpu"))
                     })
                 });
-                let free = run_checks(&scratch.ws, step, &exe, "all-cpus");
+                let free = run_checks(ws, step, exe, "all-cpus");
                 (
                     free,
                     one.map(|h| h.join().expect("the pinned grading panicked")),
@@ -681,7 +826,8 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
             ));
         }
     }
-    Ok(MutantVerdict {
+    drop(prepared);
+    MutantVerdict {
         step: mutant.step.clone(),
         mutant: mutant.name.clone(),
         file: mutant.path.clone(),
@@ -693,7 +839,7 @@ fn grade_mutant(scratch: &Scratch, step: &Step, mutant: &Mutant) -> Result<Mutan
         runs,
         build_seconds,
         problems,
-    })
+    }
 }
 
 /// Runs every check of `step` on `exe` as the grader does (one process per
