@@ -1,7 +1,10 @@
 //! Tests that edit the fixture course's exercise: a compile error, `watch`
-//! noticing (only) real edits, and builds judged by content, not time. They live in their own test binary (cargo runs
-//! test binaries one after another), take turns through a lock, and always
-//! put the original file back.
+//! noticing (only) real edits, and builds judged by content, not time. They
+//! live in their own test binary (cargo runs test binaries one after
+//! another), take turns through a lock, and always put the original file
+//! back. They grade the exercise again and again, so its `hangs` check fails
+//! at once here (`FIXTURE_MODE=no-hang`) instead of using up its limit each
+//! time: the tests in `cli.rs` and `promises.rs` are the ones about hangs.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -59,7 +62,7 @@ fn xtask(state: &Path) -> Command {
     cmd.env("COURSE_ROOT", fixture_root())
         .env("COURSE_STATE_DIR", state)
         .env("NO_COLOR", "1")
-        .env_remove("FIXTURE_MODE");
+        .env("FIXTURE_MODE", "no-hang");
     cmd
 }
 
@@ -159,7 +162,7 @@ impl Watch {
             .env("COURSE_STATE_DIR", state.path())
             .env("NO_COLOR", "1")
             .env("COURSE_TEST_WATCH_WAKES", "1")
-            .env_remove("FIXTURE_MODE")
+            .env("FIXTURE_MODE", "no-hang")
             .arg("watch")
             .args(args)
             .stdin(stdin)
@@ -419,7 +422,7 @@ fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
                 cmd.env("COURSE_ROOT", fixture_root())
                     .env("COURSE_STATE_DIR", state.path())
                     .env("NO_COLOR", "1")
-                    .env_remove("FIXTURE_MODE")
+                    .env("FIXTURE_MODE", "no-hang")
                     .args(["check", "step1", "--solution", "--format", "json"])
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())

@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use course_browser::{eval, find_chromium, wait_for, TIMEOUT};
 use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::Tab;
+use headless_chrome::{Browser, Tab};
 
 /// The word the search test types. The chapter "For Node.js developers"
 /// will contain it; until it does, the test expects the fixture chapter.
@@ -42,32 +42,58 @@ fn the_book_works_in_headless_chromium() {
     };
     let started = Instant::now();
     let book = common::build(&[common::fixture()]);
-    let browser = course_browser::launch(chrome, (1200, 900));
+    let dir = book.dir();
+    // Two browsers, each with its own profile (a theme one stores never
+    // reaches the other), take half of the work each: a page load mostly
+    // waits, so the halves overlap even on two cores.
+    let browsers = std::thread::scope(|s| {
+        let pages = s.spawn(|| {
+            in_a_browser(&chrome, |tab, problems| {
+                every_chapter_loads_without_errors(tab, dir, problems);
+                admonitions_are_styled(tab, dir);
+                a_collapsible_answer_opens_on_click(tab, dir);
+                every_step_keeps_its_walk_through_closed(tab, dir);
+                search_finds_the_term(tab, dir);
+            })
+        });
+        let figures = in_a_browser(&chrome, |tab, _| {
+            no_figure_label_is_clipped(tab, dir);
+            figures_keep_their_size_on_a_phone(tab, dir);
+            figures_are_dimmed_in_dark_themes(tab, dir);
+            screenshots(tab, dir);
+        });
+        match pages.join() {
+            Ok(pages) => [pages, figures],
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    // Both closed once both are done: a browser closed while the test goes
+    // on logs the events it can no longer deliver.
+    drop(browsers);
+    println!(
+        "browser test: {} pages checked in {:.1} s",
+        chapters(dir).len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Starts Chromium, runs `checks` in one tab of it (with the errors the
+/// browser reported so far, for a check that names their page), and fails
+/// if the browser reported an error on any page they opened. Returns the
+/// browser, still running.
+fn in_a_browser(chrome: &Path, checks: impl FnOnce(&Tab, &Mutex<Vec<String>>)) -> Browser {
+    let browser = course_browser::launch(chrome.to_path_buf(), (1200, 900));
     let tab = browser.new_tab().unwrap();
     tab.set_default_timeout(TIMEOUT);
     let problems = listen_for_errors(&tab);
-
-    every_chapter_loads_without_errors(&tab, book.dir(), &problems);
-    admonitions_are_styled(&tab, book.dir());
-    a_collapsible_answer_opens_on_click(&tab, book.dir());
-    every_step_keeps_its_walk_through_closed(&tab, book.dir());
-    search_finds_the_term(&tab, book.dir());
-    no_figure_label_is_clipped(&tab, book.dir());
-    figures_keep_their_size_on_a_phone(&tab, book.dir());
-    figures_are_dimmed_in_dark_themes(&tab, book.dir());
-    screenshots(&tab, book.dir());
-
+    checks(&tab, &problems);
     let left = std::mem::take(&mut *problems.lock().unwrap());
     assert!(
         left.is_empty(),
         "errors in the browser:\n  {}",
         left.join("\n  ")
     );
-    println!(
-        "browser test: {} pages checked in {:.1} s",
-        chapters(book.dir()).len(),
-        started.elapsed().as_secs_f64()
-    );
+    browser
 }
 
 /// JavaScript exceptions, `console.error` calls and failed loads, as text.
