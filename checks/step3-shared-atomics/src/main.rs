@@ -353,23 +353,29 @@ fn no_lost_updates() -> CheckResult {
     Ok(())
 }
 
-/// An add interrupted by another add, on ONE thread: a timer signal arrives
-/// every few microseconds while a loop calls `add(42, 1)`, and the signal
-/// handler calls `add(42, 1)` too. Wherever the signal lands, the handler's
-/// add runs to its end before the interrupted add continues, exactly as
-/// another thread's add would if the OS switched threads at that
-/// instruction. A load followed by a store loses the handler's add whenever
-/// a signal lands between the two, whatever the number of CPUs: the
-/// interruptions come from a timer, not from threads overlapping on
-/// different cores. With hundreds of interruptions at random instructions,
-/// a window of even a few per cent is hit (a miss on every one of 500 is
-/// less likely than 1 in 10^10 for a 5 % window).
+/// An add interrupted by another add, on ONE thread: a signal arrives every
+/// few microseconds while a loop calls `add(42, 1)`, and the signal handler
+/// calls `add(42, 1)` too. Wherever the signal lands, the handler's add runs
+/// to its end before the interrupted add continues, exactly as another
+/// thread's add would if the OS switched threads at that instruction. A load
+/// followed by a store loses the handler's add whenever a signal lands
+/// between the two, whatever the number of CPUs and the load: the
+/// interruptions are aimed at the looping thread (`pthread_kill` from a
+/// thread of its own), not left to threads overlapping on different cores.
+/// With hundreds of interruptions at random instructions, a window of even a
+/// few per cent is hit (a miss on every one of 500 is less likely than 1 in
+/// 10^10 for a 5 % window).
+///
+/// A process-wide timer signal (`setitimer`) is not enough: the kernel hands
+/// it to any thread that does not block it, and the harness's own threads
+/// took most of them, which on a busy machine left a load and a store with
+/// only a few lost adds in a run, or none.
 ///
 /// An add that takes a lock waits for itself here (the interrupted add holds
 /// the lock the handler's add waits for): that is reported as such.
 #[cfg(unix)]
 mod interrupted {
-    use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
     use check_harness::{ensure, fail, CheckResult};
 
@@ -401,17 +407,23 @@ mod interrupted {
         }
     }
 
-    fn timer(micros: libc::suseconds_t) {
-        let tick = libc::timeval {
-            tv_sec: 0,
-            tv_usec: micros,
-        };
-        let value = libc::itimerval {
-            it_interval: tick,
-            it_value: tick,
-        };
-        // SAFETY: setitimer reads the struct we pass; the old value is not wanted.
-        unsafe { libc::setitimer(libc::ITIMER_REAL, &value, std::ptr::null_mut()) };
+    /// The looping thread, for the thread that signals it.
+    #[derive(Clone, Copy)]
+    struct Aim(libc::pthread_t);
+
+    // SAFETY: a pthread_t is only a name for a thread; the looping thread
+    // outlives every use of it (it joins the signalling thread first).
+    unsafe impl Send for Aim {}
+
+    /// Signals `aim` over and over until `stop`; a signal sent while one is
+    /// still pending merges with it, and the count that matters is HANDLED.
+    fn keep_interrupting(aim: Aim, stop: &AtomicBool) {
+        while !stop.load(Ordering::SeqCst) {
+            // SAFETY: `aim` names a live thread (see Aim).
+            unsafe { libc::pthread_kill(aim.0, libc::SIGALRM) };
+            // Spaces the signals out; how far does not change the verdict.
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
     }
 
     pub fn adds_survive_interruption() -> CheckResult {
@@ -436,12 +448,17 @@ mod interrupted {
         std::thread::spawn(move || {
             let mut adds = 0u64;
             alarm_mask(libc::SIG_UNBLOCK);
-            timer(20);
-            while HANDLED.load(Ordering::SeqCst) < SIGNALS {
-                histogram.add(42, 1);
-                adds += 1;
-            }
-            timer(0);
+            // SAFETY: pthread_self has no preconditions.
+            let aim = Aim(unsafe { libc::pthread_self() });
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| keep_interrupting(aim, &stop));
+                while HANDLED.load(Ordering::SeqCst) < SIGNALS {
+                    histogram.add(42, 1);
+                    adds += 1;
+                }
+                stop.store(true, Ordering::SeqCst);
+            });
             alarm_mask(libc::SIG_BLOCK);
             let _ = done.send(adds);
         });
