@@ -9,7 +9,7 @@
 //! hanging job); each check also has a larger limit of its own, so a
 //! supervisor that never gives up is reported as such instead of hanging.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use check_harness::trace::{self, Tone};
 use check_harness::{ensure, fail, human, sync::within_after, Check, CheckResult};
@@ -67,6 +67,8 @@ const JOBS: &[(&str, JobFn)] = &[
 
 fn echo(input: &str) -> String {
     shared::began("echo");
+    // Held only where a check holds this gate (slow-start).
+    check_harness::gate::pass(shared::REPLY_GATE);
     shared::finished("echo");
     format!("echo:{input}")
 }
@@ -522,25 +524,41 @@ fn restart_limit() -> CheckResult {
     Ok(())
 }
 
+/// The first job's time limit ran while its worker was starting.
+const LIMIT_COUNTS_THE_START: &str = "limit-counts-the-start";
+
 /// How long the check holds back the first worker's `ready`: twice
 /// the job's time limit, so a supervisor that counts the start against the
 /// job's limit, or gives the start a limit of its own shorter than this,
 /// gives up on a worker that was only slow.
 const START_HOLD: Duration = Duration::from_secs(2);
 
+/// How long the reply of slow-start's first job waits, at most, for the
+/// supervisor to be seen waiting for it: far within the job's limit, so a
+/// right answer that is never seen asleep (it polls) still gets its reply.
+const REPLY_HOLD: Duration = Duration::from_millis(300);
+
 fn slow_start() -> CheckResult {
     let shared = shared::Shared::new();
     // The first worker stops before its `ready` line until the check lets
     // go; any worker started after it goes on at once.
-    let mut gate = check_harness::gate::Gate::hold(shared::START_GATE);
-    let release = std::thread::spawn(move || {
-        std::thread::sleep(START_HOLD);
-        gate.release();
-        trace::instant(check_lane(), "opens the start gate");
-        gate
+    let mut start = check_harness::gate::Gate::hold(shared::START_GATE);
+    // The first job's reply waits until the supervisor waits for it: one
+    // that gives the job no time left (its limit ran while the worker was
+    // starting) has then given up already, however fast the worker is.
+    let mut reply = check_harness::gate::Gate::hold(shared::REPLY_GATE);
+    let returned = std::sync::atomic::AtomicBool::new(false);
+    let report = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(START_HOLD);
+            start.release();
+            trace::instant(check_lane(), "opens the start gate");
+            release_when_waited_for(&mut reply, &shared, &returned);
+        });
+        let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
+        returned.store(true, std::sync::atomic::Ordering::SeqCst);
+        report
     });
-    let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
-    let _ = release.join();
     let report = report?;
     let o = &report.outcomes;
     // The workers held at the start, and what the supervisor did meanwhile.
@@ -563,6 +581,16 @@ fn slow_start() -> CheckResult {
         o,
         report.restarts
     );
+    // It waited for `ready`, yet a job that answers at once timed out: its
+    // limit had run while the worker was starting.
+    ensure!(
+        !(shared.held_worker_let_go() == Some(true) && o[0] == Outcome::TimedOut),
+        cause = LIMIT_COUNTS_THE_START,
+        "the check held the first worker back for {} before it wrote `ready`, and run_all waited for it, but then the first job, `echo`, which answers at once, timed out: the outcomes are {:?}. Its {} limit had run while the worker was still starting. A job's time limit starts when the job has been sent to a ready worker, in `Worker::run`, not when run_all picks the job up.",
+        human::duration(START_HOLD),
+        o,
+        human::duration(JOB_LIMIT)
+    );
     ensure!(
         outcomes_right || matches!(o[0], Outcome::Ok(_)),
         "the check held the worker back for {} before it wrote `ready` (a process can take that long to start on a busy machine), and run_all gave up on it: the outcomes are {:?} with restarts = {}. Expected Ok(\"echo:slow\") and a `pid` reply from that same worker, no restarts. Wait for `ready` without a time limit: the job's limit starts when the job is sent.",
@@ -577,6 +605,31 @@ fn slow_start() -> CheckResult {
         o
     );
     Ok(())
+}
+
+/// Opens `reply` once the first job has begun in a worker and everything
+/// is asleep (the supervisor waiting for the reply), or [`REPLY_HOLD`]
+/// after the job began, or when `run_all` has returned.
+fn release_when_waited_for(
+    reply: &mut check_harness::gate::Gate,
+    shared: &shared::Shared,
+    returned: &std::sync::atomic::AtomicBool,
+) {
+    use check_harness::settle::{descendants, settled, Settled};
+    let done = || returned.load(std::sync::atomic::Ordering::SeqCst);
+    while !shared.begun_jobs().iter().any(|j| j == "echo") && !done() {
+        // Paces the looking; what decides is the journal.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let began = Instant::now();
+    while !done() && began.elapsed() < REPLY_HOLD {
+        let left = REPLY_HOLD.saturating_sub(began.elapsed());
+        if settled(&|| Some(descendants()), left.min(Duration::from_millis(50))) != Settled::Busy {
+            break;
+        }
+    }
+    reply.release();
+    trace::instant(check_lane(), "lets the first reply go");
 }
 
 /// Every worker the supervisor starts says something other than `ready`

@@ -13,8 +13,9 @@
 //! And a socket the workers tell their events on, for the check's trace
 //! ([`crate::timeline`]).
 //!
-//! Two gates ([`check_harness::gate`]): [`START_GATE`], where the first
-//! worker stops before its `ready` line while the check holds it, and
+//! Gates ([`check_harness::gate`]): [`START_GATE`], where the first
+//! worker stops before its `ready` line while the check holds it,
+//! [`REPLY_GATE`], where an `echo` job stops before its reply, and
 //! [`EXIT_GATE`], where a job about to crash stays alive after closing its
 //! pipes until the supervisor waits for it ([`linger_before_exit`]).
 
@@ -29,6 +30,9 @@ pub const ENV: &str = "COURSE_STEP6_SHARED";
 
 /// The gate the first worker of a check passes before it writes `ready`.
 pub const START_GATE: &str = "COURSE_STEP6_START_GATE";
+
+/// The gate an `echo` job passes after it has begun, before it replies.
+pub const REPLY_GATE: &str = "COURSE_STEP6_REPLY_GATE";
 
 /// The gate a crashing job passes after closing its stdout.
 pub const EXIT_GATE: &str = "COURSE_STEP6_EXIT_GATE";
