@@ -397,13 +397,14 @@ mod interrupted {
         }
     }
 
-    fn alarm_mask(how: libc::c_int) {
+    /// Lets SIGALRM through to the calling thread.
+    fn unblock_alarm() {
         // SAFETY: plain calls on a local signal set.
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigaddset(&mut set, libc::SIGALRM);
-            libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         }
     }
 
@@ -428,9 +429,6 @@ mod interrupted {
 
     pub fn adds_survive_interruption() -> CheckResult {
         let histogram: &'static Histogram = Box::leak(Box::new(Histogram::new()));
-        // Only the looping thread may take the signal: block it here first,
-        // so that the thread spawned below starts with it blocked too.
-        alarm_mask(libc::SIG_BLOCK);
         // SAFETY: the handler only does atomic operations and calls `add`,
         // whose warm-up call already ran without a panic.
         unsafe {
@@ -447,7 +445,8 @@ mod interrupted {
         let (done, finished) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut adds = 0u64;
-            alarm_mask(libc::SIG_UNBLOCK);
+            // The signals are aimed at this thread, which must not block them.
+            unblock_alarm();
             // SAFETY: pthread_self has no preconditions.
             let aim = Aim(unsafe { libc::pthread_self() });
             let stop = AtomicBool::new(false);
@@ -459,7 +458,6 @@ mod interrupted {
                 }
                 stop.store(true, Ordering::SeqCst);
             });
-            alarm_mask(libc::SIG_BLOCK);
             let _ = done.send(adds);
         });
         // A time limit only to turn a self-deadlock into a clear message.

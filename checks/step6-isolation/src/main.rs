@@ -9,7 +9,8 @@
 //! hanging job); each check also has a larger limit of its own, so a
 //! supervisor that never gives up is reported as such instead of hanging.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use check_harness::trace::{self, Tone};
 use check_harness::{ensure, fail, human, sync::within_after, Check, CheckResult};
@@ -547,7 +548,7 @@ fn slow_start() -> CheckResult {
     // that gives the job no time left (its limit ran while the worker was
     // starting) has then given up already, however fast the worker is.
     let mut reply = check_harness::gate::Gate::hold(shared::REPLY_GATE);
-    let returned = std::sync::atomic::AtomicBool::new(false);
+    let returned = AtomicBool::new(false);
     let report = std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(START_HOLD);
@@ -556,7 +557,7 @@ fn slow_start() -> CheckResult {
             release_when_waited_for(&mut reply, &shared, &returned);
         });
         let report = supervise_with(&shared, 2, &[("echo", "slow"), ("pid", "")]);
-        returned.store(true, std::sync::atomic::Ordering::SeqCst);
+        returned.store(true, Ordering::SeqCst);
         report
     });
     let report = report?;
@@ -609,24 +610,26 @@ fn slow_start() -> CheckResult {
 
 /// Opens `reply` once the first job has begun in a worker and everything
 /// is asleep (the supervisor waiting for the reply), or [`REPLY_HOLD`]
-/// after the job began, or when `run_all` has returned.
+/// after the job began; at once if `run_all` returned with no job begun.
 fn release_when_waited_for(
     reply: &mut check_harness::gate::Gate,
     shared: &shared::Shared,
-    returned: &std::sync::atomic::AtomicBool,
+    returned: &AtomicBool,
 ) {
-    use check_harness::settle::{descendants, settled, Settled};
-    let done = || returned.load(std::sync::atomic::Ordering::SeqCst);
-    while !shared.begun_jobs().iter().any(|j| j == "echo") && !done() {
+    use check_harness::settle::{descendants, settled};
+    let began = loop {
+        if shared.begun_jobs().iter().any(|j| j == "echo") {
+            break true;
+        }
+        if returned.load(Ordering::SeqCst) {
+            break false;
+        }
         // Paces the looking; what decides is the journal.
         std::thread::sleep(Duration::from_millis(1));
-    }
-    let began = Instant::now();
-    while !done() && began.elapsed() < REPLY_HOLD {
-        let left = REPLY_HOLD.saturating_sub(began.elapsed());
-        if settled(&|| Some(descendants()), left.min(Duration::from_millis(50))) != Settled::Busy {
-            break;
-        }
+    };
+    if began {
+        // Settled, or not within the bound: the reply goes either way.
+        let _ = settled(&|| Some(descendants()), REPLY_HOLD);
     }
     reply.release();
     trace::instant(check_lane(), "lets the first reply go");
