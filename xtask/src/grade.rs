@@ -1,7 +1,12 @@
 //! Grading one step: build its checks, run each check in its own process
-//! under its time limit, collect the verdicts.
+//! under its time limit (several at once where the step says so), collect
+//! the verdicts.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -111,36 +116,118 @@ pub fn grade(
     ensure_same_checks(repo, &exe, step)?;
     // Clean panic messages: the grader shows where the panic happened itself.
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
-    let mut checks = Vec::new();
-    for info in &step.checks {
-        let limits = limits(repo, step, info);
-        let limit = limits.time;
-        if let Some(held) = held.as_ref().filter(|h| !h.unchanged()) {
+    // Compared again before each check and once after the last: a binary
+    // replaced by code under test is never used for the next check, and no
+    // verdict of a run during which it was replaced is kept (a replaced
+    // file cannot get its identity back).
+    let binary_changed = || {
+        held.as_ref().is_some_and(|h| !h.unchanged()).then(|| {
             crate::stamp::forget(repo, &build::stamp_name(step, target));
-            bail!(
+            anyhow::anyhow!(
                 "grader error: the checks binary {} was changed while the checks of {} ran (by the code under test?). Nothing was recorded; the next check builds it again",
-                held.exe.display(),
+                exe.display(),
                 step.id
-            );
-        }
-        let report = runner::run_check(&exe, &info.id, &limits, &env);
-        if let runner::Verdict::Error(why) = &report.verdict {
-            // The grader's own machinery failed: no verdict on the learner.
-            bail!(
-                "grader error while running check {} of {}: {why}. Nothing was recorded; this is a problem of this machine or of the grader, not of your code",
-                info.id,
-                step.id
-            );
-        }
-        let graded = Graded {
-            info: info.clone(),
-            limit,
-            report,
-        };
-        progress.check_done(&graded);
-        checks.push(graded);
+            )
+        })
+    };
+    let checks = run_checks(
+        repo,
+        step,
+        &exe,
+        &env,
+        &|| binary_changed().map_or(Ok(()), Err),
+        &mut |graded| {
+            if let runner::Verdict::Error(why) = &graded.report.verdict {
+                // The grader's own machinery failed: no verdict on the learner.
+                bail!(
+                    "grader error while running check {} of {}: {why}. Nothing was recorded; this is a problem of this machine or of the grader, not of your code",
+                    graded.info.id,
+                    step.id
+                );
+            }
+            progress.check_done(graded);
+            Ok(())
+        },
+    )?;
+    if let Some(e) = binary_changed() {
+        return Err(e);
     }
     Ok(StepResult::Ran { checks })
+}
+
+/// Runs every check of `step` on `exe` as the grader does: each in its own
+/// process under the manifest's limits, [`Step::checks_at_once`] of them at
+/// a time. `before_each` runs before each check starts; `done` sees each
+/// check in the manifest's order, as soon as it and every check before it
+/// have ended. An error from either stops new checks from starting and is
+/// returned once the running ones have ended.
+pub fn run_checks(
+    repo: &Repo,
+    step: &Step,
+    exe: &Path,
+    env: &[(OsString, OsString)],
+    before_each: &(dyn Fn() -> Result<()> + Sync),
+    done: &mut dyn FnMut(&Graded) -> Result<()>,
+) -> Result<Vec<Graded>> {
+    let at_once = step.checks_at_once.clamp(1, step.checks.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, ended) = mpsc::channel::<(usize, Result<Graded>)>();
+    std::thread::scope(|s| {
+        for _ in 0..at_once {
+            let sender = sender.clone();
+            let (next, stop) = (&next, &stop);
+            s.spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(info) = step.checks.get(index) else {
+                        break;
+                    };
+                    let graded = before_each().map(|()| {
+                        let limits = limits(repo, step, info);
+                        Graded {
+                            info: info.clone(),
+                            limit: limits.time,
+                            report: runner::run_check(exe, &info.id, &limits, env),
+                        }
+                    });
+                    let failed = graded.is_err();
+                    if sender.send((index, graded)).is_err() || failed {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut checks = Vec::new();
+        let mut error = None;
+        for (index, graded) in ended {
+            match graded {
+                Ok(graded) => {
+                    waiting.insert(index, graded);
+                }
+                Err(e) => {
+                    stop.store(true, Ordering::SeqCst);
+                    error.get_or_insert(e);
+                }
+            }
+            while error.is_none() {
+                let Some(graded) = waiting.remove(&checks.len()) else {
+                    break;
+                };
+                if let Err(e) = done(&graded) {
+                    stop.store(true, Ordering::SeqCst);
+                    error = Some(e);
+                }
+                checks.push(graded);
+            }
+        }
+        match error {
+            Some(e) => Err(e),
+            None => Ok(checks),
+        }
+    })
 }
 
 /// The time and memory limits the manifest gives one check.

@@ -6,9 +6,10 @@
 //!   size, modification time and, on Unix, device, inode and change time,
 //!   which no copy, rename or `touch` keeps). A copy whose identity differs
 //!   is hashed again; one whose bytes differ is not used (the grader says
-//!   so and builds again). Before each check the identity is compared again,
-//!   so a binary replaced by one check's code under test is not used for
-//!   the next check of the same run.
+//!   so and builds again). Before each check and after the last the
+//!   identity is compared again, so a binary replaced by one check's code
+//!   under test is not used for the next check, and no verdict of that run
+//!   is kept.
 //! - **A copy in use is never deleted.** Each grader that uses a kept copy
 //!   holds a shared lock on a file beside it (`<copy>.lock`) from the moment
 //!   it picks the copy until its last check ends. A build removes an older

@@ -92,6 +92,30 @@ fn a_kept_checks_binary_replaced_during_a_run_ends_the_run_unrecorded() {
     assert_eq!(statuses(&out.stdout), UNTOUCHED);
 }
 
+/// The same during the last check, which no later check's start compares:
+/// the grader compares the binary once more after the last check ended.
+#[cfg(unix)]
+#[test]
+fn a_kept_checks_binary_replaced_during_the_last_check_ends_the_run_unrecorded() {
+    let state = tempfile::tempdir().unwrap();
+    fixture(state.path())
+        .args(["check", "step1", "--solution"])
+        .assert()
+        .success();
+    let solution = kept_binary(state.path(), "step1-fixture-solution");
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "swap-last")
+        .env("FIXTURE_SWAP_WITH", &solution)
+        .args(["check", "step1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("was changed while the checks"), "{stderr}");
+    let progress = std::fs::read_to_string(state.path().join("progress.toml")).unwrap_or_default();
+    assert!(!progress.contains("[steps.step1-fixture]"), "{progress}");
+}
+
 /// The grader's own machinery failing (here: no temp folder to capture a
 /// check's output in) says so, exits 2 and records nothing; it never grades
 /// a correct solution 0 of 4.

@@ -102,7 +102,9 @@ mod interrupts {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(expected_code), "{stderr}");
         assert!(
-            stderr.contains("interrupted") && stderr.contains("stopped the running check"),
+            stderr.contains("interrupted")
+                && stderr.contains("stopped the")
+                && stderr.contains("running check"),
             "{stderr}"
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
@@ -169,6 +171,12 @@ mod interrupts {
             .unwrap();
         let pid = wait_until_ready(&fifo);
         assert!(!pid.trim().is_empty());
+        // The hanging check's run folder: the daemon inherited its name.
+        let environ = std::fs::read(format!("/proc/{}/environ", pid.trim())).unwrap();
+        let run = String::from_utf8_lossy(&environ)
+            .split('\0')
+            .find_map(|v| v.strip_prefix("CHECK_HARNESS_RUN=").map(String::from))
+            .expect("the daemon carries its run's mark");
         grader.kill().unwrap(); // SIGKILL: no handler runs
         grader.wait().unwrap();
         assert!(
@@ -190,6 +198,20 @@ mod interrupts {
             std::thread::yield_now();
         }
         assert!(!alive(), "the check process outlived the killed grader");
+        assert!(
+            !tmp.path().join(&run).exists(),
+            "the hanging check did not remove its run folder {run}"
+        );
+        // A check that had just ended when the grader was killed (the
+        // fixture runs two at once) could not remove its folder: the next
+        // grader does, since no grader holds it any more.
+        std_fixture(state.path())
+            .env("FIXTURE_MODE", "no-hang")
+            .env("TMPDIR", tmp.path())
+            .args(["check", "step1"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert!(left.is_empty(), "temporary files left behind: {left:?}");
     }
@@ -223,6 +245,46 @@ fn a_daemon_started_by_a_check_dies_with_it() {
     assert!(
         lock_released(&lock),
         "the daemon (pid {pid}) outlived its check"
+    );
+}
+
+/// The fixture step runs two checks at once (`checks_at_once = 2`): its
+/// first two checks each wait until the other has started, so both end only
+/// if the grader really overlaps them (one after the other, the first would
+/// be timed out). Their results still come in the manifest's order.
+#[test]
+fn checks_of_a_step_that_says_so_run_at_once_and_report_in_order() {
+    let state = tempfile::tempdir().unwrap();
+    let meet = tempfile::tempdir().unwrap();
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "overlap")
+        .env("FIXTURE_MEET_DIR", meet.path())
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = v["steps"][0]["checks"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = checks
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        &seen[..2],
+        [("passes", "pass"), ("fails", "fail")],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        checks[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected 42"),
+        "{}",
+        checks[1]
+    );
+    assert_eq!(
+        seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        ["passes", "fails", "aborts", "hangs"]
     );
 }
 

@@ -148,6 +148,13 @@ pub struct Step {
     /// How the step's checks are built, when it differs from a plain debug build.
     #[serde(default)]
     pub build: BuildOptions,
+    /// How many of the step's checks the grader runs at once, each in its own
+    /// process (1, the default: one after another). For steps whose checks
+    /// mostly wait (a time limit that must pass, a worker held at a gate);
+    /// the checks running at once share the memory limit (see
+    /// [`Step::memory_limit`]).
+    #[serde(default = "one")]
+    pub checks_at_once: usize,
     #[serde(rename = "check", default)]
     pub checks: Vec<CheckInfo>,
     /// `[[step.cause]]`: the mistakes the step's checks can name, each with
@@ -161,6 +168,10 @@ pub struct Step {
     pub rustc_help: Vec<RustcHelp>,
     /// `[step.trace]`: the pair of traces the chapter shows.
     pub trace: Option<BookTrace>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// `[step.trace]`: which check's timeline the chapter shows, once from the
@@ -451,6 +462,12 @@ impl Course {
                     step.id
                 ));
             }
+            if step.checks_at_once == 0 {
+                return Err(format!(
+                    "step `{}` has checks_at_once = 0: at least one check must run at a time",
+                    step.id
+                ));
+            }
             let mut check_ids = std::collections::HashSet::new();
             for check in &step.checks {
                 if !check_ids.insert(check.id.as_str()) {
@@ -680,12 +697,15 @@ impl Step {
             .unwrap_or_else(|| course.default_timeout())
     }
 
-    /// A check's memory limit, in bytes.
+    /// A check's memory limit, in bytes: its own `memory_mib`, else the
+    /// course's, shared by the [`Step::checks_at_once`] checks that may run
+    /// at once, so that together they stay within it.
     pub fn memory_limit(&self, course: &Course, check: &CheckInfo) -> u64 {
         check
             .memory_mib
             .unwrap_or(course.course.memory_mib)
             .saturating_mul(1024 * 1024)
+            / self.checks_at_once.max(1) as u64
     }
 }
 

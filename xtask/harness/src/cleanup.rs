@@ -89,6 +89,23 @@ pub fn temp_path(path: PathBuf) -> Registered {
     add(Entry::Path(path))
 }
 
+/// Creates a temporary file or directory with `create` (which returns it and
+/// its path) and lists it, with no moment in between at which an interrupt
+/// could leave it unlisted: another thread that is stopping everything
+/// either removes it or keeps it from being made.
+pub fn create_listed<T>(
+    create: impl FnOnce() -> std::io::Result<(T, PathBuf)>,
+) -> std::io::Result<(T, Registered)> {
+    let mut reg = registry();
+    if reg.closing {
+        return Err(std::io::Error::other("the grader is stopping"));
+    }
+    let (made, path) = create()?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    reg.entries.push((id, Entry::Path(path)));
+    Ok((made, Registered(id)))
+}
+
 /// Ends the orphans this process adopted ([`containment::end_adopted`]),
 /// sparing every listed process. The list is held still during each round,
 /// so a check that another thread starts meanwhile (the mutant suite grades
@@ -161,10 +178,10 @@ pub fn install_interrupt_handler() {
 /// The message and exit status for an interrupt by `signal`.
 pub fn interrupted(signal_name: &str, code: i32) -> ! {
     let ended = stop_everything();
-    let what = if ended > 0 {
-        "stopped the running check and removed its temporary files"
-    } else {
-        "nothing was left running"
+    let what = match ended {
+        0 => "nothing was left running".to_string(),
+        1 => "stopped the running check and removed its temporary files".to_string(),
+        n => format!("stopped the {n} running checks and removed their temporary files"),
     };
     eprintln!("\ninterrupted ({signal_name}): {what}.");
     std::process::exit(code)

@@ -404,6 +404,9 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// The temporary files one check run writes to, in a directory of their
 /// own that is removed when the run ends, or when the grader is interrupted.
 struct RunFiles {
+    /// Locked for as long as the folder is in use (see [`sweep_abandoned`]);
+    /// closed first, so that the folder can be removed on Windows too.
+    _owner: File,
     _dir: tempfile::TempDir,
     _listed: cleanup::Registered,
     result: PathBuf,
@@ -411,12 +414,30 @@ struct RunFiles {
     stderr: PathBuf,
 }
 
+/// What a run folder's name starts with.
+const RUN_PREFIX: &str = "course-check-";
+/// The file in a run folder that its grader holds locked.
+const OWNER_LOCK: &str = "owner.lock";
+
 impl RunFiles {
     fn new() -> std::io::Result<RunFiles> {
-        let dir = tempfile::Builder::new().prefix("course-check-").tempdir()?;
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| sweep_abandoned(&std::env::temp_dir()));
+        let (dir, listed) = cleanup::create_listed(|| {
+            let dir = tempfile::Builder::new().prefix(RUN_PREFIX).tempdir()?;
+            let path = dir.path().to_path_buf();
+            Ok((dir, path))
+        })?;
         let path = dir.path().to_path_buf();
+        // Locked under another name first: a sweep never sees the lock file
+        // of a folder before it is held.
+        let held = path.join("owner.lock.new");
+        let owner = File::create(&held)?;
+        owner.lock()?;
+        std::fs::rename(&held, path.join(OWNER_LOCK))?;
         Ok(RunFiles {
-            _listed: cleanup::temp_path(path.clone()),
+            _listed: listed,
+            _owner: owner,
             result: path.join("result.json"),
             stdout: path.join("stdout"),
             stderr: path.join("stderr"),
@@ -450,5 +471,74 @@ impl RunFiles {
             }
         }
         text.trim_end().to_string()
+    }
+}
+
+/// Removes the run folders that no grader holds any more. A grader removes
+/// its own when each check ends, and a check removes its grader's when the
+/// grader is killed while the check runs; a folder whose check had already
+/// ended (it aborted, or it was between ending and being cleaned up) when
+/// its grader was killed is left. The next grader finds it here: no one
+/// holds its lock file.
+fn sweep_abandoned(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(RUN_PREFIX) {
+            continue;
+        }
+        let dir = entry.path();
+        // A folder without the file (being made, or of an older grader) is
+        // not this sweep's to judge.
+        let Ok(lock) = File::open(dir.join(OWNER_LOCK)) else {
+            continue;
+        };
+        if lock.try_lock().is_ok() {
+            drop(lock);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_removes_only_run_folders_no_grader_holds() {
+        let temp = tempfile::tempdir().unwrap();
+        let make = |name: &str, with_lock: bool| {
+            let dir = temp.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("result.json"), "{}").unwrap();
+            with_lock.then(|| File::create(dir.join(OWNER_LOCK)).unwrap())
+        };
+        let held = make("course-check-held", true).unwrap();
+        held.lock().unwrap();
+        drop(make("course-check-abandoned", true));
+        make("course-check-being-made", false);
+        drop(make("someone-else", true));
+        sweep_abandoned(temp.path());
+        let mut left: Vec<String> = std::fs::read_dir(temp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "course-check-being-made",
+                "course-check-held",
+                "someone-else"
+            ]
+        );
+        // A run folder made by the runner is held until it is dropped.
+        let files = RunFiles::new().unwrap();
+        let dir = files.result.parent().unwrap().to_path_buf();
+        sweep_abandoned(dir.parent().unwrap());
+        assert!(dir.join(OWNER_LOCK).exists(), "a folder in use was swept");
+        drop(files);
+        assert!(!dir.exists());
     }
 }

@@ -67,7 +67,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use check_harness::{affinity, runner};
+use check_harness::affinity;
 use course::{Course, Step};
 use serde::Serialize;
 
@@ -843,30 +843,27 @@ fn judge(ws: &Repo, step: &Step, mutant: &Mutant, prepared: Prepared) -> MutantV
 }
 
 /// Runs every check of `step` on `exe` as the grader does (one process per
-/// check, the manifest's time limits, the grader's environment).
+/// check, the manifest's limits and checks at once, the grader's
+/// environment).
 fn run_checks(ws: &Repo, step: &Step, exe: &Path, cpus: &'static str) -> Run {
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
     let t = Instant::now();
     let mut failing = Vec::new();
     let mut causes = Vec::new();
     let mut messages = Vec::new();
-    for info in &step.checks {
-        let limits = grade::limits(ws, step, info);
-        let graded = grade::Graded {
-            info: info.clone(),
-            limit: limits.time,
-            report: runner::run_check(exe, &info.id, &limits, &env),
-        };
+    // Neither callback returns an error, so neither can the run.
+    let _ = grade::run_checks(ws, step, exe, &env, &|| Ok(()), &mut |graded| {
         if !graded.passed() {
             let status = graded.report.verdict.status();
             failing.push(match graded.cause() {
-                Some(cause) => format!("{} ({status}, {cause})", info.id),
-                None => format!("{} ({status})", info.id),
+                Some(cause) => format!("{} ({status}, {cause})", graded.info.id),
+                None => format!("{} ({status})", graded.info.id),
             });
             causes.push(graded.cause().map(String::from));
             messages.push(graded.message());
         }
-    }
+        Ok(())
+    });
     Run {
         cpus,
         got: if failing.is_empty() { "pass" } else { "fail" }.to_string(),
