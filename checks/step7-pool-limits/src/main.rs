@@ -1042,8 +1042,12 @@ fn observe(pool: Pool, inputs: Vec<String>, limit: usize, hold: Hold) -> Result<
                     break;
                 }
                 // Only a proven stillness counts: a pool that is still
-                // starting the next child is not idle.
-                if settle(&pids) {
+                // starting the next child is not idle. Once every input has
+                // had its child, no place can be left empty while inputs
+                // wait, so there is nothing left to prove and no reason to
+                // wait for stillness.
+                let all_started = lock(&shared).spawned >= total;
+                if !all_started && settle(&pids) {
                     let mut c = lock(&shared);
                     let alive = c.spawned - c.finished;
                     if c.finished > 0
@@ -1133,7 +1137,7 @@ fn inputs(n: usize) -> Vec<String> {
 fn process_limit() -> CheckResult {
     // First, the measurement itself: the spawn-one-per-job pool must be
     // caught, or this check could not catch yours either.
-    let naive = observe(spawn_per_job, inputs(6), 3, Hold::UntilFull)?;
+    let naive = observe(spawn_per_job, inputs(4), 3, Hold::UntilFull)?;
     ensure!(
         naive.too_many.is_some(),
         "internal: the check's own spawn-per-job pool was not caught exceeding 3 children (it reached {}); please report this",
