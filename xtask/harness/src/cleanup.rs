@@ -25,6 +25,10 @@ enum Entry {
     Child(u32),
     /// A temporary file or directory.
     Path(PathBuf),
+    /// An open file (a run folder's lock) that must be closed before the
+    /// folder it is in can be removed on Windows: held here, so that
+    /// [`stop_everything`] closes it first, and closed when its guard drops.
+    Held { _file: std::fs::File },
 }
 
 struct Registry {
@@ -89,21 +93,29 @@ pub fn temp_path(path: PathBuf) -> Registered {
     add(Entry::Path(path))
 }
 
-/// Creates a temporary file or directory with `create` (which returns it and
-/// its path) and lists it, with no moment in between at which an interrupt
-/// could leave it unlisted: another thread that is stopping everything
-/// either removes it or keeps it from being made.
+/// Creates a temporary file or directory with `create` (which returns it,
+/// its path and any file it holds open inside it) and lists them, with no
+/// moment in between at which an interrupt could leave them unlisted:
+/// another thread that is stopping everything either removes them or keeps
+/// them from being made. The open file is kept in the list (closed when the
+/// second guard drops, or before the removal when everything stops), since
+/// Windows removes no folder that holds an open file.
 pub fn create_listed<T>(
-    create: impl FnOnce() -> std::io::Result<(T, PathBuf)>,
-) -> std::io::Result<(T, Registered)> {
+    create: impl FnOnce() -> std::io::Result<(T, PathBuf, Option<std::fs::File>)>,
+) -> std::io::Result<(T, Registered, Option<Registered>)> {
     let mut reg = registry();
     if reg.closing {
         return Err(std::io::Error::other("the grader is stopping"));
     }
-    let (made, path) = create()?;
+    let (made, path, held) = create()?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     reg.entries.push((id, Entry::Path(path)));
-    Ok((made, Registered(id)))
+    let held = held.map(|file| {
+        let held_id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        reg.entries.push((held_id, Entry::Held { _file: file }));
+        Registered(held_id)
+    });
+    Ok((made, Registered(id), held))
 }
 
 /// Ends the orphans this process adopted ([`containment::end_adopted`]),
@@ -118,7 +130,7 @@ pub fn end_orphans() -> usize {
             .iter()
             .filter_map(|(_, e)| match e {
                 Entry::Check(pid) | Entry::Child(pid) => Some(*pid),
-                Entry::Path(_) => None,
+                Entry::Path(_) | Entry::Held { .. } => None,
             })
             .collect();
         // `reg` is held until the round is over.
@@ -144,7 +156,7 @@ pub fn stop_everything() -> usize {
                 containment::end_child(*pid);
                 ended.push(*pid);
             }
-            Entry::Path(_) => {}
+            Entry::Path(_) | Entry::Held { .. } => {}
         }
     }
     // What the ended processes had started, and what escaped their groups,
@@ -152,6 +164,11 @@ pub fn stop_everything() -> usize {
     // themselves are left for the threads that wait for them.
     containment::end_adopted(&ended);
     let ended = ended.len();
+    // Open files first: a folder that holds one cannot be removed on Windows.
+    let (held, entries): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|(_, entry)| matches!(entry, Entry::Held { .. }));
+    drop(held);
     for (_, entry) in &entries {
         if let Entry::Path(path) = entry {
             if path.is_dir() {

@@ -404,9 +404,11 @@ pub fn describe_exit(status: ExitStatus) -> String {
 /// The temporary files one check run writes to, in a directory of their
 /// own that is removed when the run ends, or when the grader is interrupted.
 struct RunFiles {
-    /// Locked for as long as the folder is in use (see [`sweep_abandoned`]);
-    /// closed first, so that the folder can be removed on Windows too.
-    _owner: File,
+    /// The folder's lock file, locked for as long as the folder is in use
+    /// (see [`sweep_abandoned`]). The list of temporary files holds it, so
+    /// that it is closed before the folder is removed, on Windows too, both
+    /// here (dropped first) and when the grader is stopped.
+    _owner: Option<cleanup::Registered>,
     _dir: tempfile::TempDir,
     _listed: cleanup::Registered,
     result: PathBuf,
@@ -423,21 +425,21 @@ impl RunFiles {
     fn new() -> std::io::Result<RunFiles> {
         static SWEPT: std::sync::Once = std::sync::Once::new();
         SWEPT.call_once(|| sweep_abandoned(&std::env::temp_dir()));
-        let (dir, listed) = cleanup::create_listed(|| {
+        let (dir, listed, owner) = cleanup::create_listed(|| {
             let dir = tempfile::Builder::new().prefix(RUN_PREFIX).tempdir()?;
             let path = dir.path().to_path_buf();
-            Ok((dir, path))
+            // Locked under another name first: a sweep never sees the lock
+            // file of a folder before it is held.
+            let held = path.join("owner.lock.new");
+            let owner = File::create(&held)?;
+            owner.lock()?;
+            std::fs::rename(&held, path.join(OWNER_LOCK))?;
+            Ok((dir, path, Some(owner)))
         })?;
         let path = dir.path().to_path_buf();
-        // Locked under another name first: a sweep never sees the lock file
-        // of a folder before it is held.
-        let held = path.join("owner.lock.new");
-        let owner = File::create(&held)?;
-        owner.lock()?;
-        std::fs::rename(&held, path.join(OWNER_LOCK))?;
         Ok(RunFiles {
-            _listed: listed,
             _owner: owner,
+            _listed: listed,
             result: path.join("result.json"),
             stdout: path.join("stdout"),
             stderr: path.join("stderr"),
