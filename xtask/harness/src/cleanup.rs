@@ -93,29 +93,26 @@ pub fn temp_path(path: PathBuf) -> Registered {
     add(Entry::Path(path))
 }
 
-/// Creates a temporary file or directory with `create` (which returns it,
-/// its path and any file it holds open inside it) and lists them, with no
-/// moment in between at which an interrupt could leave them unlisted:
-/// another thread that is stopping everything either removes them or keeps
-/// them from being made. The open file is kept in the list (closed when the
-/// second guard drops, or before the removal when everything stops), since
-/// Windows removes no folder that holds an open file.
+/// Creates a temporary directory with `create` (which returns it, its path
+/// and a file it holds open inside it) and lists both, with no moment in
+/// between at which an interrupt could leave them unlisted: another thread
+/// that is stopping everything either removes them or keeps them from being
+/// made. The open file is kept in the list (closed when the second guard
+/// drops, or before the removal when everything stops), since Windows
+/// removes no folder that holds an open file.
 pub fn create_listed<T>(
-    create: impl FnOnce() -> std::io::Result<(T, PathBuf, Option<std::fs::File>)>,
-) -> std::io::Result<(T, Registered, Option<Registered>)> {
+    create: impl FnOnce() -> std::io::Result<(T, PathBuf, std::fs::File)>,
+) -> std::io::Result<(T, Registered, Registered)> {
     let mut reg = registry();
     if reg.closing {
         return Err(std::io::Error::other("the grader is stopping"));
     }
-    let (made, path, held) = create()?;
+    let (made, path, file) = create()?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     reg.entries.push((id, Entry::Path(path)));
-    let held = held.map(|file| {
-        let held_id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        reg.entries.push((held_id, Entry::Held { _file: file }));
-        Registered(held_id)
-    });
-    Ok((made, Registered(id), held))
+    let held_id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    reg.entries.push((held_id, Entry::Held { _file: file }));
+    Ok((made, Registered(id), Registered(held_id)))
 }
 
 /// Ends the orphans this process adopted ([`containment::end_adopted`]),

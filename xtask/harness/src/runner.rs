@@ -408,7 +408,7 @@ struct RunFiles {
     /// (see [`sweep_abandoned`]). The list of temporary files holds it, so
     /// that it is closed before the folder is removed, on Windows too, both
     /// here (dropped first) and when the grader is stopped.
-    _owner: Option<cleanup::Registered>,
+    _owner: cleanup::Registered,
     _dir: tempfile::TempDir,
     _listed: cleanup::Registered,
     result: PathBuf,
@@ -434,7 +434,7 @@ impl RunFiles {
             let owner = File::create(&held)?;
             owner.lock()?;
             std::fs::rename(&held, path.join(OWNER_LOCK))?;
-            Ok((dir, path, Some(owner)))
+            Ok((dir, path, owner))
         })?;
         let path = dir.path().to_path_buf();
         Ok(RunFiles {
