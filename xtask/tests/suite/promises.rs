@@ -13,10 +13,9 @@ use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
 #[cfg(unix)]
-use common::lock_released;
-use common::{fixture, std_fixture};
+use crate::common::lock_released;
+use crate::common::{fixture, std_fixture};
 
 fn pass_count(out: &[u8]) -> u64 {
     let v: Value = serde_json::from_slice(out)

@@ -9,8 +9,6 @@
 //!   silent board still holds the post unanswered (a gate the test holds,
 //!   not a time); what waited is sent, oldest first, once the board answers.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -18,6 +16,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use crate::common;
 
 struct Request {
     method: String,

@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
 #[cfg(unix)]
-use common::lock_released;
-use common::{fixture, std_fixture};
+use crate::common::lock_released;
+use crate::common::{fixture, std_fixture};
 
 /// The statuses of the checks of the one step graded, in order.
 fn statuses(out: &[u8]) -> Vec<String> {

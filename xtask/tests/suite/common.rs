@@ -1,5 +1,4 @@
-//! What the tests that grade the fixture course share (a module of each
-//! test binary that uses it; not every binary uses every item).
+//! What the suite's tests that grade the fixture course share.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -15,7 +15,6 @@
 //! this tree): the autograder's `COURSE_GRADER`, and a `cargo` on PATH for
 //! the workflow's `run:` steps that sends `cargo xtask` to it and every other
 //! cargo command to cargo.
-#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
