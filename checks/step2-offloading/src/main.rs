@@ -164,14 +164,33 @@ enum Next {
     Panicked(Box<dyn Any + Send>),
 }
 
+/// Abandons the latches of jobs the loop was to start when the loop's
+/// thread panics (an unwritten `todo!()`): the check then reports the panic
+/// at once instead of waiting [`LIMIT`] for jobs that cannot start.
+struct AbandonOnPanic(Vec<Arc<Latch>>);
+
+impl Drop for AbandonOnPanic {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.iter().for_each(|latch| latch.abandon());
+        }
+    }
+}
+
 impl Loop {
     fn start() -> Loop {
+        Loop::start_starting(Vec::new())
+    }
+
+    /// A loop whose jobs count `started` down as they begin.
+    fn start_starting(started: Vec<Arc<Latch>>) -> Loop {
         let (events, ev_rx) = unbounded();
         let (rep_tx, replies) = unbounded();
         let (clock_tx, clock_rx) = std::sync::mpsc::channel();
         let handle = thread::Builder::new()
             .name(LOOP_THREAD.into())
             .spawn(move || {
+                let _abandon = AbandonOnPanic(started);
                 let _ = clock_tx.send(ThreadClock::current());
                 subject::run(ev_rx, rep_tx)
             })
@@ -281,6 +300,19 @@ impl Loop {
             Some(Err(())) => self.ended(),
         };
         (next, used)
+    }
+
+    /// After a wait for jobs to start that did not see them all start: if
+    /// the wait ended because `run` panicked (`started` abandoned), that
+    /// panic is the check's verdict, whatever had started by then (a later
+    /// reply or the end of `run` would report it too).
+    fn report_a_panic(&mut self, started: &Latch) {
+        if started.abandoned() {
+            // The loop's thread is unwinding: the join returns its panic.
+            if let Some(Err(payload)) = self.handle.take().map(JoinHandle::join) {
+                std::panic::resume_unwind(payload);
+            }
+        }
     }
 
     /// The replies channel closed: `run` returned or panicked.
@@ -426,7 +458,7 @@ fn stays_responsive() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(1));
     let on_loop = Arc::new(AtomicBool::new(false));
-    let mut lp = Loop::start();
+    let mut lp = Loop::start_starting(vec![started.clone()]);
     lp.send(Event::OnThread {
         id: 1,
         job: gated_job(&gate, &started, &on_loop, 1, 42),
@@ -435,6 +467,9 @@ fn stays_responsive() -> CheckResult {
         lp.send(Event::Ping(n));
     }
     let began = started.wait(LIMIT);
+    if !began {
+        lp.report_a_panic(&started);
+    }
     if on_loop.load(Ordering::SeqCst) {
         return Err(ran_on_the_loop(
             &gate,
@@ -479,7 +514,7 @@ fn stays_responsive() -> CheckResult {
 fn result_once() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(3));
-    let mut lp = Loop::start();
+    let mut lp = Loop::start_starting(vec![started.clone()]);
     lp.skip_duplicates = false;
     let on_loop = Arc::new(AtomicBool::new(false));
     for id in 1..=3 {
@@ -490,6 +525,9 @@ fn result_once() -> CheckResult {
     }
     // All three jobs run (and wait for the check) before the input closes.
     let all_started = started.wait(LIMIT);
+    if !all_started {
+        lp.report_a_panic(&started);
+    }
     if on_loop.load(Ordering::SeqCst) {
         return Err(ran_on_the_loop(&gate, &lp, "3 jobs were sent"));
     }

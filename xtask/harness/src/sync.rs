@@ -5,42 +5,69 @@ use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// A count-down latch: `wait` returns once `count_down` was called `n` times.
+/// A count-down latch: `wait` returns once `count_down` was called `n` times,
+/// or once the latch was [abandoned](Latch::abandon).
 #[derive(Debug)]
 pub struct Latch {
-    remaining: Mutex<usize>,
-    zero: Condvar,
+    state: Mutex<LatchState>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct LatchState {
+    remaining: usize,
+    abandoned: bool,
 }
 
 impl Latch {
     pub fn new(n: usize) -> Latch {
         Latch {
-            remaining: Mutex::new(n),
-            zero: Condvar::new(),
+            state: Mutex::new(LatchState {
+                remaining: n,
+                abandoned: false,
+            }),
+            changed: Condvar::new(),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LatchState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn count_down(&self) {
-        let mut left = self.remaining.lock().unwrap_or_else(|e| e.into_inner());
-        *left = left.saturating_sub(1);
-        if *left == 0 {
-            self.zero.notify_all();
+        let mut state = self.state();
+        state.remaining = state.remaining.saturating_sub(1);
+        if state.remaining == 0 {
+            self.changed.notify_all();
         }
     }
 
-    /// Waits until the count reaches zero; `false` if `limit` passed first.
+    /// What the waiters wait for can no longer come (say, the thread that
+    /// was to start the counting panicked): every `wait`, now and later,
+    /// returns at once. The count itself is left as it is.
+    pub fn abandon(&self) {
+        self.state().abandoned = true;
+        self.changed.notify_all();
+    }
+
+    /// Whether [`Latch::abandon`] was called.
+    pub fn abandoned(&self) -> bool {
+        self.state().abandoned
+    }
+
+    /// Waits until the count reaches zero; `false` if `limit` passed first,
+    /// or if the latch was abandoned before the count reached zero.
     pub fn wait(&self, limit: Duration) -> bool {
-        let left = self.remaining.lock().unwrap_or_else(|e| e.into_inner());
-        let (left, _) = self
-            .zero
-            .wait_timeout_while(left, limit, |left| *left > 0)
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(self.state(), limit, |s| s.remaining > 0 && !s.abandoned)
             .unwrap_or_else(|e| e.into_inner());
-        *left == 0
+        state.remaining == 0
     }
 
     /// How many `count_down` calls are still missing.
     pub fn remaining(&self) -> usize {
-        *self.remaining.lock().unwrap_or_else(|e| e.into_inner())
+        self.state().remaining
     }
 }
 
@@ -208,5 +235,40 @@ pub fn recv_unless_stuck<T>(rx: &mpsc::Receiver<T>, limit: Duration) -> Waited<T
                 Err(mpsc::TryRecvError::Disconnected) => Waited::Closed,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abandoned_latch_wakes_its_waiter_and_says_the_count_was_not_reached() {
+        let latch = std::sync::Arc::new(Latch::new(2));
+        latch.count_down();
+        let (tx, woken) = mpsc::channel();
+        {
+            let latch = latch.clone();
+            // Only `abandon` can end this wait within the test's bound.
+            std::thread::spawn(move || tx.send(latch.wait(Duration::from_secs(3600))));
+        }
+        latch.abandon();
+        // The bound only turns a waiter that was never woken into a failure.
+        let reached = woken.recv_timeout(Duration::from_secs(60));
+        assert_eq!(reached, Ok(false), "the waiter was not woken with `false`");
+        assert!(latch.abandoned());
+        assert_eq!(latch.remaining(), 1);
+        assert!(
+            !latch.wait(Duration::from_secs(3600)),
+            "later waits end at once too"
+        );
+    }
+
+    #[test]
+    fn a_latch_that_reached_zero_stays_reached_when_abandoned() {
+        let latch = Latch::new(1);
+        latch.count_down();
+        latch.abandon();
+        assert!(latch.wait(Duration::ZERO));
     }
 }
