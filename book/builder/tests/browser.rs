@@ -23,9 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use course_browser::{eval, find_chromium, wait_for, TIMEOUT};
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::{Browser, Tab};
+use course_browser::{eval, find_chromium, wait_for, Browser, Tab};
+use serde_json::{json, Value};
 
 /// The word the search test types. The chapter "For Node.js developers"
 /// will contain it; until it does, the test expects the fixture chapter.
@@ -83,8 +82,7 @@ fn the_book_works_in_headless_chromium() {
 /// browser, still running.
 fn in_a_browser(chrome: &Path, checks: impl FnOnce(&Tab, &Mutex<Vec<String>>)) -> Browser {
     let browser = course_browser::launch(chrome.to_path_buf(), (1200, 900));
-    let tab = browser.new_tab().unwrap();
-    tab.set_default_timeout(TIMEOUT);
+    let tab = browser.new_tab();
     let problems = listen_for_errors(&tab);
     checks(&tab, &problems);
     let left = std::mem::take(&mut *problems.lock().unwrap());
@@ -97,48 +95,39 @@ fn in_a_browser(chrome: &Path, checks: impl FnOnce(&Tab, &Mutex<Vec<String>>)) -
 }
 
 /// JavaScript exceptions, `console.error` calls and failed loads, as text.
-fn listen_for_errors(tab: &Arc<Tab>) -> Arc<Mutex<Vec<String>>> {
+fn listen_for_errors(tab: &Tab) -> Arc<Mutex<Vec<String>>> {
     let problems = Arc::new(Mutex::new(Vec::new()));
-    tab.enable_runtime().unwrap();
-    tab.enable_log().unwrap();
     let sink = Arc::clone(&problems);
-    tab.add_event_listener(Arc::new(move |event: &Event| {
-        let problem = match event {
-            Event::RuntimeExceptionThrown(e) => {
-                let details = &e.params.exception_details;
-                let description = details
-                    .exception
-                    .as_ref()
-                    .and_then(|x| x.description.clone())
-                    .unwrap_or_else(|| details.text.clone());
+    tab.on_event(move |method, params| {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let problem = match method {
+            "Runtime.exceptionThrown" => {
+                let details = &params["exceptionDetails"];
+                let description = details["exception"]["description"]
+                    .as_str()
+                    .map_or_else(|| text(&details["text"]), str::to_string);
                 Some(format!(
                     "JavaScript exception: {description} ({}:{})",
-                    details.url.clone().unwrap_or_default(),
-                    details.line_number
+                    text(&details["url"]),
+                    details["lineNumber"]
                 ))
             }
-            Event::LogEntryAdded(e)
-                if format!("{:?}", e.params.entry.level).eq_ignore_ascii_case("error") =>
-            {
+            "Log.entryAdded" if params["entry"]["level"] == "error" => {
+                let entry = &params["entry"];
                 Some(format!(
                     "browser error: {} {}",
-                    e.params.entry.text,
-                    e.params.entry.url.clone().unwrap_or_default()
+                    text(&entry["text"]),
+                    text(&entry["url"])
                 ))
             }
-            Event::RuntimeConsoleAPICalled(e)
-                if format!("{:?}", e.params.Type).eq_ignore_ascii_case("error") =>
-            {
-                let args: Vec<String> = e
-                    .params
-                    .args
-                    .iter()
-                    .map(|a| {
-                        a.value
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .or_else(|| a.description.clone())
-                            .unwrap_or_default()
+            "Runtime.consoleAPICalled" if params["type"] == "error" => {
+                let args: Vec<String> = params["args"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| match a.get("value") {
+                        Some(value) => value.to_string(),
+                        None => text(&a["description"]),
                     })
                     .collect();
                 Some(format!("console.error: {}", args.join(" ")))
@@ -148,8 +137,11 @@ fn listen_for_errors(tab: &Arc<Tab>) -> Arc<Mutex<Vec<String>>> {
         if let Some(problem) = problem {
             sink.lock().unwrap().push(problem);
         }
-    }))
-    .unwrap();
+    });
+    for domain in ["Runtime.enable", "Log.enable"] {
+        tab.call(domain, json!({}))
+            .unwrap_or_else(|e| panic!("listening for errors: {e}"));
+    }
     problems
 }
 
@@ -169,11 +161,11 @@ fn url(dir: &Path, page: &str) -> String {
 }
 
 /// Opens a page and waits until book.js has run on it (the sidebar is filled
-/// in). headless_chrome's own wait needs the network to idle for half a
-/// second; the old page is marked instead so the wait ends on the new one.
+/// in). Page.navigate returns once the new page is committed, before it has
+/// loaded; the old page is marked so that the wait ends on the new one.
 fn open(tab: &Tab, dir: &Path, page: &str) {
     eval(tab, "window.__leaving_page = true");
-    tab.navigate_to(&url(dir, page))
+    tab.navigate(&url(dir, page))
         .unwrap_or_else(|e| panic!("{page}.html did not load: {e}"));
     wait_for(
         tab,
@@ -224,7 +216,7 @@ fn no_figure_label_is_clipped(tab: &Tab, dir: &Path) {
     let mut clipped = Vec::new();
     for figure in &figures {
         eval(tab, "window.__leaving_page = true");
-        tab.navigate_to(&file_url(figure))
+        tab.navigate(&file_url(figure))
             .unwrap_or_else(|e| panic!("{} did not load: {e}", figure.display()));
         wait_for(
             tab,
@@ -305,8 +297,7 @@ fn figures_keep_their_size_on_a_phone(tab: &Tab, dir: &Path) {
             small.push(format!("{page}.html: {}", s.as_str().unwrap_or("?")));
         }
     }
-    tab.call_method(headless_chrome::protocol::cdp::Emulation::ClearDeviceMetricsOverride(None))
-        .unwrap();
+    course_browser::real_window(tab);
     assert!(
         small.is_empty(),
         "on a 390 px screen these figures shrink (their labels become unreadable): \
@@ -419,9 +410,8 @@ fn a_collapsible_answer_opens_on_click(tab: &Tab, dir: &Path) {
         serde_json::Value::Bool(false),
         "no closed collapsible admonition on the fixture page"
     );
-    tab.find_element("details.admonition > summary")
-        .and_then(|summary| summary.click().map(|_| ()))
-        .expect("clicking the summary of the collapsible answer");
+    tab.click("details.admonition > summary")
+        .unwrap_or_else(|e| panic!("the summary of the collapsible answer: {e}"));
     wait_for(
         tab,
         "(() => { const d = document.querySelector('details.admonition');
@@ -451,9 +441,8 @@ fn every_step_keeps_its_walk_through_closed(tab: &Tab, dir: &Path) {
             state, "closed",
             "{page}.html: its \"Stuck? The walk-through\" block should be there and closed"
         );
-        tab.find_element("#admonition-stuck-the-walk-through > summary")
-            .and_then(|summary| summary.click().map(|_| ()))
-            .unwrap_or_else(|e| panic!("{page}.html: clicking the walk-through: {e}"));
+        tab.click("#admonition-stuck-the-walk-through > summary")
+            .unwrap_or_else(|e| panic!("{page}.html: the walk-through: {e}"));
         wait_for(
             tab,
             "(() => { const d = document.getElementById('admonition-stuck-the-walk-through');
@@ -476,17 +465,15 @@ fn search_finds_the_term(tab: &Tab, dir: &Path) {
         );
     }
     open(tab, dir, "index");
-    tab.find_element("#search-toggle")
-        .and_then(|button| button.click().map(|_| ()))
-        .expect("clicking the search button");
+    tab.click("#search-toggle")
+        .unwrap_or_else(|e| panic!("the search button: {e}"));
     wait_for(
         tab,
         "getComputedStyle(document.getElementById('search-wrapper')).display !== 'none'",
         "the search bar did not appear",
     );
-    tab.find_element("#searchbar")
-        .and_then(|bar| bar.type_into(SEARCH_TERM).map(|_| ()))
-        .expect("typing into the search bar");
+    tab.type_into("#searchbar", SEARCH_TERM)
+        .unwrap_or_else(|e| panic!("the search bar: {e}"));
     wait_for(
         tab,
         "document.querySelectorAll('#searchresults a').length > 0",

@@ -14,8 +14,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{post_of, real_post, At, Board};
-use course_browser::{eval, find_chromium, wait_for, TIMEOUT};
-use headless_chrome::Tab;
+use course_browser::{eval, find_chromium, wait_for, Tab};
 use serde_json::Value;
 
 fn emulate(tab: &Tab, width: u32, height: u32, mobile: bool, dark: bool) {
@@ -113,28 +112,32 @@ fn the_board_page_shows_the_room_live() {
     let data = tempfile::tempdir().unwrap();
     let board = Board::start(data.path(), None);
     let browser = course_browser::launch(chrome, (1280, 900));
-    let tab = browser.new_tab().unwrap();
-    tab.set_default_timeout(TIMEOUT);
+    let tab = browser.new_tab();
     let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     {
-        use headless_chrome::protocol::cdp::types::Event;
         let errors = errors.clone();
-        tab.enable_runtime().unwrap();
-        tab.add_event_listener(std::sync::Arc::new(move |event: &Event| {
-            if let Event::RuntimeExceptionThrown(e) = event {
+        tab.on_event(move |method, params| {
+            if method == "Runtime.exceptionThrown" {
+                let text = &params["exceptionDetails"]["text"];
                 errors
                     .lock()
                     .unwrap()
-                    .push(format!("{:?}", e.params.exception_details.text));
+                    .push(format!("{:?}", text.as_str().unwrap_or_default()));
             }
-        }))
-        .unwrap();
+        });
+        tab.call("Runtime.enable", serde_json::json!({})).unwrap();
     }
     emulate(&tab, 1280, 900, false, false);
-    tab.navigate_to(&format!("http://127.0.0.1:{}/", board.port))
-        .unwrap()
-        .wait_until_navigated()
-        .unwrap();
+    // Page.navigate returns once the page is committed; the blank page
+    // before it is marked, so that the wait ends on the board's.
+    eval(&tab, "window.__leaving_page = true");
+    tab.navigate(&format!("http://127.0.0.1:{}/", board.port))
+        .unwrap_or_else(|e| panic!("the board's page did not load: {e}"));
+    wait_for(
+        &tab,
+        "window.__leaving_page === undefined && document.readyState === 'complete'",
+        "the board's page did not finish loading",
+    );
     wait_for(
         &tab,
         "document.getElementById('conn').dataset.state === 'live'",

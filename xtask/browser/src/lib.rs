@@ -2,79 +2,49 @@
 //! `book/builder/tests/browser.rs`, and the workshop board's, in
 //! `xtask/board/tests/browser.rs`): a dev-dependency of both, never built
 //! by the grader.
+//!
+//! A small client of the Chrome DevTools Protocol, just what the two tests
+//! use: [`find_chromium`], [`launch`] (a headless [`Browser`] with a profile
+//! of its own), [`Browser::new_tab`], and on a [`Tab`] commands, events,
+//! navigation, clicks and typing, plus the helpers below.
 
-use std::path::PathBuf;
+mod connection;
+mod find;
+mod launch;
+mod tab;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use headless_chrome::protocol::cdp::Emulation;
-use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
-use headless_chrome::{Browser, LaunchOptions, Tab};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-/// How long a page may take to do what a test waits for. It only turns a
-/// hang into a message.
+pub use connection::CdpError;
+pub use find::find_chromium;
+pub use launch::{launch, Browser};
+pub use tab::Tab;
+
+/// How long a page may take to do what a test waits for, and Chromium to
+/// answer a command. It only turns a hang into a message.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Chromium or Chrome (`CHROME` names one), or `None` after saying on
-/// stderr that `test` is skipped. With `CI` set a missing browser panics:
-/// CI installs one, and a skip there would go unnoticed.
-pub fn find_chromium(test: &str) -> Option<PathBuf> {
-    match headless_chrome::browser::default_executable() {
-        Ok(path) => Some(path),
-        Err(e) if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but no Chromium was found ({e}): install Debian's `chromium` \
-             (apt-get install -y chromium) or point CHROME at a Chrome binary"
-        ),
-        Err(e) => {
-            // Written to the real stderr, not eprintln!: the test harness would
-            // swallow that for a passing test and the skip would go unnoticed.
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\nSKIPPED {test}: no Chromium found ({e}). Install `chromium` \
-                 or set CHROME=/path/to/chrome to run it (it never skips when CI is set).\n"
-            );
-            None
-        }
-    }
-}
-
-/// Starts `chrome` headless with a window of `width` × `height`.
-pub fn launch(chrome: PathBuf, (width, height): (u32, u32)) -> Browser {
-    Browser::new(
-        LaunchOptions::default_builder()
-            .path(Some(chrome))
-            .headless(true)
-            .sandbox(false) // CI runs as root, where Chromium's sandbox refuses to start
-            .window_size(Some((width, height)))
-            .idle_browser_timeout(Duration::from_secs(60))
-            .args(
-                [
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ]
-                .iter()
-                .map(std::ffi::OsStr::new)
-                .collect(),
-            )
-            .build()
-            .unwrap(),
-    )
-    .expect("Chromium did not start")
-}
 
 /// Evaluates a JavaScript expression; its value comes back through JSON.
 pub fn eval(tab: &Tab, js: &str) -> Value {
     let wrapped = format!("JSON.stringify(({js}) ?? null)");
-    let value = tab
-        .evaluate(&wrapped, false)
-        .unwrap_or_else(|e| panic!("evaluating `{js}`: {e}"))
-        .value;
-    match value {
-        Some(Value::String(json)) => serde_json::from_str(&json).unwrap(),
+    let answer = tab
+        .call(
+            "Runtime.evaluate",
+            json!({ "expression": wrapped, "returnByValue": true }),
+        )
+        .unwrap_or_else(|e| panic!("evaluating `{js}`: {e}"));
+    if let Some(exception) = answer.get("exceptionDetails") {
+        let description = exception["exception"]["description"]
+            .as_str()
+            .or_else(|| exception["text"].as_str())
+            .unwrap_or("an exception");
+        panic!("evaluating `{js}`: {description}");
+    }
+    match &answer["result"]["value"] {
+        Value::String(json) => serde_json::from_str(json).unwrap(),
         other => panic!("`{js}` gave {other:?}"),
     }
 }
@@ -102,56 +72,46 @@ pub fn screenshot(tab: &Tab, max_height: u32) -> Vec<u8> {
         ),
     );
     let shot = tab
-        .call_method(Page::CaptureScreenshot {
-            format: Some(CaptureScreenshotFormatOption::Png),
-            quality: None,
-            clip: Some(Page::Viewport {
-                x: 0.0,
-                y: 0.0,
-                width: size[0].as_f64().unwrap(),
-                height: size[1].as_f64().unwrap(),
-                scale: 1.0,
+        .call(
+            "Page.captureScreenshot",
+            json!({
+                "format": "png",
+                "clip": { "x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1 },
+                "fromSurface": true,
+                "captureBeyondViewport": true,
             }),
-            from_surface: Some(true),
-            capture_beyond_viewport: Some(true),
-            optimize_for_speed: None,
-        })
-        .unwrap();
+        )
+        .unwrap_or_else(|e| panic!("taking a screenshot: {e}"));
+    let data = shot["data"]
+        .as_str()
+        .expect("Page.captureScreenshot gave no data");
     base64::engine::general_purpose::STANDARD
-        .decode(shot.data)
-        .unwrap()
+        .decode(data)
+        .expect("Page.captureScreenshot gave data that is not base64")
 }
 
 /// Makes the tab's window `width` × `height` CSS pixels, as a phone's
 /// (`mobile`) or a desktop's.
 pub fn window(tab: &Tab, width: u32, height: u32, mobile: bool) {
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width,
-        height,
-        device_scale_factor: 1.0,
-        mobile,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+    )
+    .unwrap_or_else(|e| panic!("emulating a {width} × {height} window: {e}"));
+}
+
+/// Gives the tab back the browser's own window (after [`window`]).
+pub fn real_window(tab: &Tab) {
+    tab.call("Emulation.clearDeviceMetricsOverride", json!({}))
+        .unwrap_or_else(|e| panic!("ending the window emulation: {e}"));
 }
 
 /// What the page's `prefers-color-scheme` says from now on.
 pub fn color_scheme(tab: &Tab, dark: bool) {
-    tab.call_method(Emulation::SetEmulatedMedia {
-        media: None,
-        features: Some(vec![Emulation::MediaFeature {
-            name: "prefers-color-scheme".into(),
-            value: if dark { "dark" } else { "light" }.into(),
-        }]),
-    })
-    .unwrap();
+    let value = if dark { "dark" } else { "light" };
+    tab.call(
+        "Emulation.setEmulatedMedia",
+        json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }),
+    )
+    .unwrap_or_else(|e| panic!("emulating prefers-color-scheme: {value}: {e}"));
 }
