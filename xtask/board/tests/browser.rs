@@ -118,11 +118,13 @@ fn the_board_page_shows_the_room_live() {
         let errors = errors.clone();
         tab.on_event(move |method, params| {
             if method == "Runtime.exceptionThrown" {
-                let text = &params["exceptionDetails"]["text"];
-                errors
-                    .lock()
-                    .unwrap()
-                    .push(format!("{:?}", text.as_str().unwrap_or_default()));
+                // "Uncaught", then the exception and where it was thrown.
+                let details = &params["exceptionDetails"];
+                let text = details["text"].as_str().unwrap_or_default();
+                let exception = details["exception"]["description"]
+                    .as_str()
+                    .unwrap_or_default();
+                errors.lock().unwrap().push(format!("{text} {exception}"));
             }
         });
         tab.call("Runtime.enable", serde_json::json!({})).unwrap();
