@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use serde_json::{json, Value};
@@ -47,13 +47,33 @@ impl std::error::Error for CdpError {}
 
 type Answer = Result<Value, String>;
 
-#[derive(Default)]
 struct Shared {
     /// The callers waiting for an answer, by the `id` of their command.
     /// `None` once the connection is closed: nothing will be answered.
     waiting: Mutex<Option<HashMap<u64, mpsc::Sender<Answer>>>>,
     /// Listeners by the session whose events they get.
     listeners: Mutex<Vec<(String, Listener)>>,
+}
+
+/// Why a command got no answer: the reader stopped.
+const CLOSED: &str =
+    "the connection to Chromium closed (Chromium exited, or an event listener panicked: see above)";
+
+impl Shared {
+    /// The waiting callers, also after a thread panicked holding the lock:
+    /// each change to the map is one insert or remove, never half done.
+    fn waiting(&self) -> MutexGuard<'_, Option<HashMap<u64, mpsc::Sender<Answer>>>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stops waiting for the answer to `id` (its caller gave up).
+    fn forget(&self, id: u64) {
+        if let Some(waiting) = self.waiting().as_mut() {
+            waiting.remove(&id);
+        }
+    }
 }
 
 pub struct Connection {
@@ -129,8 +149,16 @@ impl Connection {
         method: &str,
         params: Value,
     ) -> Result<Value, CdpError> {
-        let (id, answer) = self.send(session, method, params);
-        let answer = answer.unwrap_or_else(|e| panic!("sending {method} to Chromium: {e}"));
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, answer) = mpsc::channel();
+        match self.shared.waiting().as_mut() {
+            Some(waiting) => waiting.insert(id, tx),
+            None => panic!("{CLOSED}, before {method} was sent"),
+        };
+        if let Err(e) = self.write(id, session, method, params) {
+            self.shared.forget(id);
+            panic!("sending {method} to Chromium: {e}");
+        }
         match answer.recv_timeout(TIMEOUT) {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(message)) => Err(CdpError {
@@ -138,55 +166,37 @@ impl Connection {
                 message,
             }),
             Err(RecvTimeoutError::Timeout) => {
-                if let Some(waiting) = self.shared.waiting.lock().unwrap().as_mut() {
-                    waiting.remove(&id);
-                }
+                self.shared.forget(id);
                 panic!("Chromium did not answer {method} within {TIMEOUT:?}")
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                panic!("Chromium closed the connection before answering {method}")
-            }
+            Err(RecvTimeoutError::Disconnected) => panic!("{CLOSED}, before {method} was answered"),
         }
     }
 
-    /// Sends `method` without waiting for the answer: the answer's
-    /// receiver, or why it could not be sent.
-    fn send(
+    /// Sends `method` to the browser and does not wait for an answer: for
+    /// closing it (the answer may never come), from `Drop`, which must not
+    /// panic. Sent even when the reader has stopped.
+    pub fn send_and_forget(&self, method: &str) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let _ = self.write(id, None, method, json!({}));
+    }
+
+    /// Writes one command, whole.
+    fn write(
         &self,
+        id: u64,
         session: Option<&str>,
         method: &str,
         params: Value,
-    ) -> (u64, Result<mpsc::Receiver<Answer>, String>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel();
-        match self.shared.waiting.lock().unwrap().as_mut() {
-            Some(waiting) => waiting.insert(id, tx),
-            None => return (id, Err("the connection is closed".into())),
-        };
+    ) -> tungstenite::Result<()> {
         let mut command = json!({ "id": id, "method": method, "params": params });
         if let Some(session) = session {
             command["sessionId"] = session.into();
         }
-        let sent = self
-            .writer
+        self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .send(Message::text(command.to_string()));
-        match sent {
-            Ok(()) => (id, Ok(rx)),
-            Err(e) => {
-                if let Some(waiting) = self.shared.waiting.lock().unwrap().as_mut() {
-                    waiting.remove(&id);
-                }
-                (id, Err(e.to_string()))
-            }
-        }
-    }
-
-    /// Sends `method` to the browser and does not wait: for closing it,
-    /// where no answer may come, and from `Drop`, which must not panic.
-    pub fn send_and_forget(&self, method: &str) {
-        let _ = self.send(None, method, json!({}));
+            .send(Message::text(command.to_string()))
     }
 
     /// Calls `listener` with every event of `session` from now on.
@@ -217,8 +227,7 @@ fn read_until_closed(mut socket: WebSocket<ReadHalf>, shared: &Shared) {
     struct CloseOnExit<'a>(&'a Shared);
     impl Drop for CloseOnExit<'_> {
         fn drop(&mut self) {
-            let mut waiting = self.0.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            *waiting = None;
+            *self.0.waiting() = None;
         }
     }
     let _closing = CloseOnExit(shared);
@@ -245,9 +254,7 @@ fn route(message: Value, shared: &Shared) {
             None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
         };
         let caller = shared
-            .waiting
-            .lock()
-            .unwrap()
+            .waiting()
             .as_mut()
             .and_then(|waiting| waiting.remove(&id));
         if let Some(caller) = caller {
