@@ -21,6 +21,21 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// Cargo itself, never the shim: `cargo` found on PATH while the shims
+/// lead PATH would be the shim again, exec'ing itself for ever (the test
+/// binary run without cargo test, which sets CARGO).
+fn real_cargo() -> PathBuf {
+    std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("cargo"))
+                .find(|cargo| cargo.is_file())
+                .expect("no cargo on PATH")
+        })
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -130,10 +145,7 @@ fn grader_env(cmd: &mut Command, shims: &Path) {
     );
     cmd.env("CARGO_TARGET_DIR", target)
         .env("XTASK_BIN", &xtask)
-        .env(
-            "REAL_CARGO",
-            std::env::var_os("CARGO").unwrap_or("cargo".into()),
-        )
+        .env("REAL_CARGO", real_cargo())
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .env_remove("COURSE_ROOT")
