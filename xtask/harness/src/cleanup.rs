@@ -10,6 +10,7 @@
 //! [`stop_everything`] does the ending and removing for other reasons to
 //! stop, such as a closed stdout.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -197,7 +198,10 @@ pub fn interrupted(signal_name: &str, code: i32) -> ! {
         1 => "stopped the running check and removed its temporary files".to_string(),
         n => format!("stopped the {n} running checks and removed their temporary files"),
     };
-    eprintln!("\ninterrupted ({signal_name}): {what}.");
+    // Not eprintln!, which panics when stderr is gone (a closed terminal's
+    // SIGHUP): this thread would end without exiting, and every other
+    // thread wait for ever for the list `stop_everything` keeps locked.
+    let _ = writeln!(std::io::stderr(), "\ninterrupted ({signal_name}): {what}.");
     std::process::exit(code)
 }
 

@@ -145,6 +145,62 @@ mod interrupts {
         interrupt_during_a_hanging_check(libc::SIGHUP, 129);
     }
 
+    /// A closed terminal: SIGHUP, and what the grader writes to is gone
+    /// (here, pipes whose reading ends the test has closed), so it cannot
+    /// say what it stopped. It still stops the check and exits: a grader
+    /// that hung here would hold the build lock, and every grader after it
+    /// would wait its turn for ever.
+    #[test]
+    fn sighup_with_the_terminal_gone_leaves_nothing_running() {
+        use std::os::unix::process::CommandExt;
+        let state = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = state.path().join("grandchild.lock");
+        let fifo = ready_pipe(state.path());
+        let mut grader = std_fixture(state.path())
+            .env("FIXTURE_MODE", "hang")
+            .env("FIXTURE_LOCK_FILE", &lock)
+            .env("FIXTURE_READY_FIFO", &fifo)
+            .env("TMPDIR", tmp.path())
+            .args(["check", "step1"])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert!(!wait_until_ready(&fifo).trim().is_empty());
+        drop(grader.stdout.take());
+        drop(grader.stderr.take());
+        let pid = grader.id() as libc::pid_t;
+        // SAFETY: signals the grader alone; no memory is touched.
+        unsafe {
+            libc::kill(pid, libc::SIGHUP);
+        }
+        let (tx, exited) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(grader.wait());
+        });
+        // The bound only turns a grader that hangs into a failure.
+        let status = match exited.recv_timeout(Duration::from_secs(60)) {
+            Ok(status) => status.unwrap(),
+            Err(_) => {
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+                panic!("the grader hung after SIGHUP with its stdout and stderr gone");
+            }
+        };
+        assert_eq!(status.code(), Some(129), "{status:?}");
+        assert!(
+            lock_released(&lock),
+            "the check's grandchild is still running"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left behind: {left:?}");
+    }
+
     /// `kill -9` of the grader (or of `watch`, or by the code under test)
     /// during a check that hangs after starting a daemon: the check, its
     /// daemon and the check's temporary folder all go by themselves.
