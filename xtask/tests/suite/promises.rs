@@ -52,6 +52,54 @@ mod interrupts {
             .expect("the hanging check never started its grandchild")
     }
 
+    /// A grader, in a process group of its own, whose check hangs in the
+    /// fixture's `mode`: started, and waited for until the check's
+    /// grandchild holds its lock and has said so (its pid in `grandchild`).
+    struct Hanging {
+        /// The grader's state folder; the grandchild's lock is in it.
+        state: tempfile::TempDir,
+        /// The grader's TMPDIR: the check's temporary files are made here.
+        tmp: tempfile::TempDir,
+        /// Locked by the grandchild while it lives.
+        lock: PathBuf,
+        grader: std::process::Child,
+        grandchild: String,
+    }
+
+    impl Hanging {
+        /// `piped`: the grader's stdout and stderr are pipes to the test
+        /// (else they lead nowhere).
+        fn start(mode: &str, piped: bool) -> Hanging {
+            use std::os::unix::process::CommandExt;
+            let state = tempfile::tempdir().unwrap();
+            let tmp = tempfile::tempdir().unwrap();
+            let lock = state.path().join("grandchild.lock");
+            let fifo = ready_pipe(state.path());
+            let output = || if piped { Stdio::piped() } else { Stdio::null() };
+            let grader = std_fixture(state.path())
+                .env("FIXTURE_MODE", mode)
+                .env("FIXTURE_LOCK_FILE", &lock)
+                .env("FIXTURE_READY_FIFO", &fifo)
+                .env("TMPDIR", tmp.path())
+                .args(["check", "step1"])
+                .process_group(0)
+                .stdin(Stdio::null())
+                .stdout(output())
+                .stderr(output())
+                .spawn()
+                .unwrap();
+            let grandchild = wait_until_ready(&fifo);
+            assert!(!grandchild.trim().is_empty());
+            Hanging {
+                state,
+                tmp,
+                lock,
+                grader,
+                grandchild,
+            }
+        }
+    }
+
     /// A terminal's Ctrl-C goes to the foreground process group; the grader
     /// runs in a group of its own here, and the signal goes to that group.
     fn interrupt_during_a_hanging_check(signal: libc::c_int, expected_code: i32) {
@@ -67,25 +115,13 @@ mod interrupts {
         signal: libc::c_int,
         expected_code: i32,
     ) {
-        use std::os::unix::process::CommandExt;
-        let state = tempfile::tempdir().unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let lock = state.path().join("grandchild.lock");
-        let fifo = ready_pipe(state.path());
-        let grader = std_fixture(state.path())
-            .env("FIXTURE_MODE", mode)
-            .env("FIXTURE_LOCK_FILE", &lock)
-            .env("FIXTURE_READY_FIFO", &fifo)
-            .env("TMPDIR", tmp.path())
-            .args(["check", "step1"])
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let pid = wait_until_ready(&fifo);
-        assert!(!pid.trim().is_empty());
+        let Hanging {
+            state: _state,
+            tmp,
+            lock,
+            grader,
+            grandchild: _,
+        } = Hanging::start(mode, true);
         assert!(
             std::fs::read_dir(tmp.path()).unwrap().count() > 0,
             "the running check has temporary files"
@@ -152,24 +188,13 @@ mod interrupts {
     /// would wait its turn for ever.
     #[test]
     fn sighup_with_the_terminal_gone_leaves_nothing_running() {
-        use std::os::unix::process::CommandExt;
-        let state = tempfile::tempdir().unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let lock = state.path().join("grandchild.lock");
-        let fifo = ready_pipe(state.path());
-        let mut grader = std_fixture(state.path())
-            .env("FIXTURE_MODE", "hang")
-            .env("FIXTURE_LOCK_FILE", &lock)
-            .env("FIXTURE_READY_FIFO", &fifo)
-            .env("TMPDIR", tmp.path())
-            .args(["check", "step1"])
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        assert!(!wait_until_ready(&fifo).trim().is_empty());
+        let Hanging {
+            state: _state,
+            tmp,
+            lock,
+            mut grader,
+            grandchild: _,
+        } = Hanging::start("hang", true);
         drop(grader.stdout.take());
         drop(grader.stderr.take());
         let pid = grader.id() as libc::pid_t;
@@ -207,25 +232,13 @@ mod interrupts {
     #[cfg(target_os = "linux")]
     #[test]
     fn sigkill_of_the_grader_leaves_nothing_running() {
-        use std::os::unix::process::CommandExt;
-        let state = tempfile::tempdir().unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let lock = state.path().join("grandchild.lock");
-        let fifo = ready_pipe(state.path());
-        let mut grader = std_fixture(state.path())
-            .env("FIXTURE_MODE", "hang-daemon")
-            .env("FIXTURE_LOCK_FILE", &lock)
-            .env("FIXTURE_READY_FIFO", &fifo)
-            .env("TMPDIR", tmp.path())
-            .args(["check", "step1"])
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = wait_until_ready(&fifo);
-        assert!(!pid.trim().is_empty());
+        let Hanging {
+            state,
+            tmp,
+            lock,
+            mut grader,
+            grandchild: pid,
+        } = Hanging::start("hang-daemon", false);
         // The hanging check's run folder: the daemon inherited its name.
         let environ = std::fs::read(format!("/proc/{}/environ", pid.trim())).unwrap();
         let run = String::from_utf8_lossy(&environ)
