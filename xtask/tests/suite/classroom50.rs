@@ -21,6 +21,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::repo_root;
+
 /// Cargo itself, never the shim: `cargo` found on PATH while the shims
 /// lead PATH would be the shim again, exec'ing itself for ever (the test
 /// binary run without cargo test, which sets CARGO).
@@ -34,13 +36,6 @@ fn real_cargo() -> PathBuf {
                 .find(|cargo| cargo.is_file())
                 .expect("no cargo on PATH")
         })
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 fn have(program: &str) -> bool {

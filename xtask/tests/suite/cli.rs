@@ -5,23 +5,14 @@
 //! progress. Tests that need misbehaving checks use the fixture course in
 //! tests/fixture (COURSE_ROOT).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn fixture_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
-}
+use crate::common::{fixture_root, repo_root};
 
 /// `xtask` run at the course root with a private state directory.
 fn xtask(state: &tempfile::TempDir) -> Command {

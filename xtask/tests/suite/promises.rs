@@ -407,7 +407,7 @@ fn a_closed_stdout_ends_list_quietly() {
     let state = tempfile::tempdir().unwrap();
     let out = StdCommand::cargo_bin("xtask")
         .unwrap()
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .current_dir(crate::common::repo_root())
         .env_remove("COURSE_ROOT")
         .env("COURSE_STATE_DIR", state.path())
         .arg("list")

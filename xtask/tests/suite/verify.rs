@@ -4,17 +4,15 @@
 //! manifest and the checks crates list the same checks, and
 //! xtask/originals.toml matches the exercises.
 
-use std::path::Path;
-
 use assert_cmd::Command;
 
 #[test]
 fn every_solution_passes_and_every_untouched_exercise_fails() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = crate::common::repo_root();
     let state = tempfile::tempdir().unwrap();
     let output = Command::cargo_bin("xtask")
         .unwrap()
-        .current_dir(root)
+        .current_dir(&root)
         .env_remove("COURSE_ROOT")
         .env("COURSE_STATE_DIR", state.path())
         .env("NO_COLOR", "1")

@@ -1,18 +1,13 @@
 //! The workshop tools: `doctor`, `report`, `class-report`, `gen-autograde`
 //! and `score`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use crate::common::repo_root;
 
 fn xtask(state: &Path) -> Command {
     let mut cmd = Command::cargo_bin("xtask").unwrap();
