@@ -164,26 +164,30 @@ enum Next {
     Panicked(Box<dyn Any + Send>),
 }
 
-/// Abandons the latches of jobs the loop was to start when the loop's
-/// thread panics (an unwritten `todo!()`): the check then reports the panic
-/// at once instead of waiting [`LIMIT`] for jobs that cannot start.
-struct AbandonOnPanic(Vec<Arc<Latch>>);
+/// Abandons the latch the loop's jobs count down as they begin when the
+/// loop's thread panics (an unwritten `todo!()`): the check then reports the
+/// panic at once instead of waiting [`LIMIT`] for jobs that cannot start.
+struct AbandonOnPanic(Option<Arc<Latch>>);
 
 impl Drop for AbandonOnPanic {
     fn drop(&mut self) {
-        if thread::panicking() {
-            self.0.iter().for_each(|latch| latch.abandon());
+        if let (true, Some(latch)) = (thread::panicking(), &self.0) {
+            latch.abandon();
         }
     }
 }
 
 impl Loop {
     fn start() -> Loop {
-        Loop::start_starting(Vec::new())
+        Loop::start_inner(None)
     }
 
     /// A loop whose jobs count `started` down as they begin.
-    fn start_starting(started: Vec<Arc<Latch>>) -> Loop {
+    fn start_counting(started: &Arc<Latch>) -> Loop {
+        Loop::start_inner(Some(Arc::clone(started)))
+    }
+
+    fn start_inner(started: Option<Arc<Latch>>) -> Loop {
         let (events, ev_rx) = unbounded();
         let (rep_tx, replies) = unbounded();
         let (clock_tx, clock_rx) = std::sync::mpsc::channel();
@@ -458,7 +462,7 @@ fn stays_responsive() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(1));
     let on_loop = Arc::new(AtomicBool::new(false));
-    let mut lp = Loop::start_starting(vec![started.clone()]);
+    let mut lp = Loop::start_counting(&started);
     lp.send(Event::OnThread {
         id: 1,
         job: gated_job(&gate, &started, &on_loop, 1, 42),
@@ -514,7 +518,7 @@ fn stays_responsive() -> CheckResult {
 fn result_once() -> CheckResult {
     let gate = Arc::new(Latch::new(1));
     let started = Arc::new(Latch::new(3));
-    let mut lp = Loop::start_starting(vec![started.clone()]);
+    let mut lp = Loop::start_counting(&started);
     lp.skip_duplicates = false;
     let on_loop = Arc::new(AtomicBool::new(false));
     for id in 1..=3 {
