@@ -6,7 +6,7 @@
 //! The fixture course (tests/fixture) misbehaves on request: see
 //! `FIXTURE_MODE` in its checks.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -26,6 +26,7 @@ fn pass_count(out: &[u8]) -> u64 {
 #[cfg(unix)]
 mod interrupts {
     use super::*;
+    use std::path::Path;
     use std::time::Duration;
 
     /// A named pipe in `dir`; the fixture's grandchild writes its pid into it
