@@ -20,8 +20,10 @@ use crate::containment;
 #[derive(Debug)]
 enum Entry {
     /// A check process: the leader of a process group (Unix) or of a job
-    /// (Windows); ending it ends everything it started.
-    Check(u32),
+    /// (Windows); ending it ends everything it started. `run` is the mark
+    /// its processes carry in their environment
+    /// ([`crate::parent_watch::RUN_ENV`]), if it has one.
+    Check { pid: u32, run: Option<String> },
     /// A plain child process (a build), ended on its own.
     Child(u32),
     /// A temporary file or directory.
@@ -74,18 +76,40 @@ pub fn spawn_listed(
     check: bool,
     spawn: impl FnOnce() -> std::io::Result<std::process::Child>,
 ) -> std::io::Result<(std::process::Child, Registered)> {
+    spawn_entry(spawn, |pid| {
+        if check {
+            Entry::Check { pid, run: None }
+        } else {
+            Entry::Child(pid)
+        }
+    })
+}
+
+/// Starts `spawn`, a check whose processes carry the mark `run` in their
+/// environment, and lists it as [`spawn_listed`] does. While it is listed,
+/// [`end_orphans`] spares the orphans that carry its mark: a daemon it
+/// started lives as long as the check, even when other checks end first.
+pub fn spawn_check(
+    run: &str,
+    spawn: impl FnOnce() -> std::io::Result<std::process::Child>,
+) -> std::io::Result<(std::process::Child, Registered)> {
+    spawn_entry(spawn, |pid| Entry::Check {
+        pid,
+        run: Some(run.to_string()).filter(|r| !r.is_empty()),
+    })
+}
+
+fn spawn_entry(
+    spawn: impl FnOnce() -> std::io::Result<std::process::Child>,
+    entry: impl FnOnce(u32) -> Entry,
+) -> std::io::Result<(std::process::Child, Registered)> {
     let mut reg = registry();
     if reg.closing {
         return Err(std::io::Error::other("the grader is stopping"));
     }
     let child = spawn()?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let entry = if check {
-        Entry::Check(child.id())
-    } else {
-        Entry::Child(child.id())
-    };
-    reg.entries.push((id, entry));
+    reg.entries.push((id, entry(child.id())));
     Ok((child, Registered(id)))
 }
 
@@ -117,22 +141,32 @@ pub fn create_listed<T>(
 }
 
 /// Ends the orphans this process adopted ([`containment::end_adopted`]),
-/// sparing every listed process. The list is held still during each round,
-/// so a check that another thread starts meanwhile (the mutant suite grades
-/// two at once) is never taken for an orphan. Returns how many it ended.
+/// sparing every listed process, and every orphan that carries the mark of
+/// a listed check: a check that runs while others end (a step may run
+/// several at once) keeps its daemons until it ends itself. The list is
+/// held still during each round, so a check that another thread starts
+/// meanwhile (the mutant suite grades two at once) is never taken for an
+/// orphan. Returns how many it ended.
 pub fn end_orphans() -> usize {
     containment::in_rounds(|| {
         let reg = registry();
-        let keep: Vec<u32> = reg
-            .entries
-            .iter()
-            .filter_map(|(_, e)| match e {
-                Entry::Check(pid) | Entry::Child(pid) => Some(*pid),
-                Entry::Path(_) | Entry::Held { .. } => None,
-            })
-            .collect();
+        let mut keep = Vec::new();
+        let mut marks = Vec::new();
+        for (_, entry) in &reg.entries {
+            match entry {
+                Entry::Check { pid, run } => {
+                    keep.push(*pid);
+                    marks.extend(
+                        run.iter()
+                            .map(|r| format!("{}={r}", crate::parent_watch::RUN_ENV)),
+                    );
+                }
+                Entry::Child(pid) => keep.push(*pid),
+                Entry::Path(_) | Entry::Held { .. } => {}
+            }
+        }
         // `reg` is held until the round is over.
-        containment::end_adopted_round(&keep)
+        containment::end_adopted_round(&keep, &marks)
     })
 }
 
@@ -146,7 +180,7 @@ pub fn stop_everything() -> usize {
     let mut ended = Vec::new();
     for (_, entry) in &entries {
         match entry {
-            Entry::Check(pid) => {
+            Entry::Check { pid, .. } => {
                 containment::end_tree(*pid);
                 ended.push(*pid);
             }

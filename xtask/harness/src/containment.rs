@@ -170,7 +170,7 @@ pub fn adopt_orphans() {
 /// otherwise use [`end_adopted_round`] with the list of running processes
 /// held still, as [`crate::cleanup::end_orphans`] does.
 pub fn end_adopted(keep: &[u32]) -> usize {
-    in_rounds(|| end_adopted_round(keep))
+    in_rounds(|| end_adopted_round(keep, &[]))
 }
 
 /// Runs `round` until it ends nothing, and adds up what it ended. Every
@@ -188,13 +188,15 @@ pub fn in_rounds(mut round: impl FnMut() -> usize) -> usize {
 }
 
 /// One round of [`end_adopted`]: kills and waits for the children of this
-/// process that are not in `keep` now, and returns how many there were.
-pub fn end_adopted_round(keep: &[u32]) -> usize {
+/// process that are not in `keep` now and whose environment holds none of
+/// `marks` (`NAME=value` entries), and returns how many there were.
+pub fn end_adopted_round(keep: &[u32], marks: &[String]) -> usize {
     #[cfg(target_os = "linux")]
     {
         let children: Vec<u32> = linux::children_of(std::process::id())
             .into_iter()
             .filter(|pid| !keep.contains(pid))
+            .filter(|&pid| marks.is_empty() || !environment_holds(pid, marks))
             .collect();
         for &pid in &children {
             end_adopted_process(pid);
@@ -203,9 +205,20 @@ pub fn end_adopted_round(keep: &[u32]) -> usize {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = keep;
+        let _ = (keep, marks);
         0
     }
+}
+
+/// Linux: whether the environment process `pid` started with holds one of
+/// `entries` (`NAME=value`). False when it cannot be read (the process is
+/// gone, or belongs to someone else).
+#[cfg(target_os = "linux")]
+pub fn environment_holds(pid: u32, entries: &[String]) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+        env.split(|&b| b == 0)
+            .any(|e| entries.iter().any(|entry| e == entry.as_bytes()))
+    })
 }
 
 #[cfg(target_os = "linux")]

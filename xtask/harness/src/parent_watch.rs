@@ -216,10 +216,7 @@ mod linux {
         dir.flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             .filter(|&pid| parent_if_alive(pid).is_some())
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == entry.as_bytes()))
-            })
+            .filter(|&pid| crate::containment::environment_holds(pid, &[entry.to_string()]))
             .collect()
     }
 

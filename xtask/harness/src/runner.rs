@@ -181,7 +181,7 @@ pub fn run_check(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let lifeline = crate::parent_watch::lifeline(&mut cmd, &run);
-    let (mut child, listed) = match cleanup::spawn_listed(true, || cmd.spawn()) {
+    let (mut child, listed) = match cleanup::spawn_check(&run, || cmd.spawn()) {
         Ok(c) => c,
         Err(e) => {
             return report(

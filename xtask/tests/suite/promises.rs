@@ -319,6 +319,45 @@ fn a_daemon_started_by_a_check_dies_with_it() {
     );
 }
 
+/// Checks that run at once do not end each other's daemons. `passes` starts
+/// a daemon (adopted by the grader once its middle process exits), then
+/// waits until `aborts` has started, which happens only after `fails` has
+/// ended and the grader has swept up after it. Its daemon must still be
+/// alive then; once `passes` has ended too, it must be gone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_running_checks_daemon_is_spared_when_another_check_ends() {
+    let state = tempfile::tempdir().unwrap();
+    let meet = tempfile::tempdir().unwrap();
+    let lock = state.path().join("daemon.lock");
+    let out = fixture(state.path())
+        .env("FIXTURE_MODE", "daemon-outlasts")
+        .env("FIXTURE_MEET_DIR", meet.path())
+        .env("FIXTURE_LOCK_FILE", &lock)
+        .args(["check", "step1", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = v["steps"][0]["checks"].as_array().unwrap();
+    let status = |id: &str| {
+        let c = checks.iter().find(|c| c["id"] == id).unwrap();
+        (
+            c["status"].as_str().unwrap().to_string(),
+            c["message"].to_string(),
+        )
+    };
+    assert_eq!(status("fails").0, "fail", "{v}");
+    assert_eq!(status("aborts").0, "crash", "{v}");
+    let (passes, message) = status("passes");
+    assert_eq!(passes, "pass", "{message}");
+    let pid = std::fs::read_to_string(&lock).unwrap_or_default();
+    assert!(!pid.is_empty(), "the daemon never started");
+    assert!(
+        lock_released(&lock),
+        "the daemon (pid {pid}) outlived its check"
+    );
+}
+
 /// The fixture step runs two checks at once (`checks_at_once = 2`): its
 /// first two checks each wait until the other has started, so both end only
 /// if the grader really overlaps them (one after the other, the first would
