@@ -24,9 +24,13 @@ fn xtask(state: &tempfile::TempDir) -> Command {
     cmd
 }
 
+/// The grader on the fixture course; its `hangs` check fails at once, as
+/// in `common::fixture`.
 fn fixture(state: &tempfile::TempDir) -> Command {
+    crate::common::reads_fixture();
     let mut cmd = xtask(state);
-    cmd.env("COURSE_ROOT", fixture_root());
+    cmd.env("COURSE_ROOT", fixture_root())
+        .env("FIXTURE_NO_HANG", "1");
     cmd
 }
 
@@ -180,6 +184,7 @@ fn check_json_follows_the_schema() {
 fn check_json_carries_the_trace_that_explains_a_failure() {
     let state = tempfile::tempdir().unwrap();
     let out = fixture(&state)
+        .env_remove("FIXTURE_NO_HANG")
         .args(["check", "step1", "--format", "json"])
         .timeout(std::time::Duration::from_secs(120))
         .output()
@@ -280,6 +285,7 @@ fn failures_aborts_and_hangs_are_reported_and_nothing_is_left_running() {
     let lock_file = state.path().join("grandchild.lock");
     let traces = state.path().join("traces");
     fixture(&state)
+        .env_remove("FIXTURE_NO_HANG")
         .env("FIXTURE_LOCK_FILE", &lock_file)
         .args(["check", "step1", "--trace"])
         .arg(&traces)
@@ -458,6 +464,7 @@ fn verify_reports_a_check_that_cannot_fail() {
 /// A copy of the fixture course, for tests that change its files and do not
 /// build anything (outside the workspace there is nothing to build).
 fn copy_fixture(dest: &Path) {
+    crate::common::reads_fixture();
     let src = fixture_root();
     std::fs::write(
         dest.join("course.toml"),

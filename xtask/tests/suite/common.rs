@@ -1,8 +1,10 @@
 //! What the suite's tests that grade the fixture course share.
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -18,26 +20,80 @@ pub fn fixture_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
 }
 
-/// The grader on the fixture course, with private state.
+/// The fixture course as shipped: read (graded, copied) by many tests at
+/// once, edited in place by `editing`'s tests one at a time, each while no
+/// other test reads it.
+static FIXTURE: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// This test's hold on [`FIXTURE`], from its first use of the fixture
+    /// until the test ends: libtest runs each test on a thread of its own,
+    /// so the hold is let go when that thread ends, whether the test passed
+    /// or panicked, and after every grader the test started was waited for.
+    static READING: RefCell<Option<RwLockReadGuard<'static, ()>>> = const { RefCell::new(None) };
+}
+
+/// Marks the running test as one that reads the fixture course as shipped:
+/// no test edits it until this one has ended. [`fixture`], [`std_fixture`]
+/// and every helper that points the grader at the fixture call it.
+pub fn reads_fixture() {
+    READING.with(|held| {
+        let mut held = held.borrow_mut();
+        if held.is_none() {
+            *held = Some(FIXTURE.read().unwrap_or_else(|e| e.into_inner()));
+        }
+    });
+}
+
+/// For a test that edits the fixture course in place: waits until no other
+/// test reads it, and keeps every other test from starting to until the
+/// returned guard drops. The wait is bounded only to catch a test that never
+/// lets go (a thread it left running).
+pub fn edits_fixture() -> RwLockWriteGuard<'static, ()> {
+    READING.with(|held| held.borrow_mut().take());
+    let started = Instant::now();
+    loop {
+        match FIXTURE.try_write() {
+            Ok(guard) => return guard,
+            Err(TryLockError::Poisoned(e)) => return e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(600),
+                    "another test has held the fixture course for 10 minutes"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// The grader on the fixture course, with private state. Its `hangs`
+/// check fails at once (`FIXTURE_NO_HANG`); a test about hangs removes that
+/// variable, and the check then blocks until its 2 s limit.
 pub fn fixture(state: &Path) -> Command {
+    reads_fixture();
     let mut cmd = Command::cargo_bin("xtask").unwrap();
     cmd.env("COURSE_ROOT", fixture_root())
         .env("COURSE_STATE_DIR", state)
         .env("NO_COLOR", "1")
         .env_remove("FIXTURE_MODE")
+        .env("FIXTURE_NO_HANG", "1")
         .timeout(Duration::from_secs(180));
     cmd
 }
 
 /// The grader on the fixture course, with private state, as a
-/// `std::process::Command` (for a test that reads its output as it comes).
+/// `std::process::Command` (for a test that reads its output as it comes),
+/// with `FIXTURE_NO_HANG` as [`fixture`] sets it.
 pub fn std_fixture(state: &Path) -> std::process::Command {
     use assert_cmd::cargo::CommandCargoExt;
+    reads_fixture();
     let mut cmd = std::process::Command::cargo_bin("xtask").unwrap();
     cmd.env("COURSE_ROOT", fixture_root())
         .env("COURSE_STATE_DIR", state)
         .env("NO_COLOR", "1")
-        .env_remove("FIXTURE_MODE");
+        .env_remove("FIXTURE_MODE")
+        .env("FIXTURE_NO_HANG", "1");
     cmd
 }
 

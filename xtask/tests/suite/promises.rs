@@ -277,7 +277,6 @@ mod interrupts {
         // fixture runs two at once) could not remove its folder: the next
         // grader does, since no grader holds it any more.
         std_fixture(state.path())
-            .env("FIXTURE_MODE", "no-hang")
             .env("TMPDIR", tmp.path())
             .args(["check", "step1"])
             .stdin(Stdio::null())

@@ -1,26 +1,22 @@
 //! Tests that edit the fixture course's exercise: a compile error, `watch`
-//! noticing (only) real edits, and builds judged by content, not time. They
-//! live in their own test binary (cargo runs test binaries one after
-//! another), take turns through a lock, and always put the original file
-//! back. They grade the exercise again and again, so its `hangs` check fails
-//! at once here (`FIXTURE_MODE=no-hang`) instead of using up its limit each
+//! noticing (only) real edits, and builds judged by content, not time. Each
+//! holds the fixture for itself ([`edits_fixture`]: no other test grades it
+//! meanwhile) and always puts the original file back. They grade the
+//! exercise again and again, so its `hangs` check fails
+//! at once here (`FIXTURE_NO_HANG`) instead of using up its limit each
 //! time: the tests in `cli.rs` and `promises.rs` are the ones about hangs.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-static FIXTURE: Mutex<()> = Mutex::new(());
-
-fn fixture_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture")
-}
+use crate::common::{edits_fixture, fixture_root};
 
 fn exercise_lib() -> PathBuf {
     fixture_root().join("exercises/step1-fixture/src/lib.rs")
@@ -62,13 +58,13 @@ fn xtask(state: &Path) -> Command {
     cmd.env("COURSE_ROOT", fixture_root())
         .env("COURSE_STATE_DIR", state)
         .env("NO_COLOR", "1")
-        .env("FIXTURE_MODE", "no-hang");
+        .env("FIXTURE_NO_HANG", "1");
     cmd
 }
 
 #[test]
 fn a_compile_error_is_shown_once_and_names_the_file() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let _restore = edit("pub fn answer() -> u32 {\n    \"forty-two\"\n}\n");
     let out = xtask(state.path())
@@ -120,7 +116,7 @@ fn a_compile_error_is_shown_once_and_names_the_file() {
 
 #[test]
 fn a_changed_signature_is_blamed_on_the_exercise_not_the_checks() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let _restore = edit("pub fn answer(x: u32) -> u32 {\n    x\n}\n");
     xtask(state.path())
@@ -162,7 +158,7 @@ impl Watch {
             .env("COURSE_STATE_DIR", state.path())
             .env("NO_COLOR", "1")
             .env("COURSE_TEST_WATCH_WAKES", "1")
-            .env("FIXTURE_MODE", "no-hang")
+            .env("FIXTURE_NO_HANG", "1")
             .arg("watch")
             .args(args)
             .stdin(stdin)
@@ -265,7 +261,7 @@ const RIGHT: &str = "pub fn answer() -> u32 {\n    42\n}\n";
 
 #[test]
 fn watch_checks_once_then_only_when_the_bytes_change() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let original = std::fs::read_to_string(exercise_lib()).unwrap();
     let watch = Watch::start(&["step1"], Stdio::null());
     assert!(
@@ -300,7 +296,7 @@ fn watch_checks_once_then_only_when_the_bytes_change() {
 
 #[test]
 fn watch_poll_sees_an_edit() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let watch = Watch::start(&["step1", "--poll"], Stdio::null());
     assert!(watch.wait_for("Watching exercises/step1-fixture"));
     let _edit = edit(RIGHT);
@@ -314,7 +310,7 @@ fn watch_poll_sees_an_edit() {
 #[test]
 fn watch_manual_checks_again_on_enter_only() {
     use std::io::Write;
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let mut watch = Watch::start(&["step1", "--manual"], Stdio::piped());
     assert!(watch.wait_for("Press Enter to check exercises/step1-fixture again"));
     let mut stdin = watch.child.stdin.take().unwrap();
@@ -343,7 +339,7 @@ fn make_old(path: &Path) {
 
 #[test]
 fn a_restored_file_with_an_old_time_and_other_bytes_is_rebuilt() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let fails_check = |state: &Path| {
         let out = xtask(state)
@@ -376,7 +372,7 @@ fn a_restored_file_with_an_old_time_and_other_bytes_is_rebuilt() {
 
 #[test]
 fn an_edit_right_after_a_check_is_always_graded() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let summary = |state: &Path| {
         let out = xtask(state)
@@ -403,7 +399,7 @@ fn an_edit_right_after_a_check_is_always_graded() {
 /// older kept binaries must spare the one the other grader is running.
 #[test]
 fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let lib = fixture_root().join("solutions/step1-fixture/src/lib.rs");
     let original = std::fs::read_to_string(&lib).unwrap();
@@ -422,7 +418,7 @@ fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
                 cmd.env("COURSE_ROOT", fixture_root())
                     .env("COURSE_STATE_DIR", state.path())
                     .env("NO_COLOR", "1")
-                    .env("FIXTURE_MODE", "no-hang")
+                    .env("FIXTURE_NO_HANG", "1")
                     .args(["check", "step1", "--solution", "--format", "json"])
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
@@ -446,7 +442,7 @@ fn two_graders_on_one_step_after_each_edit_both_give_the_right_verdicts() {
 /// maintainer can still grade with `COURSE_MAINTAINER=1`.
 #[test]
 fn an_edited_check_is_refused_and_named() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let check = fixture_root().join("checks/step1-fixture/src/main.rs");
     let original = std::fs::read_to_string(&check).unwrap();
@@ -506,7 +502,7 @@ fn an_edited_check_is_refused_and_named() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_constructor_that_steals_the_token_is_refused() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let _restore = edit(TOKEN_THIEF);
     let out = xtask(state.path())
@@ -633,7 +629,7 @@ pub fn answer() -> u32 {
 /// replace a C library function the harness uses are refused as well.
 #[test]
 fn a_global_allocator_and_an_unmangled_symbol_are_refused() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let _restore = edit(
         "use std::alloc::{GlobalAlloc, Layout, System};\n\
@@ -667,7 +663,7 @@ fn a_global_allocator_and_an_unmangled_symbol_are_refused() {
 /// once per real edit, not once per log line.
 #[test]
 fn watch_ignores_files_the_code_under_test_writes() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let log = fixture_root().join("exercises/step1-fixture/debug.log");
     let _log = Remove(log.clone());
     let logging = |n: u32| {
@@ -770,7 +766,7 @@ fn gone(pid: &str) -> bool {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_process_a_build_script_leaves_running_is_ended() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let pid_file = state.path().join("left.pid");
     let _script = BuildScript::put(
@@ -793,7 +789,7 @@ fn a_process_a_build_script_leaves_running_is_ended() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_build_that_never_ends_is_stopped() {
-    let _turn = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = edits_fixture();
     let state = tempfile::tempdir().unwrap();
     let pid_file = state.path().join("script.pid");
     let _script = BuildScript::put(
