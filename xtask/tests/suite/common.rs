@@ -21,7 +21,7 @@ pub fn fixture_root() -> PathBuf {
 }
 
 /// The fixture course as shipped: read (graded, copied) by many tests at
-/// once, edited in place by `editing`'s tests one at a time, each while no
+/// once, edited in place by `after_edits`' tests one at a time, each while no
 /// other test reads it.
 static FIXTURE: RwLock<()> = RwLock::new(());
 
