@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -99,6 +99,39 @@ pub fn grade(
     colour: bool,
     progress: &mut dyn Progress,
 ) -> Result<StepResult> {
+    match prepare(repo, step, target, colour, progress)? {
+        Prepared::Ready(ready) => run(repo, step, target, ready, progress),
+        Prepared::CompileError { diagnostics } => Ok(StepResult::CompileError { diagnostics }),
+    }
+}
+
+/// A step's checks binary, built and found to list the step's checks:
+/// [`run`] runs them.
+pub struct Ready {
+    exe: PathBuf,
+    held: Option<crate::kept::Held>,
+}
+
+/// What [`prepare`] made of a step.
+pub enum Prepared {
+    Ready(Ready),
+    /// The graded crate (or the checks, against it) did not compile.
+    CompileError {
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// The first half of [`grade`]: builds the checks of `step` against
+/// `target` and makes sure they are the ones the manifest lists. `cargo
+/// xtask verify` builds the next step this way while the checks of the one
+/// before run.
+pub fn prepare(
+    repo: &Repo,
+    step: &Step,
+    target: Target,
+    colour: bool,
+    progress: &mut dyn Progress,
+) -> Result<Prepared> {
     let built = build::build_checks(repo, step, target, colour, &mut |name| {
         progress.compiled(name)
     })?;
@@ -110,10 +143,22 @@ pub fn grade(
             held,
             warnings,
         } => (exe, held, warnings),
-        Built::Failed { diagnostics } => return Ok(StepResult::CompileError { diagnostics }),
+        Built::Failed { diagnostics } => return Ok(Prepared::CompileError { diagnostics }),
     };
     progress.built(&warnings);
     ensure_same_checks(repo, &exe, step)?;
+    Ok(Prepared::Ready(Ready { exe, held }))
+}
+
+/// The second half of [`grade`]: runs every check of a prepared step.
+pub fn run(
+    repo: &Repo,
+    step: &Step,
+    target: Target,
+    ready: Ready,
+    progress: &mut dyn Progress,
+) -> Result<StepResult> {
+    let Ready { exe, held } = ready;
     // Clean panic messages: the grader shows where the panic happened itself.
     let env: Vec<(OsString, OsString)> = vec![("RUST_BACKTRACE".into(), "0".into())];
     // Compared again before each check and once after the last: a binary

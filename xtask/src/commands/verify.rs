@@ -4,8 +4,10 @@
 //! With `--mutants`, the mutant suite instead (see `mutants.rs`).
 
 use std::process::ExitCode;
+use std::sync::mpsc;
 
 use anyhow::Result;
+use course::Step;
 use serde::Serialize;
 
 use crate::build::Target;
@@ -44,105 +46,59 @@ pub fn run(format: Format) -> Result<ExitCode> {
     let originals = originals::load(&repo)?;
     let grading_files = shipped::load(&repo)?;
     shipped::report_differences_elsewhere();
-    let mut verdicts = Vec::new();
-    for step in &repo.course.steps {
-        if human {
-            anstream::println!("{} {}", paint(NOTE, "Verifying"), step.id);
-        }
-        let mut problems = Vec::new();
-        let total = step.checks.len();
-        if total == 0 {
-            problems.push("the manifest lists no checks".to_string());
-        }
-
-        let cmp = match originals::compare(&repo, &originals, step) {
-            Ok(cmp) => cmp,
-            Err(e) => {
-                problems.push(format!("{e:#}"));
-                originals::Comparison::default()
-            }
-        };
-        for f in &cmp.changed {
-            problems.push(format!("{f} differs from xtask/originals.toml (run `cargo xtask freeze` if the change is meant)"));
-        }
-        for f in &cmp.missing {
-            problems.push(format!("{f} is missing"));
-        }
-        for f in &cmp.added {
-            problems.push(format!(
-                "{f} is not in xtask/originals.toml (run `cargo xtask freeze`)"
-            ));
-        }
-
-        for f in shipped::differences(&repo, &grading_files, step)? {
-            problems.push(format!(
-                "{f}: not as recorded in xtask/shipped.toml (run `cargo xtask freeze` if the change is meant)"
-            ));
-        }
-
-        let solution_passed =
-            match grade::grade(&repo, step, Target::Solution, false, &mut grade::Quiet)? {
-                StepResult::Ran { checks } => {
-                    for c in checks.iter().filter(|c| !c.passed()) {
-                        problems.push(format!("solution fails `{}`: {}", c.info.id, c.message()));
-                    }
-                    checks.iter().filter(|c| c.passed()).count()
+    // Each step's solution, then its untouched exercise. A thread builds
+    // them in this order, one ahead of the checks that run here: a build
+    // uses about one core of two (a crate's compile waits for the one
+    // before), so the next one compiles while these checks run.
+    let work: Vec<(&Step, Target)> = repo
+        .course
+        .steps
+        .iter()
+        .flat_map(|step| [(step, Target::Solution), (step, Target::Exercise)])
+        .collect();
+    let verdicts = std::thread::scope(|s| -> Result<Vec<StepVerdict>> {
+        let (ready, built) = mpsc::sync_channel::<Result<grade::Prepared>>(0);
+        let (repo, work) = (&repo, &work);
+        s.spawn(move || {
+            for (step, target) in work {
+                let prepared = grade::prepare(repo, step, *target, false, &mut grade::Quiet);
+                let failed = prepared.is_err();
+                if ready.send(prepared).is_err() || failed {
+                    break;
                 }
-                StepResult::CompileError { diagnostics } => {
-                    problems.push(format!(
-                        "the solution does not compile:\n{}",
-                        report::strip_ansi(
-                            &diagnostics
-                                .iter()
-                                .map(|d| d.rendered.as_str())
-                                .collect::<String>()
-                        )
-                    ));
-                    0
-                }
-            };
-        let exercise_failed = match grade::grade(
-            &repo,
-            step,
-            Target::Exercise,
-            false,
-            &mut grade::Quiet,
-        )? {
-            StepResult::Ran { checks } => {
-                for c in &checks {
-                    match c.report.verdict.status() {
-                        "pass" => problems.push(format!(
-                            "the untouched exercise passes `{}`: the check cannot fail",
-                            c.info.id
-                        )),
-                        "error" => {
-                            problems.push(format!("`{}` could not run: {}", c.info.id, c.message()))
-                        }
-                        _ => {}
-                    }
-                }
-                checks
-                    .iter()
-                    .filter(|c| matches!(c.report.verdict.status(), "fail" | "timeout" | "crash"))
-                    .count()
             }
-            StepResult::CompileError { diagnostics } => {
-                problems.push(format!(
-                    "the untouched exercise does not compile (its checks must fail at run time, not at compile time):\n{}",
-                    report::strip_ansi(&diagnostics.iter().map(|d| d.rendered.as_str()).collect::<String>())
-                ));
-                0
-            }
-        };
-        verdicts.push(StepVerdict {
-            step: step.id.clone(),
-            solution_passed,
-            exercise_failed,
-            checks: total,
-            pristine: cmp.pristine(),
-            problems,
         });
-    }
+        let mut graded = work.iter().map(|&(step, target)| {
+            let prepared = built
+                .recv()
+                .map_err(|_| anyhow::anyhow!("the builder thread stopped"))??;
+            match prepared {
+                grade::Prepared::Ready(ready) => {
+                    grade::run(repo, step, target, ready, &mut grade::Quiet)
+                }
+                grade::Prepared::CompileError { diagnostics } => {
+                    Ok(StepResult::CompileError { diagnostics })
+                }
+            }
+        });
+        let mut verdicts = Vec::new();
+        for step in &repo.course.steps {
+            if human {
+                anstream::println!("{} {}", paint(NOTE, "Verifying"), step.id);
+            }
+            let solution = graded.next().expect("a solution per step")?;
+            let exercise = graded.next().expect("an exercise per step")?;
+            verdicts.push(verdict(
+                repo,
+                &originals,
+                &grading_files,
+                step,
+                solution,
+                exercise,
+            )?);
+        }
+        Ok(verdicts)
+    })?;
     let ok = verdicts.iter().all(|v| v.problems.is_empty());
     if human {
         print_table(&verdicts);
@@ -158,6 +114,103 @@ pub fn run(format: Format) -> Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// What went wrong with one step, from its graded solution and exercise.
+fn verdict(
+    repo: &Repo,
+    originals: &originals::Originals,
+    grading_files: &shipped::Shipped,
+    step: &Step,
+    solution: StepResult,
+    exercise: StepResult,
+) -> Result<StepVerdict> {
+    let mut problems = Vec::new();
+    let total = step.checks.len();
+    if total == 0 {
+        problems.push("the manifest lists no checks".to_string());
+    }
+
+    let cmp = match originals::compare(repo, originals, step) {
+        Ok(cmp) => cmp,
+        Err(e) => {
+            problems.push(format!("{e:#}"));
+            originals::Comparison::default()
+        }
+    };
+    for f in &cmp.changed {
+        problems.push(format!("{f} differs from xtask/originals.toml (run `cargo xtask freeze` if the change is meant)"));
+    }
+    for f in &cmp.missing {
+        problems.push(format!("{f} is missing"));
+    }
+    for f in &cmp.added {
+        problems.push(format!(
+            "{f} is not in xtask/originals.toml (run `cargo xtask freeze`)"
+        ));
+    }
+
+    for f in shipped::differences(repo, grading_files, step)? {
+        problems.push(format!(
+            "{f}: not as recorded in xtask/shipped.toml (run `cargo xtask freeze` if the change is meant)"
+        ));
+    }
+
+    let solution_passed = match solution {
+        StepResult::Ran { checks } => {
+            for c in checks.iter().filter(|c| !c.passed()) {
+                problems.push(format!("solution fails `{}`: {}", c.info.id, c.message()));
+            }
+            checks.iter().filter(|c| c.passed()).count()
+        }
+        StepResult::CompileError { diagnostics } => {
+            problems.push(format!(
+                "the solution does not compile:\n{}",
+                report::strip_ansi(
+                    &diagnostics
+                        .iter()
+                        .map(|d| d.rendered.as_str())
+                        .collect::<String>()
+                )
+            ));
+            0
+        }
+    };
+    let exercise_failed = match exercise {
+        StepResult::Ran { checks } => {
+            for c in &checks {
+                match c.report.verdict.status() {
+                    "pass" => problems.push(format!(
+                        "the untouched exercise passes `{}`: the check cannot fail",
+                        c.info.id
+                    )),
+                    "error" => {
+                        problems.push(format!("`{}` could not run: {}", c.info.id, c.message()))
+                    }
+                    _ => {}
+                }
+            }
+            checks
+                .iter()
+                .filter(|c| matches!(c.report.verdict.status(), "fail" | "timeout" | "crash"))
+                .count()
+        }
+        StepResult::CompileError { diagnostics } => {
+            problems.push(format!(
+                "the untouched exercise does not compile (its checks must fail at run time, not at compile time):\n{}",
+                report::strip_ansi(&diagnostics.iter().map(|d| d.rendered.as_str()).collect::<String>())
+            ));
+            0
+        }
+    };
+    Ok(StepVerdict {
+        step: step.id.clone(),
+        solution_passed,
+        exercise_failed,
+        checks: total,
+        pristine: cmp.pristine(),
+        problems,
     })
 }
 
