@@ -1,7 +1,7 @@
 //! What the suite's tests that grade the fixture course share.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
@@ -31,12 +31,18 @@ thread_local! {
     /// so the hold is let go when that thread ends, whether the test passed
     /// or panicked, and after every grader the test started was waited for.
     static READING: RefCell<Option<RwLockReadGuard<'static, ()>>> = const { RefCell::new(None) };
+    /// Whether this thread holds the fixture for an edit ([`Editing`]).
+    static EDITING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Marks the running test as one that reads the fixture course as shipped:
 /// no test edits it until this one has ended. [`fixture`], [`std_fixture`]
 /// and every helper that points the grader at the fixture call it.
 pub fn reads_fixture() {
+    if EDITING.get() {
+        // This test edits the fixture and has it to itself already.
+        return;
+    }
     READING.with(|held| {
         let mut held = held.borrow_mut();
         if held.is_none() {
@@ -49,21 +55,35 @@ pub fn reads_fixture() {
 /// test reads it, and keeps every other test from starting to until the
 /// returned guard drops. The wait is bounded only to catch a test that never
 /// lets go (a thread it left running).
-pub fn edits_fixture() -> RwLockWriteGuard<'static, ()> {
+pub fn edits_fixture() -> Editing {
     READING.with(|held| held.borrow_mut().take());
     let started = Instant::now();
     loop {
-        match FIXTURE.try_write() {
-            Ok(guard) => return guard,
-            Err(TryLockError::Poisoned(e)) => return e.into_inner(),
+        let guard = match FIXTURE.try_write() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
             Err(TryLockError::WouldBlock) => {
                 assert!(
                     started.elapsed() < Duration::from_secs(600),
                     "another test has held the fixture course for 10 minutes"
                 );
                 std::thread::sleep(Duration::from_millis(20));
+                continue;
             }
-        }
+        };
+        EDITING.set(true);
+        return Editing { _held: guard };
+    }
+}
+
+/// A test's hold on the fixture course for editing it ([`edits_fixture`]).
+pub struct Editing {
+    _held: RwLockWriteGuard<'static, ()>,
+}
+
+impl Drop for Editing {
+    fn drop(&mut self) {
+        EDITING.set(false);
     }
 }
 
