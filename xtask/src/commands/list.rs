@@ -161,6 +161,20 @@ fn print_board(repo: &Repo) {
                 paint(DIM, format!("Last sent at {}: {}.", st.at, st.said))
             )
         }
+        // The last send went well; what was queued since is on its way
+        // (the sender a check starts posts it) or waits for the next check.
+        // Nothing here probes the sender's lock: a probe holding it for a
+        // moment could make a starting sender leave its post.
+        Some(st) if st.ok => anstream::println!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "Last sent at {}: {}. {waiting} newer post(s) on the way, or sent with the next check.",
+                    st.at, st.said
+                )
+            )
+        ),
         Some(st) => anstream::println!(
             "{} at {}: {}. {waiting} post(s) wait for the next check.",
             paint(WARN, "Not sent"),

@@ -218,6 +218,14 @@ fn each_check_tells_a_joined_board_and_leave_stops_it() {
         "xtask/board/tests/fixtures/post-step2.json is not what the grader sends"
     );
 
+    // The sender that delivered the last post holds its lock until it has
+    // deleted the post and written how the send went: wait for that.
+    let send_lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(state.path().join("board/send.lock"))
+        .unwrap();
+    send_lock.lock().unwrap();
+    send_lock.unlock().unwrap();
     let (_, out) = stdout(common::fixture(state.path()).arg("list"));
     assert!(
         out.contains(&format!(
@@ -226,6 +234,21 @@ fn each_check_tells_a_joined_board_and_leave_stops_it() {
         "{out}"
     );
     assert!(out.contains("Last sent at"), "{out}");
+    assert!(
+        !out.contains("Not sent") && !out.contains("newer post"),
+        "{out}"
+    );
+    // A post queued while a sender is at work (the test holds the sender's
+    // lock, as one at work does) is on its way, not "not sent".
+    send_lock.lock().unwrap();
+    let _ = stdout(common::fixture(state.path()).args(["check", "step1-fixture"]));
+    let (_, out) = stdout(common::fixture(state.path()).arg("list"));
+    send_lock.unlock().unwrap();
+    assert!(
+        out.contains("Last sent at") && out.contains("1 newer post(s) on the way"),
+        "{out}"
+    );
+    assert!(!out.contains("Not sent"), "{out}");
 
     let (code, out) = stdout(common::fixture(state.path()).arg("leave"));
     assert_eq!(code, 0);
