@@ -341,6 +341,17 @@ fn a_board_that_is_down_or_silent_never_holds_up_a_verdict() {
         .unwrap()
         .count();
     assert_eq!(waiting, 2, "the join's hello and the check's post wait");
+    // A sender that tried writes how it went before it lets go of its lock
+    // (the join's started long ago; the wait only catches a hang).
+    let status = down.path().join("board/status.toml");
+    let tried = Instant::now();
+    while !status.exists() {
+        assert!(
+            tried.elapsed() < Duration::from_secs(60),
+            "no sender ever tried"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let (list_code, list) = stdout(common::fixture(down.path()).arg("list"));
     assert_eq!(list_code, 0);
     assert!(list.contains("Not sent"), "{list}");
