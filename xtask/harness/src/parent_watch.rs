@@ -213,10 +213,11 @@ mod linux {
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
+        let entries = [entry.to_string()];
         dir.flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             .filter(|&pid| parent_if_alive(pid).is_some())
-            .filter(|&pid| crate::containment::environment_holds(pid, &[entry.to_string()]))
+            .filter(|&pid| crate::containment::environment_holds(pid, &entries))
             .collect()
     }
 

@@ -35,7 +35,7 @@ fn every_solution_passes_and_every_untouched_exercise_fails() {
 /// runs the doc tests of a library marked `doctest = false`. A test written
 /// into one would never run, so none may hold one: no `#[test]` and no
 /// `#[cfg(test)]` in its source folder, and no code block in a doc comment
-/// of a library without doc tests.
+/// (`///` or `//!`) of a library without doc tests.
 #[test]
 fn no_target_that_cargo_test_skips_holds_a_test() {
     let root = crate::common::repo_root();
@@ -61,8 +61,8 @@ fn no_target_that_cargo_test_skips_holds_a_test() {
     let mut found = Vec::new();
     for package in metadata["packages"].as_array().unwrap() {
         for target in package["targets"].as_array().unwrap() {
-            // Build scripts and examples are never tested; only the binaries
-            // and libraries that could be say otherwise.
+            // Build scripts and examples are never tested: only binaries
+            // and libraries can be.
             let kind = |k: &str| target["kind"].as_array().unwrap().iter().any(|t| t == k);
             if !kind("bin") && !kind("lib") {
                 continue;
@@ -80,7 +80,8 @@ fn no_target_that_cargo_test_skips_holds_a_test() {
                 let text = std::fs::read_to_string(&file).unwrap();
                 let doc_code = text
                     .lines()
-                    .any(|l| l.trim_start().starts_with("///") && l.contains("```"));
+                    .map(str::trim_start)
+                    .any(|l| (l.starts_with("///") || l.starts_with("//!")) && l.contains("```"));
                 if (no_tests && (text.contains("#[test]") || text.contains("#[cfg(test)]")))
                     || (no_doc_tests && doc_code)
                 {

@@ -3,8 +3,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use assert_cmd::Command;
 
@@ -53,27 +54,23 @@ pub fn reads_fixture() {
 
 /// For a test that edits the fixture course in place: waits until no other
 /// test reads it, and keeps every other test from starting to until the
-/// returned guard drops. The wait is bounded only to catch a test that never
-/// lets go (a thread it left running).
+/// returned guard drops (a waiting writer holds back new readers, so the
+/// edit's turn comes once the tests reading now have ended). The wait is
+/// bounded only to catch a test that never lets go (a thread it left
+/// running): then the whole run stops, with a message.
 pub fn edits_fixture() -> Editing {
     READING.with(|held| held.borrow_mut().take());
-    let started = Instant::now();
-    loop {
-        let guard = match FIXTURE.try_write() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                assert!(
-                    started.elapsed() < Duration::from_secs(600),
-                    "another test has held the fixture course for 10 minutes"
-                );
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            }
-        };
-        EDITING.set(true);
-        return Editing { _held: guard };
-    }
+    let (got, watch) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if watch.recv_timeout(Duration::from_secs(600)) == Err(RecvTimeoutError::Timeout) {
+            eprintln!("another test has held the fixture course for 10 minutes: stopping");
+            std::process::exit(101);
+        }
+    });
+    let held = FIXTURE.write().unwrap_or_else(|e| e.into_inner());
+    let _ = got.send(());
+    EDITING.set(true);
+    Editing { _held: held }
 }
 
 /// A test's hold on the fixture course for editing it ([`edits_fixture`]).
